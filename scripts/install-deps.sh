@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# install-deps.sh: installs every Debian package that Phantom's build, tests and benchmarks need.
+# Idempotent and quiet when everything is already there; called by `make run`, `make test`, `make bench`.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config  # toolchain and build
+  libcli11-dev libfmt-dev libxxhash-dev nlohmann-json3-dev  # libraries we link
+  libgtest-dev libgmock-dev  # unit tests
+  clang libclang-rt-14-dev  # libFuzzer targets under fuzz/
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "install-deps: installing ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

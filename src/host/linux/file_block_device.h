@@ -1,0 +1,43 @@
+// FileBlockDevice: a BlockDevice on a regular file or a Linux block device (host layer, Linux).
+// Owns the file descriptor and an exclusive advisory lock (flock) for writers, so one world is never
+// opened for writing by two processes. Regular files grow on demand; block devices have a fixed size.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "host/block_device.h"
+#include "host/env.h"
+#include "host/linux/syscall_table.h"
+
+namespace phantom::host::linux_impl {
+
+class FileBlockDevice final : public BlockDevice {
+ public:
+  static Result<std::unique_ptr<FileBlockDevice>> open(const std::string& path, OpenMode mode,
+                                                       const SyscallTable& syscalls = real_syscalls());
+  ~FileBlockDevice() override;
+  FileBlockDevice(const FileBlockDevice&) = delete;
+  FileBlockDevice& operator=(const FileBlockDevice&) = delete;
+
+  const std::string& name() const override { return path_; }
+  std::uint64_t size_blocks() const override { return size_blocks_; }
+  Status read(std::uint64_t first, std::span<std::byte> out) override;
+  Status write(std::uint64_t first, std::span<const WritePiece> pieces) override;
+  Status flush() override;
+  Status grow(std::uint64_t blocks) override;
+
+ private:
+  FileBlockDevice(std::string path, int fd, bool is_block_device, bool read_only, std::uint64_t size_blocks,
+                  const SyscallTable& syscalls);
+  Status check_range(std::uint64_t first, std::uint64_t count, const char* what) const;
+
+  std::string path_;
+  int fd_;
+  bool is_block_device_;
+  bool read_only_;
+  std::uint64_t size_blocks_;
+  const SyscallTable& syscalls_;
+};
+
+}  // namespace phantom::host::linux_impl

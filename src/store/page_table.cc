@@ -1,0 +1,108 @@
+// PageTable: building, writing and loading the per-snapshot page tree (store layer).
+#include "store/page_table.h"
+
+#include "store/image.h"
+
+namespace phantom::store {
+
+PageTable::PageTable(std::uint64_t pages) : depth_(tree_depth_for(pages)) {
+  levels_.resize(depth_ + 1);
+  dirty_.resize(depth_);
+  levels_[0].resize(pages);
+  for (unsigned level = 0; level < depth_; ++level) {
+    levels_[level + 1].resize(nodes_at_level(pages, level));
+    dirty_[level].resize(nodes_at_level(pages, level));
+  }
+}
+
+void PageTable::mark_dirty(unsigned level, std::uint64_t index) {
+  for (; level < depth_; ++level, index /= node_fanout) {
+    if (dirty_[level][index]) return;  // everything above is dirty already
+    dirty_[level][index] = true;
+    ++dirty_count_;
+  }
+}
+
+Ref PageTable::set_page(std::uint64_t index, const Ref& ref) {
+  Ref old = levels_[0][index];
+  levels_[0][index] = ref;
+  pages_in_use_ += (ref.block != 0) - (old.block != 0);
+  mark_dirty(0, index / node_fanout);
+  return old;
+}
+
+Node PageTable::make_node(unsigned level, std::uint64_t index, std::uint64_t seq) const {
+  Node node;
+  node.level = level;
+  node.index = index;
+  node.seq = seq;
+  const std::vector<Ref>& below = levels_[level];
+  std::uint64_t first = index * node_fanout;
+  for (std::uint64_t i = 0; i < node_fanout && first + i < below.size(); ++i) node.entries[i] = below[first + i];
+  return node;
+}
+
+Status PageTable::write_dirty_nodes(std::uint64_t seq, const std::function<Result<Ref>(const Node&)>& write) {
+  for (unsigned level = 0; level < depth_; ++level) {
+    for (std::uint64_t index = 0; index < dirty_[level].size(); ++index) {
+      if (!dirty_[level][index]) continue;
+      Node node = make_node(level, index, seq);
+      bool empty = true;
+      for (const Ref& r : node.entries) empty = empty && r.block == 0;
+      Ref ref;  // a node with nothing below it is not stored: its Ref stays zero
+      if (!empty) {
+        PHANTOM_ASSIGN(ref, write(node));
+      }
+      levels_[level + 1][index] = ref;
+      dirty_[level][index] = false;
+      --dirty_count_;
+    }
+  }
+  return ok_status();
+}
+
+Result<PageTable> PageTable::load(Image& image, std::uint64_t pages, const Ref& root) {
+  PageTable table(pages);
+  table.levels_[table.depth_][0] = root;
+  // Top-down: each node's entries fill the slice of the level below it.
+  for (unsigned level = table.depth_; level-- > 0;) {
+    std::vector<Ref>& refs = table.levels_[level + 1];
+    std::vector<Ref>& below = table.levels_[level];
+    for (std::uint64_t index = 0; index < refs.size(); ++index) {
+      if (refs[index].block == 0) {
+        if (refs[index].checksum != 0)
+          return make_error(Errc::corrupt, "tree node (level {}, index {}): absent node with a checksum", level, index);
+        continue;
+      }
+      PHANTOM_ASSIGN(Node node, image.read_node(level, index, refs[index]));
+      std::uint64_t first = index * node_fanout;
+      for (std::uint64_t i = 0; i < node_fanout; ++i) {
+        const Ref& r = node.entries[i];
+        if (first + i >= below.size()) {
+          if (r.block != 0)
+            return make_error(Errc::corrupt, "block {}: tree node (level {}, index {}): entry {} lies beyond the arena",
+                              refs[index].block, level, index, i);
+          continue;
+        }
+        if (r.block == 0 && r.checksum != 0)
+          return make_error(Errc::corrupt, "block {}: tree node (level {}, index {}): entry {} is absent but has a checksum",
+                            refs[index].block, level, index, i);
+        if (r.block != 0 && (r.block < first_data_block || r.block >= image.size_blocks()))
+          return make_error(Errc::corrupt, "block {}: tree node (level {}, index {}): entry {} points outside the image (block {})",
+                            refs[index].block, level, index, i, r.block);
+        below[first + i] = r;
+        if (level == 0 && r.block != 0) ++table.pages_in_use_;
+      }
+    }
+  }
+  return table;
+}
+
+void PageTable::collect_blocks(std::vector<std::uint64_t>& out) const {
+  for (const std::vector<Ref>& level : levels_)
+    for (const Ref& r : level)
+      if (r.block != 0) out.push_back(r.block);
+}
+
+
+}  // namespace phantom::store

@@ -1,0 +1,58 @@
+// PageTable: one snapshot's map from arena page to stored block, as a flat Merkle radix tree (store layer).
+// Level arrays instead of pointer nodes: levels_[0] holds a Ref per page, levels_[L] a Ref per node of
+// level L-1, and levels_[depth] the single root Ref. A node's contents are the 254 Refs below it, so a
+// node is encoded straight from its slice of the level below.
+// Invariants: a Ref with block 0 has checksum 0 and means "all zero"; a node is marked dirty whenever
+// any Ref in its slice changed since it was last written, and so is every node above it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "store/image_format.h"
+#include "util/result.h"
+
+namespace phantom::store {
+
+class Image;
+
+class PageTable {
+ public:
+  explicit PageTable(std::uint64_t pages);
+
+  std::uint64_t pages() const { return levels_[0].size(); }
+  std::uint32_t depth() const { return depth_; }
+  const Ref& page(std::uint64_t index) const { return levels_[0][index]; }
+  const Ref& root() const { return levels_[depth_][0]; }
+  std::uint64_t node_count(unsigned level) const { return levels_[level + 1].size(); }
+  const Ref& node_ref(unsigned level, std::uint64_t index) const { return levels_[level + 1][index]; }
+
+  // Points `index` at `ref` and marks the nodes above it dirty; returns the Ref it replaced.
+  Ref set_page(std::uint64_t index, const Ref& ref);
+  bool dirty() const { return dirty_count_ > 0; }
+  std::uint64_t dirty_nodes() const { return dirty_count_; }
+
+  // Writes every dirty node, leaves first: `write` stores the encoded node and returns where it went.
+  // Afterwards no node is dirty and root() names the new tree.
+  Status write_dirty_nodes(std::uint64_t seq, const std::function<Result<Ref>(const Node&)>& write);
+
+  // Loads the tree under `root` from `image`, verifying every node on the way down.
+  static Result<PageTable> load(Image& image, std::uint64_t pages, const Ref& root);
+
+  // Appends every block this tree references (data pages and nodes) to `out`.
+  void collect_blocks(std::vector<std::uint64_t>& out) const;
+  std::uint64_t pages_in_use() const { return pages_in_use_; }
+
+ private:
+  Node make_node(unsigned level, std::uint64_t index, std::uint64_t seq) const;
+  void mark_dirty(unsigned level, std::uint64_t index);
+
+  std::uint32_t depth_;
+  std::vector<std::vector<Ref>> levels_;
+  std::vector<std::vector<bool>> dirty_;  // dirty_[L][i]: node i of level L needs writing
+  std::uint64_t dirty_count_ = 0;
+  std::uint64_t pages_in_use_ = 0;
+};
+
+}  // namespace phantom::store

@@ -1,0 +1,188 @@
+// Store: creating and opening worlds, restore, and the free map (store layer).
+// May call: host/ only. The snapshot cycle itself is in snapshot_cycle.cc.
+#include "store/store.h"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+
+namespace phantom::store {
+
+const char* store_state_name(StoreState state) {
+  switch (state) {
+    case StoreState::idle: return "idle";
+    case StoreState::capturing: return "capturing";
+    case StoreState::writing: return "writing";
+    case StoreState::flushing: return "flushing";
+    case StoreState::failed: return "failed";
+  }
+  return "?";
+}
+
+Store::Store(host::Env& env, std::unique_ptr<host::BlockDevice> device, const StoreOptions& options)
+    : env_(env), device_(std::move(device)), image_(*device_), options_(options), table_(1), allocator_(0) {}
+
+Store::~Store() {
+  tracker_.reset();  // stop tracking before the arena goes away
+  arena_.reset();
+}
+
+Result<std::unique_ptr<Store>> Store::create(host::Env& env, std::unique_ptr<host::BlockDevice> device,
+                                             const CreateOptions& create, const StoreOptions& options) {
+  if (create.arena_size == 0 || create.arena_size % page_bytes != 0 || create.arena_base % page_bytes != 0)
+    return make_error(Errc::invalid_argument, "arena size and base must be non-zero multiples of 4096");
+  if (create.retention == 0 || create.retention > max_retention)
+    return make_error(Errc::invalid_argument, "retention must be between 1 and {}", max_retention);
+  PHANTOM_TRY(device->grow(first_data_block));
+  CommitRecord record;
+  std::random_device entropy;
+  for (auto& byte : record.world_id) byte = static_cast<std::uint8_t>(entropy());
+  record.created_ns = env.clock().wall_ns();
+  record.time_ns = record.created_ns;
+  record.geometry = {create.arena_base, create.arena_size, tree_depth_for(create.arena_size / page_bytes)};
+  record.image_blocks = device->size_blocks();
+  record.retention = create.retention;
+  // Both slots start valid and empty (generations 0 and 1), so a fresh world has a fallback too.
+  Image image(*device);
+  for (std::uint64_t generation = 0; generation < commit_slots; ++generation) {
+    record.generation = generation;
+    PHANTOM_TRY(image.write_commit_record(record));
+  }
+  PHANTOM_TRY(device->flush());
+  return open(env, std::move(device), options);
+}
+
+Result<std::unique_ptr<Store>> Store::open(host::Env& env, std::unique_ptr<host::BlockDevice> device,
+                                           const StoreOptions& options) {
+  std::uint64_t start = env.clock().monotonic_ns();
+  std::unique_ptr<Store> store(new Store(env, std::move(device), options));
+  PHANTOM_ASSIGN(SlotState slots, store->image_.read_slots());
+  PHANTOM_TRY(store->restore(slots));
+  PHANTOM_TRY(store->rebuild_free_map());
+  PHANTOM_ASSIGN(store->tracker_, env.track_writes(*store->arena_, options.tracking));
+  store->restore_.restore_ns = env.clock().monotonic_ns() - start;
+  return store;
+}
+
+Result<std::unique_ptr<Store>> Store::open_or_create(host::Env& env, const std::string& path,
+                                                     const CreateOptions& create, const StoreOptions& options,
+                                                     bool* created) {
+  auto device = env.open_block_device(path, host::OpenMode::open_existing);
+  if (device.ok()) {
+    if (created) *created = false;
+    return open(env, std::move(device).value(), options);
+  }
+  if (device.error().code != Errc::not_found) return device.take_error();
+  PHANTOM_ASSIGN(auto fresh, env.open_block_device(path, host::OpenMode::create_new));
+  if (created) *created = true;
+  return Store::create(env, std::move(fresh), create, options);
+}
+
+// Restore (eager): fill the arena from the newest snapshot whose tree and pages all verify, falling
+// back to older snapshots of the current record, then to those only the previous record names.
+Status Store::restore(const SlotState& slots) {
+  const CommitRecord& current = *slots.record[*slots.current];
+  for (std::uint64_t slot = 0; slot < commit_slots; ++slot) {
+    on_disk_[slot] = slots.record[slot];
+    if (slots.problem[slot]) restore_.warnings.push_back(slots.problem[slot]->message);
+  }
+  restore_.generation = current.generation;
+  const WorldGeometry& geometry = current.geometry;
+  PHANTOM_ASSIGN(arena_, env_.reserve_arena(geometry.arena_base, geometry.arena_size));
+
+  std::vector<std::pair<const CommitRecord*, const SnapshotEntry*>> candidates;
+  for (auto it = current.snapshots.rbegin(); it != current.snapshots.rend(); ++it) candidates.push_back({&current, &*it});
+  if (slots.previous) {
+    const CommitRecord& previous = *slots.record[*slots.previous];
+    for (auto it = previous.snapshots.rbegin(); it != previous.snapshots.rend(); ++it)
+      if (!current.find(it->seq)) candidates.push_back({&previous, &*it});
+  }
+  record_ = current;
+  table_ = PageTable(geometry.pages());
+  if (candidates.empty()) return ok_status();  // a new world: the arena is all zero
+
+  for (auto [record, entry] : candidates) {
+    auto table = PageTable::load(image_, geometry.pages(), entry->root);
+    Status filled = table.ok() ? ok_status() : Status(table.error());
+    std::uint64_t pages = 0;
+    if (filled.ok()) {
+      for (std::uint64_t page = 0; page < geometry.pages() && filled.ok(); ++page) {
+        const Ref& ref = table->page(page);
+        if (ref.block == 0) continue;
+        filled = image_.read_page(page, ref, arena_->page(page));
+        ++pages;
+      }
+    }
+    if (filled.ok()) {
+      record_ = *record;
+      std::erase_if(record_.snapshots, [&](const SnapshotEntry& s) { return s.seq > entry->seq; });
+      table_ = std::move(table.value());
+      table_.collect_blocks(live_blocks_[entry->seq]);
+      restore_.restored_seq = entry->seq;
+      restore_.restored_time_ns = entry->time_ns;
+      restore_.pages_restored = pages;
+      return ok_status();
+    }
+    restore_.warnings.push_back(fmt::format("snapshot {} is damaged and was skipped: {}", entry->seq, filled.error().message));
+    // Start the next candidate from a clean, all-zero arena.
+    arena_.reset();
+    PHANTOM_ASSIGN(arena_, env_.reserve_arena(geometry.arena_base, geometry.arena_size));
+  }
+  return make_error(Errc::corrupt, "{}: no intact snapshot left: {}", image_.name(), restore_.warnings.back());
+}
+
+Status Store::remember_blocks(std::uint64_t seq, const Ref& root) {
+  if (live_blocks_.count(seq)) return ok_status();
+  std::vector<std::uint64_t>& blocks = live_blocks_[seq];
+  auto table = PageTable::load(image_, record_.geometry.pages(), root);
+  // A damaged snapshot's unreadable blocks cannot be protected, and need not be: it is not restorable.
+  if (table.ok()) table->collect_blocks(blocks);
+  else restore_.warnings.push_back(fmt::format("snapshot {}: {}", seq, table.error().message));
+  return ok_status();
+}
+
+// Commit rule 5: the free map is exactly the complement of what the two slots reach.
+Status Store::rebuild_free_map() {
+  std::vector<std::pair<std::uint64_t, Ref>> reachable;
+  for (const auto& record : on_disk_)
+    if (record)
+      for (const SnapshotEntry& s : record->snapshots) reachable.push_back({s.seq, s.root});
+  for (auto it = live_blocks_.begin(); it != live_blocks_.end();) {
+    bool keep = std::any_of(reachable.begin(), reachable.end(), [&](auto& r) { return r.first == it->first; });
+    it = keep ? std::next(it) : live_blocks_.erase(it);
+  }
+  for (auto& [seq, root] : reachable) PHANTOM_TRY(remember_blocks(seq, root));
+
+  allocator_ = BlockAllocator(device_->size_blocks());
+  for (std::uint64_t b = 0; b < first_data_block; ++b) allocator_.mark_used(b);
+  for (auto& [seq, blocks] : live_blocks_)
+    for (std::uint64_t b : blocks)
+      if (b < allocator_.capacity()) allocator_.mark_used(b);
+  return ok_status();
+}
+
+Result<Extent> Store::allocate(std::uint64_t want) {
+  if (auto extent = allocator_.allocate(want)) return *extent;
+  // Full: grow the image by a quarter (at least 16 MiB and what is wanted) so growth is rare.
+  std::uint64_t capacity = allocator_.capacity();
+  std::uint64_t grow_by = std::max<std::uint64_t>({want, capacity / 4, 4096});
+  PHANTOM_TRY(device_->grow(capacity + grow_by));
+  allocator_.grow(capacity + grow_by);
+  auto extent = allocator_.allocate(want);
+  if (!extent) return make_error(Errc::no_space, "{}: no free block after growing", image_.name());
+  return *extent;
+}
+
+StoreStatistics Store::statistics() const {
+  StoreStatistics s;
+  s.image_blocks = device_->size_blocks();
+  s.used_blocks = allocator_.used();
+  s.pages_in_use = table_.pages_in_use();
+  s.snapshots_retained = record_.snapshots.size();
+  s.last_seq = record_.snapshots.empty() ? 0 : record_.snapshots.back().seq;
+  return s;
+}
+
+}  // namespace phantom::store

@@ -1,0 +1,161 @@
+// Store: a world's persistent arena, its snapshots and their commit (store layer, public interface).
+// Owns: the arena mapping, the write tracker, the in-memory page table of the snapshot being built,
+// the free-block map, and the commit records. May call: host/ only. Knows pages and blocks, not objects.
+//
+// States (SQLite pager style; the function that makes each transition in brackets):
+//
+//   open/create --> idle --[snapshot(): pre-copy]--> capturing --[stop, final scan, copy, resume]-->
+//   writing --[data and nodes written]--> flushing --[flush, commit record, flush]--> idle
+//        any write or flush error --> failed   (every later snapshot() fails; reopen from disk)
+//
+// In idle the page table equals the last committed snapshot; in capturing and writing it is the
+// snapshot being built and is never seen by any reader on disk until its commit record is durable.
+//
+// Commit rules (cited in code and tests as "commit rule N"):
+//   1. A block reachable from either commit slot is never written (copy-on-write: new data and
+//      nodes go to blocks that no commit record reaches).
+//   2. Every data block and node of a snapshot is written and flushed before the commit record that
+//      names it is written.
+//   3. A commit record carries its own checksum and goes to slot generation % 2, so the record of the
+//      previous commit stays intact while the new one is written; a torn record fails its checksum and
+//      the other slot is used.
+//   4. The commit record is flushed before snapshot() reports the snapshot durable.
+//   5. Blocks become free only when neither slot's record reaches them; the free map is rebuilt from
+//      the records' snapshots, never stored, so a crash cannot leak or double-use a block.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "host/env.h"
+#include "store/block_allocator.h"
+#include "store/image.h"
+#include "store/page_table.h"
+#include "util/result.h"
+
+namespace phantom::store {
+
+// The owner of the arena (later the VM) stops and resumes everything that writes into it.
+class WorldControl {
+ public:
+  virtual ~WorldControl() = default;
+  // Returns when no thread will write to the arena until resume().
+  virtual void stop() = 0;
+  virtual void resume() = 0;
+};
+
+constexpr std::uint64_t default_arena_base = 0x2000'0000'0000ull;  // 32 TiB, far from heap, stacks and libraries
+constexpr std::uint64_t default_arena_size = 1ull << 30;
+
+struct CreateOptions {
+  std::uint64_t arena_base = default_arena_base;
+  std::uint64_t arena_size = default_arena_size;
+  std::uint32_t retention = 3;
+};
+
+struct StoreOptions {
+  host::TrackingMode tracking = host::TrackingMode::automatic;
+  // Pre-copy: rounds of copying written pages while the world runs, until a round finds at most
+  // precopy_target_pages; the pause then copies only what was written since.
+  std::uint32_t precopy_max_rounds = 4;
+  std::uint64_t precopy_target_pages = 256;
+  // Memory for pages copied during the pause; anything beyond is written to disk before resuming.
+  std::uint64_t staging_limit_pages = 64 * 1024;  // 256 MiB
+};
+
+enum class StoreState { idle, capturing, writing, flushing, failed };
+const char* store_state_name(StoreState state);
+
+// What open() restored, and what it had to skip to get there.
+struct RestoreReport {
+  std::uint64_t restored_seq = 0;    // 0: a new, empty world
+  std::uint64_t restored_time_ns = 0;
+  std::uint64_t generation = 0;
+  std::uint64_t pages_restored = 0;
+  std::uint64_t restore_ns = 0;
+  std::vector<std::string> warnings;  // damaged records or snapshots passed over
+};
+
+struct SnapshotReport {
+  std::uint64_t seq = 0;
+  std::uint64_t generation = 0;
+  std::uint32_t precopy_rounds = 0;
+  std::uint64_t precopy_pages = 0;
+  std::uint64_t residual_pages = 0;   // pages copied while stopped
+  std::uint64_t unstaged_pages = 0;   // residual pages written to disk while stopped (staging was full)
+  std::uint64_t data_blocks = 0;
+  std::uint64_t node_blocks = 0;
+  std::uint64_t stop_ns = 0;          // time for the world to stop (safepoint)
+  std::uint64_t pause_ns = 0;         // from asking the world to stop until it runs again
+  std::uint64_t write_ns = 0;         // data and nodes written after resuming (and pre-copy writes)
+  std::uint64_t flush_ns = 0;         // both flushes and the commit record
+  std::uint64_t total_ns = 0;
+  std::uint64_t bytes_written = 0;
+};
+
+struct StoreStatistics {
+  std::uint64_t image_blocks = 0;
+  std::uint64_t used_blocks = 0;
+  std::uint64_t pages_in_use = 0;
+  std::uint64_t snapshots_retained = 0;
+  std::uint64_t last_seq = 0;
+};
+
+class Store {
+ public:
+  static Result<std::unique_ptr<Store>> create(host::Env& env, std::unique_ptr<host::BlockDevice> device,
+                                               const CreateOptions& create, const StoreOptions& options);
+  static Result<std::unique_ptr<Store>> open(host::Env& env, std::unique_ptr<host::BlockDevice> device,
+                                             const StoreOptions& options);
+  // Opens the world at `path`, creating it first when it does not exist (created = true then).
+  static Result<std::unique_ptr<Store>> open_or_create(host::Env& env, const std::string& path,
+                                                       const CreateOptions& create, const StoreOptions& options,
+                                                       bool* created = nullptr);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  host::Arena& arena() { return *arena_; }
+  host::TrackingMode tracking_mode() const { return tracker_->mode(); }
+  const RestoreReport& restore_report() const { return restore_; }
+  const CommitRecord& record() const { return record_; }
+  StoreState state() const { return state_; }
+  StoreStatistics statistics() const;
+
+  // Takes a snapshot of the arena and makes it durable. Calls control.stop()/resume() once; all
+  // copying beyond the residual set, writing and flushing happens while the world runs.
+  Result<SnapshotReport> snapshot(WorldControl& control);
+
+ private:
+  Store(host::Env& env, std::unique_ptr<host::BlockDevice> device, const StoreOptions& options);
+  Status restore(const SlotState& slots);
+  Status rebuild_free_map();
+  Status remember_blocks(std::uint64_t seq, const Ref& root);
+  Result<Extent> allocate(std::uint64_t want);
+  Status write_pages(const std::vector<std::uint64_t>& pages, const std::byte* staged, SnapshotReport& report);
+  Status copy_and_write(const std::vector<host::PageRun>& runs, SnapshotReport& report);
+  Result<SnapshotReport> run_snapshot(WorldControl& control);
+  Status commit(SnapshotReport& report);
+
+  host::Env& env_;
+  std::unique_ptr<host::BlockDevice> device_;
+  Image image_;
+  StoreOptions options_;
+  std::unique_ptr<host::Arena> arena_;
+  std::unique_ptr<host::PageTracker> tracker_;
+  StoreState state_ = StoreState::idle;
+  RestoreReport restore_;
+
+  CommitRecord record_;                            // what the next commit extends (snapshots <= restored)
+  std::optional<CommitRecord> on_disk_[commit_slots];  // what each slot holds now
+  PageTable table_;
+  BlockAllocator allocator_;
+  std::map<std::uint64_t, std::vector<std::uint64_t>> live_blocks_;  // seq -> blocks it reaches
+  std::vector<std::byte> staging_;                 // residual pages copied during the pause
+  std::uint64_t data_blocks_this_cycle_ = 0;
+};
+
+}  // namespace phantom::store
