@@ -10,8 +10,8 @@ namespace phantom::store {
 Result<SlotState> Image::read_slots() {
   SlotState state;
   if (device_.size_blocks() < first_data_block)
-    return make_error(Errc::corrupt, "{}: not a Phantom world (only {} bytes long)", name(),
-                      device_.size_blocks() * block_bytes);
+    return make_error(Errc::corrupt, "{}: not a Phantom world (shorter than its two {}-byte commit records)", name(),
+                      block_bytes);
   bool foreign = true;
   for (std::uint64_t slot = 0; slot < commit_slots; ++slot) {
     std::array<std::byte, block_bytes> block;

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <random>
 
+#include "store/record_rewrite.h"
+
 namespace phantom::store {
 
 const char* store_state_name(StoreState state) {
@@ -60,8 +62,11 @@ Result<std::unique_ptr<Store>> Store::open(host::Env& env, std::unique_ptr<host:
   std::unique_ptr<Store> store(new Store(env, std::move(device), options));
   PHANTOM_ASSIGN(SlotState slots, store->image_.read_slots());
   PHANTOM_TRY(store->restore(slots));
+  PHANTOM_TRY(store->recover_if_needed(slots));
   PHANTOM_TRY(store->rebuild_free_map());
   PHANTOM_ASSIGN(store->tracker_, env.track_writes(*store->arena_, options.tracking));
+  // Staging for the first pause, faulted in now so the pause never waits for fresh memory.
+  store->staging_.assign(std::min<std::uint64_t>(options.staging_limit_pages, 1024) * page_bytes, std::byte{0});
   store->restore_.restore_ns = env.clock().monotonic_ns() - start;
   return store;
 }
@@ -125,12 +130,37 @@ Status Store::restore(const SlotState& slots) {
       restore_.pages_restored = pages;
       return ok_status();
     }
+    // Only damage moves us to an older snapshot; an I/O error may pass, and must not cost snapshots.
+    if (filled.error().code != Errc::corrupt) return filled.take_error();
     restore_.warnings.push_back(fmt::format("snapshot {} is damaged and was skipped: {}", entry->seq, filled.error().message));
+    ++restore_.snapshots_skipped;
     // Start the next candidate from a clean, all-zero arena.
     arena_.reset();
     PHANTOM_ASSIGN(arena_, env_.reserve_arena(geometry.arena_base, geometry.arena_size));
   }
   return make_error(Errc::corrupt, "{}: no intact snapshot left: {}", image_.name(), restore_.warnings.back());
+}
+
+// Recovery: after a torn commit record (power loss during a commit) or a skipped damaged snapshot,
+// both slots are rewritten to name exactly what was restored, so the image is consistent again and
+// blocks only the damaged snapshots reached become free.
+Status Store::recover_if_needed(const SlotState& slots) {
+  bool slot_unusable = !slots.record[0] || !slots.record[1];
+  if (!slot_unusable && restore_.snapshots_skipped == 0) return ok_status();
+  std::uint64_t newest_generation = slots.record[*slots.current]->generation;
+  PHANTOM_ASSIGN(std::uint64_t generation,
+                 rewrite_both_slots(image_, record_, newest_generation, env_.clock().wall_ns()));
+  for (std::uint64_t g = generation - 1; g <= generation; ++g) {
+    CommitRecord copy = record_;
+    copy.generation = g;
+    on_disk_[g % commit_slots] = copy;
+  }
+  record_.generation = generation;
+  restore_.generation = generation;
+  restore_.recovered = true;
+  restore_.warnings.push_back(fmt::format("recovered: both commit records now name snapshot {} (generation {})",
+                                          restore_.restored_seq, generation));
+  return ok_status();
 }
 
 Status Store::remember_blocks(std::uint64_t seq, const Ref& root) {

@@ -76,6 +76,8 @@ struct RestoreReport {
   std::uint64_t generation = 0;
   std::uint64_t pages_restored = 0;
   std::uint64_t restore_ns = 0;
+  std::uint64_t snapshots_skipped = 0;  // damaged snapshots passed over
+  bool recovered = false;             // the commit records were rewritten at open
   std::vector<std::string> warnings;  // damaged records or snapshots passed over
 };
 
@@ -132,6 +134,7 @@ class Store {
  private:
   Store(host::Env& env, std::unique_ptr<host::BlockDevice> device, const StoreOptions& options);
   Status restore(const SlotState& slots);
+  Status recover_if_needed(const SlotState& slots);
   Status rebuild_free_map();
   Status remember_blocks(std::uint64_t seq, const Ref& root);
   Result<Extent> allocate(std::uint64_t want);

@@ -1,0 +1,41 @@
+// CLI common: what every subcommand shares (command line layer): the one exit-on-error helper,
+// opening a world's device, and human-readable times and sizes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "host/env.h"
+#include "util/result.h"
+
+namespace phantom::cli {
+
+// Exit codes shared by all subcommands.
+constexpr int exit_ok = 0;
+constexpr int exit_failure = 1;     // the operation failed, or fsck found damage
+constexpr int exit_usage = 2;       // the command line was wrong
+
+// Prints "phantom: <message>" to stderr and exits with exit_failure when `result` failed.
+template <typename T>
+T exit_on_error(Result<T> result) {
+  if (!result.ok()) {
+    fmt::print(stderr, "phantom: {}\n", result.error().message);
+    std::exit(exit_failure);
+  }
+  return std::move(result).value();
+}
+
+std::string format_time(std::uint64_t wall_ns);
+std::string format_bytes(std::uint64_t bytes);
+
+// Each subcommand registers itself on `app`; the callbacks run after parsing.
+void add_run_command(CLI::App& app, host::Env& env);
+void add_snapshots_command(CLI::App& app, host::Env& env);
+void add_fsck_command(CLI::App& app, host::Env& env);
+void add_rollback_command(CLI::App& app, host::Env& env);
+void add_inspect_command(CLI::App& app, host::Env& env);
+
+}  // namespace phantom::cli

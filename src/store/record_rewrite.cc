@@ -1,0 +1,25 @@
+// Record rewrite: two flushed commit records with the same snapshot list (store layer).
+// May call: host::BlockDevice (through Image) only.
+#include "store/record_rewrite.h"
+
+namespace phantom::store {
+
+Result<std::uint64_t> rewrite_both_slots(Image& image, CommitRecord record, std::uint64_t newest_generation,
+                                         std::uint64_t now_ns) {
+  record.time_ns = now_ns;
+  record.image_blocks = image.size_blocks();
+  for (std::uint64_t step = 1; step <= commit_slots; ++step) {
+    record.generation = newest_generation + step;
+    PHANTOM_TRY(image.write_commit_record(record));
+    PHANTOM_TRY(image.device().flush());
+  }
+  return record.generation;
+}
+
+CommitRecord truncated_to(const CommitRecord& record, std::uint64_t seq) {
+  CommitRecord out = record;
+  std::erase_if(out.snapshots, [&](const SnapshotEntry& s) { return s.seq > seq; });
+  return out;
+}
+
+}  // namespace phantom::store

@@ -1,0 +1,20 @@
+// Record rewrite: making one commit record the only state of a world (store layer).
+// Used by recovery at open (after a torn commit record or a damaged snapshot), by rollback and by
+// fsck --repair. Writes the record as generation n+1 and then n+2, flushing after each, so both
+// slots end up naming exactly its snapshots; a crash in between leaves one slot with the new record
+// and the other with either the old or the new one, all valid (commit rule 3).
+#pragma once
+
+#include "store/image.h"
+
+namespace phantom::store {
+
+// `record` becomes current; `newest_generation` is the highest generation either slot holds.
+// Returns the generation of the last record written.
+Result<std::uint64_t> rewrite_both_slots(Image& image, CommitRecord record, std::uint64_t newest_generation,
+                                         std::uint64_t now_ns);
+
+// The snapshot list a record has after making `seq` the newest: its entries up to `seq`.
+CommitRecord truncated_to(const CommitRecord& record, std::uint64_t seq);
+
+}  // namespace phantom::store

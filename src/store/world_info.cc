@@ -1,0 +1,67 @@
+// World info and rollback (store layer). May call: host::BlockDevice only (through Image).
+#include "store/world_info.h"
+
+#include <array>
+#include <unordered_set>
+
+#include "store/image.h"
+#include "store/page_table.h"
+#include "store/record_rewrite.h"
+
+namespace phantom::store {
+
+Result<WorldInfo> read_world_info(host::BlockDevice& device, bool count_blocks) {
+  Image image(device);
+  PHANTOM_ASSIGN(SlotState slots, image.read_slots());
+  WorldInfo info;
+  info.current = *slots.record[*slots.current];
+  if (slots.previous) info.previous = slots.record[*slots.previous];
+  for (const auto& p : slots.problem)
+    if (p) info.problems.push_back(p->message);
+  info.image_blocks = device.size_blocks();
+  if (!count_blocks) return info;
+  std::unordered_set<std::uint64_t> blocks, nodes;
+  for (const CommitRecord* record : {&info.current, info.previous ? &*info.previous : nullptr}) {
+    if (!record) continue;
+    for (const SnapshotEntry& s : record->snapshots) {
+      PHANTOM_ASSIGN(PageTable table, PageTable::load(image, record->geometry.pages(), s.root));
+      std::vector<std::uint64_t> list;
+      table.collect_blocks(list);
+      blocks.insert(list.begin(), list.end());
+      for (unsigned level = 0; level < table.depth(); ++level)
+        for (std::uint64_t i = 0; i < table.node_count(level); ++i)
+          if (table.node_ref(level, i).block) nodes.insert(table.node_ref(level, i).block);
+    }
+  }
+  info.referenced_blocks = blocks.size();
+  info.referenced_nodes = nodes.size();
+  return info;
+}
+
+Result<RollbackResult> rollback(host::BlockDevice& device, std::uint64_t seq, std::uint64_t now_ns) {
+  Image image(device);
+  PHANTOM_ASSIGN(SlotState slots, image.read_slots());
+  const CommitRecord& current = *slots.record[*slots.current];
+  const CommitRecord* holder = current.find(seq) ? &current : nullptr;
+  if (!holder && slots.previous && slots.record[*slots.previous]->find(seq)) holder = &*slots.record[*slots.previous];
+  if (!holder) {
+    std::string known;
+    for (const SnapshotEntry& s : current.snapshots) known += fmt::format(" {}", s.seq);
+    return make_error(Errc::not_found, "{}: no snapshot {} (retained:{})", image.name(), seq, known);
+  }
+  const SnapshotEntry& entry = *holder->find(seq);
+  // Never make a damaged snapshot current: verify all of it first.
+  PHANTOM_ASSIGN(PageTable table, PageTable::load(image, holder->geometry.pages(), entry.root));
+  std::array<std::byte, page_bytes> buffer;
+  for (std::uint64_t page = 0; page < table.pages(); ++page)
+    if (table.page(page).block) PHANTOM_TRY(image.read_page(page, table.page(page), buffer.data()));
+
+  RollbackResult result;
+  result.seq = seq;
+  for (const SnapshotEntry& s : current.snapshots)
+    if (s.seq > seq) result.dropped.push_back(s.seq);
+  PHANTOM_ASSIGN(result.generation, rewrite_both_slots(image, truncated_to(*holder, seq), current.generation, now_ns));
+  return result;
+}
+
+}  // namespace phantom::store

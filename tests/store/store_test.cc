@@ -1,0 +1,289 @@
+// Tests for store/store and the snapshot cycle: restore equals the last commit, retention and free-space
+// reuse, pre-copy, fallback from damaged snapshots, recovery of torn records, and failed state.
+#include "store/store.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+
+#include "store/fsck.h"
+#include "support/memory_block_device.h"
+#include "support/test_world.h"
+
+namespace phantom::store {
+namespace {
+
+using testing::BorrowedDevice;
+using testing::CountingControl;
+using testing::MemoryBlockDevice;
+using testing::small_world;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Store> create(StoreOptions options = {}, CreateOptions create = small_world()) {
+    auto store = Store::create(*env_, BorrowedDevice::of(device_), create, options);
+    EXPECT_TRUE(store.ok()) << (store.ok() ? "" : store.error().message);
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+  std::unique_ptr<Store> reopen(StoreOptions options = {}) {
+    auto store = Store::open(*env_, BorrowedDevice::of(device_), options);
+    EXPECT_TRUE(store.ok()) << (store.ok() ? "" : store.error().message);
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+  SnapshotReport snapshot(Store& store) {
+    auto report = store.snapshot(control_);
+    EXPECT_TRUE(report.ok()) << (report.ok() ? "" : report.error().message);
+    return report.ok() ? report.value() : SnapshotReport{};
+  }
+  bool fsck_clean() {
+    auto report = fsck(device_, {});
+    if (!report.ok()) return false;
+    for (auto& e : report->errors) ADD_FAILURE() << e;
+    return report->clean();
+  }
+
+  std::unique_ptr<host::Env> env_ = host::make_host_env();
+  MemoryBlockDevice device_;
+  CountingControl control_;
+};
+
+TEST_F(StoreTest, NewWorldIsEmptyAndRestoresItsLastCommit) {
+  auto store = create();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->restore_report().restored_seq, 0u);
+  host::Arena& arena = store->arena();
+  EXPECT_EQ(reinterpret_cast<std::uint64_t>(arena.base()), testing::test_arena_base);
+  std::strcpy(reinterpret_cast<char*>(arena.page(3)), "hello, persistent world");
+  arena.page(2047)[4095] = std::byte{0x5A};
+  SnapshotReport first = snapshot(*store);
+  EXPECT_EQ(first.seq, 1u);
+  EXPECT_EQ(first.data_blocks, 2u);
+  EXPECT_EQ(control_.stops, 1);
+  EXPECT_EQ(control_.resumes, 1);
+  arena.page(3)[0] = std::byte{'J'};  // written after the commit: must not survive a restart
+  store.reset();
+
+  store = reopen();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->restore_report().restored_seq, 1u);
+  EXPECT_EQ(store->restore_report().pages_restored, 2u);
+  EXPECT_STREQ(reinterpret_cast<char*>(store->arena().page(3)), "hello, persistent world");
+  EXPECT_EQ(store->arena().page(2047)[4095], std::byte{0x5A});
+  EXPECT_EQ(store->arena().page(4)[0], std::byte{0});
+  EXPECT_TRUE(fsck_clean());
+}
+
+TEST_F(StoreTest, SnapshotWritesOnlyWhatChanged) {
+  auto store = create();
+  for (std::uint64_t p = 0; p < 100; ++p) store->arena().page(p)[0] = std::byte{1};
+  EXPECT_EQ(snapshot(*store).data_blocks, 100u);
+  SnapshotReport idle = snapshot(*store);
+  EXPECT_EQ(idle.data_blocks, 0u);
+  EXPECT_EQ(idle.node_blocks, 0u);
+  store->arena().page(42)[7] = std::byte{9};
+  SnapshotReport one = snapshot(*store);
+  EXPECT_EQ(one.data_blocks, 1u);
+  EXPECT_EQ(one.node_blocks, 2u);  // the leaf and the root of a two-level tree
+}
+
+TEST_F(StoreTest, PreCopyTakesMostPagesBeforeThePause) {
+  StoreOptions options;
+  options.precopy_target_pages = 10;
+  auto store = create(options);
+  // The "world" writes pages during the pre-copy rounds; the control sees the cut.
+  for (std::uint64_t p = 0; p < 500; ++p) store->arena().page(p)[0] = std::byte{1};
+  SnapshotReport report = snapshot(*store);
+  EXPECT_EQ(report.precopy_pages, 500u);
+  EXPECT_EQ(report.residual_pages, 0u);
+  EXPECT_EQ(report.data_blocks, 500u);
+  store.reset();
+  store = reopen();
+  EXPECT_EQ(store->restore_report().pages_restored, 500u);
+}
+
+// A control that writes into the arena while stopped would be a bug; one that writes before
+// stopping shows pages written between the last pre-copy round and the cut land in the snapshot.
+struct WritingControl final : WorldControl {
+  host::Arena* arena;
+  void stop() override { arena->page(1234)[0] = std::byte{0x77}; }
+  void resume() override {}
+};
+
+TEST_F(StoreTest, PagesWrittenJustBeforeTheCutAreInTheSnapshot) {
+  StoreOptions options;
+  auto store = create(options);
+  WritingControl control;
+  control.arena = &store->arena();
+  auto report = store->snapshot(control);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->residual_pages, 1u);
+  store.reset();
+  store = reopen();
+  EXPECT_EQ(store->arena().page(1234)[0], std::byte{0x77});
+}
+
+TEST_F(StoreTest, RetentionKeepsKSnapshotsAndReusesSpace) {
+  CreateOptions c = small_world();
+  c.retention = 2;
+  auto store = create({}, c);
+  std::mt19937 random(1);
+  for (int i = 0; i < 10; ++i) {
+    for (int k = 0; k < 200; ++k) store->arena().page(random() % 2048)[0] = std::byte(i);
+    snapshot(*store);
+  }
+  std::uint64_t size_after_10 = device_.size_blocks();
+  for (int i = 0; i < 50; ++i) {
+    for (int k = 0; k < 200; ++k) store->arena().page(random() % 2048)[0] = std::byte(i);
+    snapshot(*store);
+  }
+  EXPECT_EQ(device_.size_blocks(), size_after_10) << "freed blocks must be reused, not appended";
+  EXPECT_EQ(store->record().snapshots.size(), 2u);
+  EXPECT_EQ(store->record().snapshots.back().seq, 60u);
+  // Used blocks stay bounded by what the two slots reach: at most (retention + 1) trees.
+  EXPECT_LE(store->statistics().used_blocks, 2 + 3 * (2048 + 9));
+  EXPECT_TRUE(fsck_clean());
+}
+
+TEST_F(StoreTest, DamagedNewestSnapshotFallsBackAndRecovers) {
+  auto store = create();
+  store->arena().page(1)[0] = std::byte{1};
+  snapshot(*store);
+  store->arena().page(1)[0] = std::byte{2};
+  snapshot(*store);
+  Ref newest = store->record().snapshots.back().root;
+  store.reset();
+  // Damage the data block of page 1 in snapshot 2 (found through its tree).
+  Image image(device_);
+  auto table = PageTable::load(image, 2048, newest);
+  ASSERT_TRUE(table.ok());
+  device_.bytes()[table->page(1).block * 4096 + 17] ^= std::byte{0x10};
+  EXPECT_FALSE(fsck(device_, {})->clean());
+
+  store = reopen();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->restore_report().restored_seq, 1u);
+  EXPECT_TRUE(store->restore_report().recovered);
+  EXPECT_EQ(store->arena().page(1)[0], std::byte{1});
+  ASSERT_FALSE(store->restore_report().warnings.empty());
+  EXPECT_NE(store->restore_report().warnings[0].find("snapshot 2 is damaged"), std::string::npos);
+  // Recovery dropped snapshot 2 from both records: the image is clean again, and work continues.
+  store->arena().page(1)[0] = std::byte{3};
+  EXPECT_EQ(snapshot(*store).seq, 3u);  // sequence numbers are never reused
+  store.reset();
+  EXPECT_TRUE(fsck_clean());
+  store = reopen();
+  EXPECT_EQ(store->arena().page(1)[0], std::byte{3});
+}
+
+TEST_F(StoreTest, TornCommitRecordFallsBackToTheOtherSlot) {
+  auto store = create();
+  store->arena().page(5)[0] = std::byte{1};
+  snapshot(*store);
+  store->arena().page(5)[0] = std::byte{2};
+  SnapshotReport second = snapshot(*store);
+  store.reset();
+  // Tear the newest record: half of its sectors hold garbage.
+  std::uint64_t slot = second.generation % 2;
+  for (int i = 2048; i < 4096; ++i) device_.bytes()[slot * 4096 + i] = std::byte(i);
+  store = reopen();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->restore_report().restored_seq, 1u);
+  EXPECT_EQ(store->arena().page(5)[0], std::byte{1});
+  EXPECT_TRUE(store->restore_report().recovered);
+  store.reset();
+  EXPECT_TRUE(fsck_clean());
+}
+
+TEST_F(StoreTest, WriteFailureMovesToFailedStateAndKeepsTheLastCommit) {
+  auto store = create();
+  store->arena().page(9)[0] = std::byte{1};
+  snapshot(*store);
+  device_.fail_write_at = device_.writes + 1;
+  store->arena().page(9)[0] = std::byte{2};
+  auto failed = store->snapshot(control_);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, Errc::io);
+  EXPECT_EQ(store->state(), StoreState::failed);
+  EXPECT_EQ(control_.stops, control_.resumes) << "the world must run again after a failure";
+  device_.fail_write_at.reset();
+  auto refused = store->snapshot(control_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, Errc::failed_state);
+  store.reset();
+  store = reopen();
+  EXPECT_EQ(store->arena().page(9)[0], std::byte{1});
+  store.reset();
+  EXPECT_TRUE(fsck_clean());
+}
+
+TEST_F(StoreTest, FlushFailureOfTheCommitRecordIsAFailure) {
+  auto store = create();
+  store->arena().page(9)[0] = std::byte{1};
+  device_.fail_flush_at = device_.flushes + 2;  // the flush after the commit record
+  auto failed = store->snapshot(control_);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(store->state(), StoreState::failed);
+}
+
+TEST_F(StoreTest, FullDeviceIsReportedAsNoSpace) {
+  device_.max_blocks = 64;
+  auto store = create();
+  for (std::uint64_t p = 0; p < 2048; ++p) store->arena().page(p)[0] = std::byte{1};
+  auto report = store->snapshot(control_);
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.error().code, Errc::no_space);
+  store.reset();
+  device_.max_blocks.reset();
+  store = reopen();  // the world still opens at its last commit (empty)
+  EXPECT_EQ(store->restore_report().restored_seq, 0u);
+}
+
+TEST_F(StoreTest, OpeningAForeignOrTruncatedImageFailsCleanly) {
+  MemoryBlockDevice foreign(4);
+  std::memset(foreign.bytes().data(), 'x', foreign.bytes().size());
+  auto a = Store::open(*env_, BorrowedDevice::of(foreign), {});
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(a.error().message.find("not a Phantom world"), std::string::npos);
+  MemoryBlockDevice tiny(1);
+  auto b = Store::open(*env_, BorrowedDevice::of(tiny), {});
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.error().code, Errc::corrupt);
+}
+
+TEST_F(StoreTest, ArenaAddressInUseIsRefused) {
+  auto store = create();
+  MemoryBlockDevice other;
+  auto second = Store::create(*env_, BorrowedDevice::of(other), small_world(), {});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, Errc::busy);
+}
+
+TEST_F(StoreTest, StagingLimitWritesTheRestDuringThePause) {
+  StoreOptions options;
+  options.precopy_max_rounds = 0;  // everything is residual
+  options.staging_limit_pages = 16;
+  auto store = create(options);
+  for (std::uint64_t p = 0; p < 2048; ++p) store->arena().page(p)[1] = std::byte(p);
+  SnapshotReport report = snapshot(*store);
+  EXPECT_EQ(report.residual_pages, 2048u);
+  EXPECT_GT(report.unstaged_pages, 0u);
+  store.reset();
+  store = reopen(options);
+  for (std::uint64_t p = 0; p < 2048; ++p) ASSERT_EQ(store->arena().page(p)[1], std::byte(p));
+}
+
+TEST_F(StoreTest, MprotectTrackingGivesTheSameSnapshots) {
+  StoreOptions options;
+  options.tracking = host::TrackingMode::mprotect;
+  auto store = create(options);
+  EXPECT_EQ(store->tracking_mode(), host::TrackingMode::mprotect);
+  std::strcpy(reinterpret_cast<char*>(store->arena().page(700)), "tracked by mprotect");
+  snapshot(*store);
+  store.reset();
+  store = reopen(options);
+  EXPECT_STREQ(reinterpret_cast<char*>(store->arena().page(700)), "tracked by mprotect");
+}
+
+}  // namespace
+}  // namespace phantom::store
