@@ -56,15 +56,13 @@ class Checker {
       result.intact = false;
     }
     std::array<std::byte, page_bytes> buffer;
-    for (std::uint64_t page = 0; page < table->pages(); ++page) {
-      const Ref& ref = table->page(page);
-      if (ref.block == 0) continue;
+    table->for_each_page([&](std::uint64_t page, const Ref& ref) {
       ++result.pages;
       if (!claim(ref.block, {0, page, ref.checksum, entry.seq})) {
         result.intact = false;
-        continue;
+        return;
       }
-      if (!verified_.insert({ref.block, ref.checksum}).second) continue;  // shared with a snapshot checked before
+      if (!verified_.insert({ref.block, ref.checksum}).second) return;  // shared with a snapshot checked before
       auto read = image_.read_page(page, ref, buffer.data());
       if (!read.ok()) {
         report_.errors.push_back(fmt::format("snapshot {}: {}", entry.seq, read.error().message));
@@ -72,7 +70,7 @@ class Checker {
       }
       ++report_.pages_verified;
       if (options_.progress && report_.pages_verified % 16384 == 0) options_.progress(report_.pages_verified, total_pages);
-    }
+    });
     report_.snapshots.push_back(result);
     return result.intact;
   }

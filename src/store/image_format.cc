@@ -100,7 +100,7 @@ Result<CommitRecord> decode_commit_record(std::span<const std::byte, block_bytes
   r.geometry.arena_size = get_u64(p + 80);
   r.geometry.tree_depth = get_u32(p + 88);
   if (r.geometry.arena_size == 0 || r.geometry.arena_size % page_bytes != 0 || r.geometry.arena_base % page_bytes != 0 ||
-      r.geometry.arena_size > (1ull << 46))
+      r.geometry.arena_size > max_arena_size)
     return bad("arena base or size is invalid");
   if (r.geometry.tree_depth != tree_depth_for(r.geometry.pages())) return bad("tree depth does not match the arena size");
   if (get_u32(p + 92) != node_fanout) return bad("node fanout is not 254");

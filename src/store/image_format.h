@@ -81,6 +81,9 @@ constexpr std::size_t snapshot_entry_bytes = 64;
 constexpr std::size_t snapshot_entries_offset = 128;
 constexpr std::size_t max_snapshots_per_record = (block_bytes - 8 - snapshot_entries_offset) / snapshot_entry_bytes;
 constexpr std::uint32_t max_retention = 32;
+// The largest arena a world may have. Bounds what a hostile image can make us allocate, and the page
+// tables that whole-range write-protection costs (about 2 MiB per GiB).
+constexpr std::uint64_t max_arena_size = 64ull << 30;
 
 constexpr std::uint64_t commit_seed = 0x5048'574F'524C'4401ull;
 constexpr std::uint64_t page_seed_base = 0x5048'5041'4745'0001ull;

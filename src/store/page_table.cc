@@ -5,10 +5,10 @@
 
 namespace phantom::store {
 
-PageTable::PageTable(std::uint64_t pages) : depth_(tree_depth_for(pages)) {
+PageTable::PageTable(std::uint64_t pages) : pages_(pages), depth_(tree_depth_for(pages)) {
   levels_.resize(depth_ + 1);
   dirty_.resize(depth_);
-  levels_[0].resize(pages);
+  leaves_.resize(nodes_at_level(pages, 0));
   for (unsigned level = 0; level < depth_; ++level) {
     levels_[level + 1].resize(nodes_at_level(pages, level));
     dirty_[level].resize(nodes_at_level(pages, level));
@@ -24,11 +24,19 @@ void PageTable::mark_dirty(unsigned level, std::uint64_t index) {
 }
 
 Ref PageTable::set_page(std::uint64_t index, const Ref& ref) {
-  Ref old = levels_[0][index];
-  levels_[0][index] = ref;
+  std::unique_ptr<Leaf>& leaf = leaves_[index / node_fanout];
+  if (!leaf) leaf = std::make_unique<Leaf>();
+  Ref& slot = (*leaf)[index % node_fanout];
+  Ref old = slot;
+  slot = ref;
   pages_in_use_ += (ref.block != 0) - (old.block != 0);
   mark_dirty(0, index / node_fanout);
   return old;
+}
+
+const Ref* PageTable::below(unsigned level, std::uint64_t index) const {
+  if (level == 0) return leaves_[index] ? leaves_[index]->data() : nullptr;
+  return levels_[level].data() + index * node_fanout;
 }
 
 Node PageTable::make_node(unsigned level, std::uint64_t index, std::uint64_t seq) const {
@@ -36,9 +44,10 @@ Node PageTable::make_node(unsigned level, std::uint64_t index, std::uint64_t seq
   node.level = level;
   node.index = index;
   node.seq = seq;
-  const std::vector<Ref>& below = levels_[level];
-  std::uint64_t first = index * node_fanout;
-  for (std::uint64_t i = 0; i < node_fanout && first + i < below.size(); ++i) node.entries[i] = below[first + i];
+  const Ref* entries = below(level, index);
+  if (!entries) return node;
+  std::uint64_t count = level == 0 ? node_fanout : std::min<std::uint64_t>(node_fanout, levels_[level].size() - index * node_fanout);
+  for (std::uint64_t i = 0; i < count; ++i) node.entries[i] = entries[i];
   return node;
 }
 
@@ -52,6 +61,8 @@ Status PageTable::write_dirty_nodes(std::uint64_t seq, const std::function<Resul
       Ref ref;  // a node with nothing below it is not stored: its Ref stays zero
       if (!empty) {
         PHANTOM_ASSIGN(ref, write(node));
+      } else if (level == 0) {
+        leaves_[index].reset();
       }
       levels_[level + 1][index] = ref;
       dirty_[level][index] = false;
@@ -67,7 +78,8 @@ Result<PageTable> PageTable::load(Image& image, std::uint64_t pages, const Ref& 
   // Top-down: each node's entries fill the slice of the level below it.
   for (unsigned level = table.depth_; level-- > 0;) {
     std::vector<Ref>& refs = table.levels_[level + 1];
-    std::vector<Ref>& below = table.levels_[level];
+    // Entries that exist below this level: pages for leaves, else the nodes of the level below.
+    const std::uint64_t below_count = level == 0 ? pages : refs.size() > 0 ? table.levels_[level].size() : 0;
     for (std::uint64_t index = 0; index < refs.size(); ++index) {
       if (refs[index].block == 0) {
         if (refs[index].checksum != 0)
@@ -76,9 +88,16 @@ Result<PageTable> PageTable::load(Image& image, std::uint64_t pages, const Ref& 
       }
       PHANTOM_ASSIGN(Node node, image.read_node(level, index, refs[index]));
       std::uint64_t first = index * node_fanout;
+      Ref* out;
+      if (level == 0) {
+        table.leaves_[index] = std::make_unique<Leaf>();
+        out = table.leaves_[index]->data();
+      } else {
+        out = table.levels_[level].data() + first;
+      }
       for (std::uint64_t i = 0; i < node_fanout; ++i) {
         const Ref& r = node.entries[i];
-        if (first + i >= below.size()) {
+        if (first + i >= below_count) {
           if (r.block != 0)
             return make_error(Errc::corrupt, "block {}: tree node (level {}, index {}): entry {} lies beyond the arena",
                               refs[index].block, level, index, i);
@@ -90,7 +109,7 @@ Result<PageTable> PageTable::load(Image& image, std::uint64_t pages, const Ref& 
         if (r.block != 0 && (r.block < first_data_block || r.block >= image.size_blocks()))
           return make_error(Errc::corrupt, "block {}: tree node (level {}, index {}): entry {} points outside the image (block {})",
                             refs[index].block, level, index, i, r.block);
-        below[first + i] = r;
+        out[i] = r;
         if (level == 0 && r.block != 0) ++table.pages_in_use_;
       }
     }
@@ -99,8 +118,9 @@ Result<PageTable> PageTable::load(Image& image, std::uint64_t pages, const Ref& 
 }
 
 void PageTable::collect_blocks(std::vector<std::uint64_t>& out) const {
-  for (const std::vector<Ref>& level : levels_)
-    for (const Ref& r : level)
+  for_each_page([&](std::uint64_t, const Ref& r) { out.push_back(r.block); });
+  for (unsigned level = 1; level <= depth_; ++level)
+    for (const Ref& r : levels_[level])
       if (r.block != 0) out.push_back(r.block);
 }
 

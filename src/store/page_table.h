@@ -1,13 +1,16 @@
 // PageTable: one snapshot's map from arena page to stored block, as a flat Merkle radix tree (store layer).
-// Level arrays instead of pointer nodes: levels_[0] holds a Ref per page, levels_[L] a Ref per node of
-// level L-1, and levels_[depth] the single root Ref. A node's contents are the 254 Refs below it, so a
-// node is encoded straight from its slice of the level below.
+// Level arrays instead of pointer nodes: levels_[L] holds a Ref per node of level L-1 and levels_[depth]
+// the single root Ref. Page Refs live in leaves_, one 254-entry chunk per leaf, allocated only where a
+// leaf exists, so a large sparse arena (or a hostile image that claims one) costs little memory. A node
+// is encoded straight from its slice of the level below.
 // Invariants: a Ref with block 0 has checksum 0 and means "all zero"; a node is marked dirty whenever
 // any Ref in its slice changed since it was last written, and so is every node above it.
 #pragma once
 
 #include <cstdint>
+#include <array>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "store/image_format.h"
@@ -21,9 +24,21 @@ class PageTable {
  public:
   explicit PageTable(std::uint64_t pages);
 
-  std::uint64_t pages() const { return levels_[0].size(); }
+  std::uint64_t pages() const { return pages_; }
   std::uint32_t depth() const { return depth_; }
-  const Ref& page(std::uint64_t index) const { return levels_[0][index]; }
+  const Ref& page(std::uint64_t index) const {
+    const auto& leaf = leaves_[index / node_fanout];
+    return leaf ? (*leaf)[index % node_fanout] : zero_ref_;
+  }
+  // Calls visit(page, ref) for every page with a block, in ascending order.
+  template <typename Visit>
+  void for_each_page(Visit&& visit) const {
+    for (std::uint64_t leaf = 0; leaf < leaves_.size(); ++leaf) {
+      if (!leaves_[leaf]) continue;
+      for (std::uint64_t i = 0; i < node_fanout; ++i)
+        if ((*leaves_[leaf])[i].block != 0) visit(leaf * node_fanout + i, (*leaves_[leaf])[i]);
+    }
+  }
   const Ref& root() const { return levels_[depth_][0]; }
   std::uint64_t node_count(unsigned level) const { return levels_[level + 1].size(); }
   const Ref& node_ref(unsigned level, std::uint64_t index) const { return levels_[level + 1][index]; }
@@ -48,11 +63,18 @@ class PageTable {
   Node make_node(unsigned level, std::uint64_t index, std::uint64_t seq) const;
   void mark_dirty(unsigned level, std::uint64_t index);
 
+  using Leaf = std::array<Ref, node_fanout>;
+  // The Refs below node (level, index): a leaf chunk for level 0, else a slice of levels_[level].
+  const Ref* below(unsigned level, std::uint64_t index) const;
+
+  std::uint64_t pages_;
   std::uint32_t depth_;
-  std::vector<std::vector<Ref>> levels_;
+  std::vector<std::unique_ptr<Leaf>> leaves_;  // page Refs; null: every page of that leaf is zero
+  std::vector<std::vector<Ref>> levels_;       // levels_[0] is unused; see above
   std::vector<std::vector<bool>> dirty_;  // dirty_[L][i]: node i of level L needs writing
   std::uint64_t dirty_count_ = 0;
   std::uint64_t pages_in_use_ = 0;
+  static constexpr Ref zero_ref_{};
 };
 
 }  // namespace phantom::store

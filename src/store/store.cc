@@ -35,6 +35,9 @@ Result<std::unique_ptr<Store>> Store::create(host::Env& env, std::unique_ptr<hos
                                              const CreateOptions& create, const StoreOptions& options) {
   if (create.arena_size == 0 || create.arena_size % page_bytes != 0 || create.arena_base % page_bytes != 0)
     return make_error(Errc::invalid_argument, "arena size and base must be non-zero multiples of 4096");
+  if (create.arena_size > max_arena_size)
+    return make_error(Errc::invalid_argument, "arena size {} GiB is above the limit of {} GiB", create.arena_size >> 30,
+                      max_arena_size >> 30);
   if (create.retention == 0 || create.retention > max_retention)
     return make_error(Errc::invalid_argument, "retention must be between 1 and {}", max_retention);
   PHANTOM_TRY(device->grow(first_data_block));
@@ -108,17 +111,17 @@ Status Store::restore(const SlotState& slots) {
   table_ = PageTable(geometry.pages());
   if (candidates.empty()) return ok_status();  // a new world: the arena is all zero
 
-  for (auto [record, entry] : candidates) {
+  for (const auto& candidate : candidates) {
+    const CommitRecord* record = candidate.first;
+    const SnapshotEntry* entry = candidate.second;
     auto table = PageTable::load(image_, geometry.pages(), entry->root);
     Status filled = table.ok() ? ok_status() : Status(table.error());
     std::uint64_t pages = 0;
     if (filled.ok()) {
-      for (std::uint64_t page = 0; page < geometry.pages() && filled.ok(); ++page) {
-        const Ref& ref = table->page(page);
-        if (ref.block == 0) continue;
-        filled = image_.read_page(page, ref, arena_->page(page));
+      table->for_each_page([&](std::uint64_t page, const Ref& ref) {
+        if (filled.ok()) filled = image_.read_page(page, ref, arena_->page(page));
         ++pages;
-      }
+      });
     }
     if (filled.ok()) {
       record_ = *record;
@@ -195,9 +198,9 @@ Status Store::rebuild_free_map() {
 
 Result<Extent> Store::allocate(std::uint64_t want) {
   if (auto extent = allocator_.allocate(want)) return *extent;
-  // Full: grow the image by a quarter (at least 16 MiB and what is wanted) so growth is rare.
+  // Full: grow the image by a quarter (and at least what is wanted), so growth stays rare as it gets large.
   std::uint64_t capacity = allocator_.capacity();
-  std::uint64_t grow_by = std::max<std::uint64_t>({want, capacity / 4, 4096});
+  std::uint64_t grow_by = std::max<std::uint64_t>({want, capacity / 4, 16});
   PHANTOM_TRY(device_->grow(capacity + grow_by));
   allocator_.grow(capacity + grow_by);
   auto extent = allocator_.allocate(want);

@@ -53,8 +53,11 @@ Result<RollbackResult> rollback(host::BlockDevice& device, std::uint64_t seq, st
   // Never make a damaged snapshot current: verify all of it first.
   PHANTOM_ASSIGN(PageTable table, PageTable::load(image, holder->geometry.pages(), entry.root));
   std::array<std::byte, page_bytes> buffer;
-  for (std::uint64_t page = 0; page < table.pages(); ++page)
-    if (table.page(page).block) PHANTOM_TRY(image.read_page(page, table.page(page), buffer.data()));
+  Status verified = ok_status();
+  table.for_each_page([&](std::uint64_t page, const Ref& ref) {
+    if (verified.ok()) verified = image.read_page(page, ref, buffer.data());
+  });
+  PHANTOM_TRY(std::move(verified));
 
   RollbackResult result;
   result.seq = seq;

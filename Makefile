@@ -1,0 +1,46 @@
+# Phantom: the commands a user and CI need. Every target installs missing Debian packages first.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+BUILD ?= build
+FUZZ_SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+BUILD ?= build-fuzz
+WORLD ?= world.img
+FUZZ_SECONDS ?= 30
+
+.PHONY: all deps build run test bench soak fuzz clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD)
+
+# Boot the default world (created on first run) or resume it where it stopped.
+run: build
+	./$(BUILD)/phantom run --world $(WORLD)
+
+# Fuzz smoke run first, then every test; ctest's summary is the last thing printed.
+test: build fuzz
+	cd $(BUILD) && ctest --output-on-failure -j2
+
+# The image fuzzer under ASan/UBSan, seeded with fresh valid worlds and the stored regressions.
+fuzz: deps
+	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DPHANTOM_FUZZ=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(FUZZ_BUILD)
+	@rm -rf $(FUZZ_BUILD)/corpus && $(FUZZ_BUILD)/fuzz/make_fuzz_seeds $(FUZZ_BUILD)/corpus/image
+	$(FUZZ_BUILD)/fuzz/image_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=2000000 -rss_limit_mb=4096 \
+	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/image fuzz/regressions/image 2>&1 | tail -12
+
+bench: build
+	./$(BUILD)/bench/phantom_bench
+
+# Long crash runs: 2000 kills.
+soak: build
+	PHANTOM_KILLS=2000 ./$(BUILD)/tests/phantom_kill_test
+
+clean:
+	rm -rf $(BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,318 @@
+// phantom_bench: the store's benchmarks, printed as one JSON object per line (bench).
+// Names and fields follow design.md "Benchmark output". Anchors are measured in the same run:
+// the disk's own sequential write speed for write-out. Progress goes to stderr.
+//   snapshot.pause     arena_mib, dirty_pct, threads, precopy -> p50_ms, p99_ms, max_ms, samples
+//   snapshot.writeout  arena_mib, dirty_pct -> mb_per_s, seq_write_mb_per_s, ratio_to_seq
+//   world.reopen       world_mib -> ms (open until the arena is usable), process_ms
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "store/store.h"
+
+using namespace phantom;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<std::size_t>(p * v.size()))];
+}
+
+void emit(const nlohmann::json& line) { std::printf("%s\n", line.dump().c_str()); std::fflush(stdout); }
+
+// A mutator that dirties random pages at a steady rate and stops at safepoints between batches.
+class Mutator final : public store::WorldControl {
+ public:
+  Mutator(host::Arena& arena, double pages_per_ms) : arena_(arena), pages_per_ms_(pages_per_ms) {}
+  ~Mutator() override { finish(); }
+
+  void start() { thread_ = std::thread([this] { run(); }); }
+  void finish() {
+    {
+      std::lock_guard lock(mutex_);
+      quit_ = true;
+    }
+    changed_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  void stop() override {
+    std::unique_lock lock(mutex_);
+    stop_requested_ = true;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return at_safepoint_; });
+  }
+  void resume() override {
+    {
+      std::lock_guard lock(mutex_);
+      stop_requested_ = false;
+    }
+    changed_.notify_all();
+  }
+
+ private:
+  void run() {
+    std::mt19937_64 random(1);
+    const std::uint64_t pages = arena_.pages();
+    double owed = 0;
+    auto last = Clock::now();
+    for (std::uint64_t value = 1;; ++value) {
+      {
+        std::unique_lock lock(mutex_);
+        if (quit_) return;
+        if (stop_requested_) {
+          at_safepoint_ = true;
+          changed_.notify_all();
+          changed_.wait(lock, [&] { return !stop_requested_ || quit_; });
+          at_safepoint_ = false;
+          if (quit_) return;
+        }
+      }
+      auto now = Clock::now();
+      owed += pages_per_ms_ * std::chrono::duration<double, std::milli>(now - last).count();
+      last = now;
+      // A batch of at most 64 page writes between safepoint checks.
+      for (int i = 0; i < 64 && owed >= 1; ++i, owed -= 1)
+        std::memcpy(arena_.page(random() % pages) + (random() % 512) * 8, &value, 8);
+      if (owed < 1) {  // idle until more is owed, but answer a stop request at once, as a VM thread would
+        std::unique_lock lock(mutex_);
+        changed_.wait_for(lock, std::chrono::microseconds(200), [&] { return stop_requested_ || quit_; });
+      }
+    }
+  }
+
+  host::Arena& arena_;
+  double pages_per_ms_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool stop_requested_ = false, at_safepoint_ = false, quit_ = false;
+};
+
+struct Idle final : store::WorldControl {
+  void stop() override {}
+  void resume() override {}
+};
+
+std::unique_ptr<store::Store> fresh_world(host::Env& env, const std::string& path, std::uint64_t mib,
+                                          store::StoreOptions options = {}) {
+  std::filesystem::remove(path);
+  store::CreateOptions create;
+  create.arena_size = mib << 20;
+  auto store = store::Store::open_or_create(env, path, create, options);
+  if (!store.ok()) {
+    std::fprintf(stderr, "bench: %s\n", store.error().message.c_str());
+    std::exit(1);
+  }
+  return std::move(store).value();
+}
+
+// Every page gets distinct contents, and the first snapshot holds the whole arena.
+void populate(store::Store& store) {
+  host::Arena& arena = store.arena();
+  for (std::uint64_t p = 0; p < arena.pages(); ++p) std::memcpy(arena.page(p), &p, 8);
+  Idle idle;
+  auto r = store.snapshot(idle);
+  if (!r.ok()) {
+    std::fprintf(stderr, "bench: populate: %s\n", r.error().message.c_str());
+    std::exit(1);
+  }
+}
+
+void bench_pause(host::Env& env, const std::string& dir, std::uint64_t mib, int dirty_pct, bool precopy, int samples,
+                 int interval_ms) {
+  store::StoreOptions options;
+  if (!precopy) options.precopy_max_rounds = 0;
+  auto store = fresh_world(env, dir + "/pause.img", mib, options);
+  populate(*store);
+  double pages_per_interval = store->arena().pages() * dirty_pct / 100.0;
+  Mutator mutator(store->arena(), pages_per_interval / interval_ms);
+  mutator.start();
+  std::vector<double> pauses, stops;
+  std::uint64_t residual = 0, data_blocks = 0;
+  for (int i = 0; i < samples + 2; ++i) {
+    auto begin = Clock::now();
+    std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
+    auto r = store->snapshot(mutator);
+    if (!r.ok()) {
+      std::fprintf(stderr, "bench: snapshot: %s\n", r.error().message.c_str());
+      std::exit(1);
+    }
+    if (i < 2) continue;  // warm-up: the first cycles see the population pass
+    pauses.push_back(r->pause_ns / 1e6);
+    stops.push_back(r->stop_ns / 1e6);
+    residual += r->residual_pages;
+    data_blocks += r->data_blocks;
+    (void)begin;
+  }
+  mutator.finish();
+  emit({{"bench", "snapshot.pause"}, {"arena_mib", mib}, {"dirty_pct", dirty_pct}, {"threads", 1},
+        {"precopy", precopy}, {"tracking", host::tracking_mode_name(store->tracking_mode())},
+        {"p50_ms", percentile(pauses, 0.5)}, {"p99_ms", percentile(pauses, 0.99)},
+        {"max_ms", *std::max_element(pauses.begin(), pauses.end())}, {"samples", pauses.size()},
+        {"safepoint_p99_ms", percentile(stops, 0.99)}, {"residual_pages_avg", residual / pauses.size()},
+        {"pages_written_avg", data_blocks / pauses.size()}, {"interval_ms", interval_ms}});
+}
+
+// The anchor: the same number of bytes written sequentially in 1 MiB pwrites, then fdatasync.
+double sequential_write_mb_per_s(const std::string& path, std::uint64_t bytes) {
+  std::vector<char> chunk(1 << 20);
+  std::mt19937_64 random(3);
+  for (auto& c : chunk) c = static_cast<char>(random());
+  int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0644);
+  auto begin = Clock::now();
+  for (std::uint64_t off = 0; off < bytes; off += chunk.size())
+    if (::pwrite(fd, chunk.data(), std::min<std::uint64_t>(chunk.size(), bytes - off), static_cast<off_t>(off)) < 0) break;
+  ::fdatasync(fd);
+  double ms = ms_since(begin);
+  ::close(fd);
+  std::filesystem::remove(path);
+  return bytes / 1e6 / (ms / 1e3);
+}
+
+void bench_writeout(host::Env& env, const std::string& dir, std::uint64_t mib, int dirty_pct, int samples) {
+  store::StoreOptions options;
+  options.precopy_max_rounds = 0;  // measure one write-out of the whole dirty set
+  auto store = fresh_world(env, dir + "/writeout.img", mib, options);
+  populate(*store);
+  std::mt19937_64 random(2);
+  Idle idle;
+  std::vector<double> store_rates, seq_rates;
+  for (int i = 0; i < samples; ++i) {
+    std::uint64_t pages = store->arena().pages() * dirty_pct / 100;
+    for (std::uint64_t k = 0; k < pages; ++k) store->arena().page(random() % store->arena().pages())[9] = std::byte(i + 1);
+    auto r = store->snapshot(idle);
+    if (!r.ok()) std::exit(1);
+    double seconds = (r->write_ns + r->flush_ns) / 1e9;
+    store_rates.push_back(r->bytes_written / 1e6 / seconds);
+    seq_rates.push_back(sequential_write_mb_per_s(dir + "/seq.bin", r->bytes_written));
+  }
+  double rate = percentile(store_rates, 0.5), seq = percentile(seq_rates, 0.5);
+  emit({{"bench", "snapshot.writeout"}, {"arena_mib", mib}, {"dirty_pct", dirty_pct}, {"mb_per_s", rate},
+        {"seq_write_mb_per_s", seq}, {"ratio_to_seq", rate / seq}, {"samples", samples}});
+}
+
+// Reopen after kill -9: a child process resumes the world and mutates it, is killed, and a fresh
+// process opens the world; we time the open (until the arena is usable) and the whole process start.
+void bench_reopen(host::Env& env, const std::string& self, const std::string& dir, std::uint64_t mib, int samples) {
+  std::string path = dir + "/reopen.img";
+  {
+    auto store = fresh_world(env, path, mib);
+    populate(*store);
+  }
+  std::vector<double> open_ms, process_ms;
+  for (int i = 0; i < samples; ++i) {
+    pid_t victim = ::fork();
+    if (victim == 0) {
+      ::execl(self.c_str(), self.c_str(), "--mutate-world", path.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    ::kill(victim, SIGKILL);
+    ::waitpid(victim, nullptr, 0);
+    int pipe_fds[2];
+    if (::pipe(pipe_fds) != 0) std::exit(1);
+    auto begin = Clock::now();
+    pid_t child = ::fork();
+    if (child == 0) {
+      ::dup2(pipe_fds[1], 1);
+      ::execl(self.c_str(), self.c_str(), "--open-world", path.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(pipe_fds[1]);
+    char line[128] = {};
+    ssize_t n = ::read(pipe_fds[0], line, sizeof line - 1);
+    process_ms.push_back(ms_since(begin));
+    ::close(pipe_fds[0]);
+    ::waitpid(child, nullptr, 0);
+    if (n > 0) open_ms.push_back(std::atof(line));
+  }
+  emit({{"bench", "world.reopen"}, {"world_mib", mib}, {"ms", percentile(open_ms, 0.5)},
+        {"max_ms", *std::max_element(open_ms.begin(), open_ms.end())}, {"process_ms", percentile(process_ms, 0.5)},
+        {"samples", samples}});
+}
+
+int mutate_world(host::Env& env, const std::string& path) {
+  auto store = store::Store::open(env, env.open_block_device(path, host::OpenMode::open_existing).value(), {});
+  if (!store.ok()) return 1;
+  Mutator mutator((*store)->arena(), 20.0);
+  mutator.start();
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!(*store)->snapshot(mutator).ok()) return 1;
+  }
+}
+
+int open_world(host::Env& env, const std::string& path) {
+  auto begin = Clock::now();
+  auto device = env.open_block_device(path, host::OpenMode::open_existing);
+  if (!device.ok()) return 1;
+  auto store = store::Store::open(env, std::move(device).value(), {});
+  if (!store.ok()) return 1;
+  // Usable: the first page can be read and written.
+  (*store)->arena().page(0)[100] = std::byte{1};
+  std::printf("%.3f\n", ms_since(begin));
+  std::fflush(stdout);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Phantom store benchmarks: one JSON object per line on stdout", "phantom_bench"};
+  std::string dir = "bench-tmp";
+  std::string only;
+  bool quick = false;
+  std::string mutate_path, open_path;
+  app.add_option("--dir", dir, "directory for the benchmark worlds (same disk as a real world)")->capture_default_str();
+  app.add_option("--only", only, "run only benchmarks whose name starts with this");
+  app.add_flag("--quick", quick, "fewer samples and smaller arenas (a smoke run)");
+  app.add_option("--mutate-world", mutate_path)->group("");
+  app.add_option("--open-world", open_path)->group("");
+  CLI11_PARSE(app, argc, argv);
+  auto env = host::make_host_env();
+  if (!mutate_path.empty()) return mutate_world(*env, mutate_path);
+  if (!open_path.empty()) return open_world(*env, open_path);
+
+  std::filesystem::create_directories(dir);
+  auto wanted = [&](const char* name) { return only.empty() || std::string(name).rfind(only, 0) == 0; };
+  const int samples = quick ? 10 : 50;
+  std::vector<std::uint64_t> sizes = quick ? std::vector<std::uint64_t>{64} : std::vector<std::uint64_t>{256, 1024};
+  for (std::uint64_t mib : sizes) {
+    for (int pct : {1, 10}) {
+      if (wanted("snapshot.pause")) {
+        std::fprintf(stderr, "bench: snapshot.pause %lu MiB %d%%\n", mib, pct);
+        bench_pause(*env, dir, mib, pct, true, samples, 200);
+        bench_pause(*env, dir, mib, pct, false, samples / 2, 200);
+      }
+      if (wanted("snapshot.writeout")) {
+        std::fprintf(stderr, "bench: snapshot.writeout %lu MiB %d%%\n", mib, pct);
+        bench_writeout(*env, dir, mib, pct, quick ? 3 : 5);
+      }
+    }
+  }
+  if (wanted("world.reopen")) {
+    std::fprintf(stderr, "bench: world.reopen\n");
+    bench_reopen(*env, std::filesystem::canonical("/proc/self/exe").string(), dir, quick ? 64 : 1024, quick ? 3 : 5);
+  }
+  std::filesystem::remove_all(dir);
+  return 0;
+}
