@@ -30,6 +30,9 @@ class Env {
   virtual Result<std::unique_ptr<Arena>> reserve_arena(std::uint64_t address, std::uint64_t size) = 0;
   // Starts tracking writes to the arena. The tracker must be destroyed before the arena.
   virtual Result<std::unique_ptr<PageTracker>> track_writes(Arena& arena, TrackingMode mode) = 0;
+  // The same, and serves first touches of every page from `source` until the page is installed:
+  // the arena must be untouched. Fails with unsupported where the host cannot (then fill eagerly).
+  virtual Result<std::unique_ptr<PageTracker>> track_writes_lazily(Arena& arena, PageSource& source) = 0;
 };
 
 // The Env of the host this binary was built for (src/host/linux/ on Linux).

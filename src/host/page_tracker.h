@@ -26,10 +26,26 @@ enum class TrackingMode {
 
 const char* tracking_mode_name(TrackingMode mode);
 
+// Supplies the contents of pages that a lazily restored arena has not filled yet. Called from the
+// tracker's fault-handler thread on the first touch of such a page; must fill all 4096 bytes.
+class PageSource {
+ public:
+  virtual ~PageSource() = default;
+  virtual void fill_page(std::uint64_t page, std::byte* out) = 0;
+};
+
 class PageTracker {
  public:
   virtual ~PageTracker() = default;
   virtual TrackingMode mode() const = 0;
+  // Whether first touches of unfilled pages are served from a PageSource (lazy restore).
+  virtual bool lazy() const { return false; }
+  // Lazy mode only: fills `page` from `data` (4 KiB) unless it was filled already; the page starts
+  // write-protected, so filling it does not count as a write.
+  virtual Status install(std::uint64_t page, const std::byte* data) {
+    (void)page, (void)data;
+    return make_error(Errc::unsupported, "this tracker does not restore lazily");
+  }
   // Appends the runs of pages written since the previous call (or since tracking began) to `out`,
   // in ascending order, and re-arms tracking for them.
   virtual Status collect(std::vector<PageRun>& out) = 0;

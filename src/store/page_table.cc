@@ -15,6 +15,18 @@ PageTable::PageTable(std::uint64_t pages) : pages_(pages), depth_(tree_depth_for
   }
 }
 
+PageTable::PageTable(const PageTable& other)
+    : pages_(other.pages_),
+      depth_(other.depth_),
+      leaves_(other.leaves_.size()),
+      levels_(other.levels_),
+      dirty_(other.dirty_),
+      dirty_count_(other.dirty_count_),
+      pages_in_use_(other.pages_in_use_) {
+  for (std::size_t i = 0; i < leaves_.size(); ++i)
+    if (other.leaves_[i]) leaves_[i] = std::make_unique<Leaf>(*other.leaves_[i]);
+}
+
 void PageTable::mark_dirty(unsigned level, std::uint64_t index) {
   for (; level < depth_; ++level, index /= node_fanout) {
     if (dirty_[level][index]) return;  // everything above is dirty already

@@ -23,6 +23,10 @@ class Image;
 class PageTable {
  public:
   explicit PageTable(std::uint64_t pages);
+  PageTable(const PageTable& other);  // a deep copy (lazy restore keeps the restored table frozen)
+  PageTable& operator=(const PageTable&) = delete;
+  PageTable(PageTable&&) = default;
+  PageTable& operator=(PageTable&&) = default;
 
   std::uint64_t pages() const { return pages_; }
   std::uint32_t depth() const { return depth_; }

@@ -89,6 +89,7 @@ Status Store::copy_and_write(const std::vector<host::PageRun>& runs, SnapshotRep
 Result<SnapshotReport> Store::snapshot(WorldControl& control) {
   if (state_ == StoreState::failed)
     return make_error(Errc::failed_state, "{}: an earlier write failed; reopen the world to continue", image_.name());
+  wait_until_restored();  // never commit on top of pages a lazy restore has not verified yet
   auto result = run_snapshot(control);
   state_ = result.ok() ? StoreState::idle : StoreState::failed;
   return result;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <random>
 
+#include "store/page_reader.h"
 #include "store/record_rewrite.h"
 
 namespace phantom::store {
@@ -27,7 +28,9 @@ Store::Store(host::Env& env, std::unique_ptr<host::BlockDevice> device, const St
     : env_(env), device_(std::move(device)), image_(*device_), options_(options), table_(1), allocator_(0) {}
 
 Store::~Store() {
-  tracker_.reset();  // stop tracking before the arena goes away
+  prefetch_cancel_ = true;
+  if (prefetcher_.joinable()) prefetcher_.join();
+  tracker_.reset();  // stop tracking (and the fault handler) before the arena goes away
   arena_.reset();
 }
 
@@ -63,11 +66,32 @@ Result<std::unique_ptr<Store>> Store::open(host::Env& env, std::unique_ptr<host:
                                            const StoreOptions& options) {
   std::uint64_t start = env.clock().monotonic_ns();
   std::unique_ptr<Store> store(new Store(env, std::move(device), options));
+  store->open_began_ns_ = start;
   PHANTOM_ASSIGN(SlotState slots, store->image_.read_slots());
-  PHANTOM_TRY(store->restore(slots));
+  const CommitRecord& current = *slots.record[*slots.current];
+  PHANTOM_ASSIGN(store->arena_, env.reserve_arena(current.geometry.arena_base, current.geometry.arena_size));
+  // Lazy restore needs the tracker in place before anything touches the arena.
+  bool lazy = false;
+  if (options.lazy_restore && options.tracking != host::TrackingMode::mprotect && !current.snapshots.empty()) {
+    auto tracker = env.track_writes_lazily(*store->arena_, store->lazy_source_);
+    if (tracker.ok()) {
+      store->tracker_ = std::move(tracker).value();
+      lazy = true;
+    } else {
+      store->restore_.eager_reason = tracker.error().message;
+    }
+  }
+  PHANTOM_TRY(store->restore(slots, lazy));
   PHANTOM_TRY(store->recover_if_needed(slots));
   PHANTOM_TRY(store->rebuild_free_map());
-  PHANTOM_ASSIGN(store->tracker_, env.track_writes(*store->arena_, options.tracking));
+  if (!lazy) {
+    PHANTOM_ASSIGN(store->tracker_, env.track_writes(*store->arena_, options.tracking));
+  } else if (store->restore_.restored_seq != 0) {
+    store->restore_.lazy = true;
+    store->restored_table_ = std::make_unique<PageTable>(store->table_);
+    store->prefetch_done_ = false;
+    store->prefetcher_ = std::thread([s = store.get()] { s->prefetch(); });
+  }
   // Staging for the first pause, faulted in now so the pause never waits for fresh memory.
   store->staging_.assign(std::min<std::uint64_t>(options.staging_limit_pages, 1024) * page_bytes, std::byte{0});
   store->restore_.restore_ns = env.clock().monotonic_ns() - start;
@@ -88,9 +112,10 @@ Result<std::unique_ptr<Store>> Store::open_or_create(host::Env& env, const std::
   return Store::create(env, std::move(fresh), create, options);
 }
 
-// Restore (eager): fill the arena from the newest snapshot whose tree and pages all verify, falling
-// back to older snapshots of the current record, then to those only the previous record names.
-Status Store::restore(const SlotState& slots) {
+// Restore: choose the newest snapshot whose tree (and, when eager, every page) verifies, falling back
+// to older snapshots of the current record, then to those only the previous record names. A lazy
+// restore verifies pages in the background instead (prefetch()).
+Status Store::restore(const SlotState& slots, bool lazy) {
   const CommitRecord& current = *slots.record[*slots.current];
   for (std::uint64_t slot = 0; slot < commit_slots; ++slot) {
     on_disk_[slot] = slots.record[slot];
@@ -98,7 +123,6 @@ Status Store::restore(const SlotState& slots) {
   }
   restore_.generation = current.generation;
   const WorldGeometry& geometry = current.geometry;
-  PHANTOM_ASSIGN(arena_, env_.reserve_arena(geometry.arena_base, geometry.arena_size));
 
   std::vector<std::pair<const CommitRecord*, const SnapshotEntry*>> candidates;
   for (auto it = current.snapshots.rbegin(); it != current.snapshots.rend(); ++it) candidates.push_back({&current, &*it});
@@ -116,13 +140,7 @@ Status Store::restore(const SlotState& slots) {
     const SnapshotEntry* entry = candidate.second;
     auto table = PageTable::load(image_, geometry.pages(), entry->root);
     Status filled = table.ok() ? ok_status() : Status(table.error());
-    std::uint64_t pages = 0;
-    if (filled.ok()) {
-      table->for_each_page([&](std::uint64_t page, const Ref& ref) {
-        if (filled.ok()) filled = image_.read_page(page, ref, arena_->page(page));
-        ++pages;
-      });
-    }
+    if (filled.ok() && !lazy) filled = fill_eagerly(table.value());
     if (filled.ok()) {
       record_ = *record;
       std::erase_if(record_.snapshots, [&](const SnapshotEntry& s) { return s.seq > entry->seq; });
@@ -130,18 +148,26 @@ Status Store::restore(const SlotState& slots) {
       table_.collect_blocks(live_blocks_[entry->seq]);
       restore_.restored_seq = entry->seq;
       restore_.restored_time_ns = entry->time_ns;
-      restore_.pages_restored = pages;
+      restore_.pages_restored = table_.pages_in_use();
       return ok_status();
     }
     // Only damage moves us to an older snapshot; an I/O error may pass, and must not cost snapshots.
     if (filled.error().code != Errc::corrupt) return filled.take_error();
     restore_.warnings.push_back(fmt::format("snapshot {} is damaged and was skipped: {}", entry->seq, filled.error().message));
     ++restore_.snapshots_skipped;
-    // Start the next candidate from a clean, all-zero arena.
-    arena_.reset();
-    PHANTOM_ASSIGN(arena_, env_.reserve_arena(geometry.arena_base, geometry.arena_size));
+    if (!lazy) {  // start the next candidate from a clean, all-zero arena
+      arena_.reset();
+      PHANTOM_ASSIGN(arena_, env_.reserve_arena(geometry.arena_base, geometry.arena_size));
+    }
   }
   return make_error(Errc::corrupt, "{}: no intact snapshot left: {}", image_.name(), restore_.warnings.back());
+}
+
+Status Store::fill_eagerly(const PageTable& table) {
+  return read_pages_in_block_order(image_, table, [&](std::uint64_t page, const std::byte* data) {
+    std::memcpy(arena_->page(page), data, page_bytes);
+    return ok_status();
+  });
 }
 
 // Recovery: after a torn commit record (power loss during a commit) or a skipped damaged snapshot,

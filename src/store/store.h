@@ -24,8 +24,12 @@
 //      the records' snapshots, never stored, so a crash cannot leak or double-use a block.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,6 +68,10 @@ struct StoreOptions {
   std::uint64_t precopy_target_pages = 256;
   // Memory for pages copied during the pause; anything beyond is written to disk before resuming.
   std::uint64_t staging_limit_pages = 64 * 1024;  // 256 MiB
+  // Lazy restore: open returns once the page tree is verified; pages are filled on first touch and by
+  // a background prefetcher that verifies every page. The first snapshot waits for the prefetcher, so
+  // nothing is committed on top of unverified data. Falls back to eager where the host cannot.
+  bool lazy_restore = true;
 };
 
 enum class StoreState { idle, capturing, writing, flushing, failed };
@@ -74,8 +82,10 @@ struct RestoreReport {
   std::uint64_t restored_seq = 0;    // 0: a new, empty world
   std::uint64_t restored_time_ns = 0;
   std::uint64_t generation = 0;
-  std::uint64_t pages_restored = 0;
-  std::uint64_t restore_ns = 0;
+  std::uint64_t pages_restored = 0;  // pages the restored snapshot holds
+  std::uint64_t restore_ns = 0;      // until the arena was usable
+  bool lazy = false;                 // pages are being filled on demand and in the background
+  std::string eager_reason;          // why lazy restore was not used, when it was asked for
   std::uint64_t snapshots_skipped = 0;  // damaged snapshots passed over
   bool recovered = false;             // the commit records were rewritten at open
   std::vector<std::string> warnings;  // damaged records or snapshots passed over
@@ -131,9 +141,25 @@ class Store {
   // copying beyond the residual set, writing and flushing happens while the world runs.
   Result<SnapshotReport> snapshot(WorldControl& control);
 
+  // Waits until a lazy restore has filled and verified every page; returns the ns it took from open.
+  std::uint64_t wait_until_restored();
+
  private:
+  // Serves first touches during a lazy restore (called on the tracker's fault-handler thread).
+  class LazySource final : public host::PageSource {
+   public:
+    explicit LazySource(Store& store) : store_(store) {}
+    void fill_page(std::uint64_t page, std::byte* out) override;
+
+   private:
+    Store& store_;
+  };
+
   Store(host::Env& env, std::unique_ptr<host::BlockDevice> device, const StoreOptions& options);
-  Status restore(const SlotState& slots);
+  Status restore(const SlotState& slots, bool lazy);
+  Status fill_eagerly(const PageTable& table);
+  void prefetch();
+  [[noreturn]] void lazy_restore_failed(const Error& error);
   Status recover_if_needed(const SlotState& slots);
   Status rebuild_free_map();
   Status remember_blocks(std::uint64_t seq, const Ref& root);
@@ -158,7 +184,17 @@ class Store {
   BlockAllocator allocator_;
   std::map<std::uint64_t, std::vector<std::uint64_t>> live_blocks_;  // seq -> blocks it reaches
   std::vector<std::byte> staging_;                 // residual pages copied during the pause
-  std::uint64_t data_blocks_this_cycle_ = 0;
+
+  // Lazy restore: the restored snapshot's page table (never changed), the prefetcher, and its end.
+  LazySource lazy_source_{*this};
+  std::unique_ptr<const PageTable> restored_table_;
+  std::thread prefetcher_;
+  std::atomic<bool> prefetch_cancel_{false};
+  std::atomic<bool> prefetch_done_{true};
+  std::mutex prefetch_mutex_;
+  std::condition_variable prefetch_finished_;
+  std::uint64_t open_began_ns_ = 0;
+  std::uint64_t restored_after_ns_ = 0;
 };
 
 }  // namespace phantom::store

@@ -78,7 +78,9 @@ TEST(Fsck, FindsEveryFlippedByteInAUsedBlock) {
                e.find(fmt::format("commit record {}", block)) != std::string::npos;
     EXPECT_TRUE(named) << "no error names block " << block << ": " << (report->errors.empty() ? "" : report->errors[0]);
     auto env = host::make_host_env();
-    auto store = Store::open(*env, BorrowedDevice::of(device), {});
+    StoreOptions eager;  // verify every page at open, so damage is met here and not in the background
+    eager.lazy_restore = false;
+    auto store = Store::open(*env, BorrowedDevice::of(device), eager);
     if (store.ok()) EXPECT_GE((*store)->restore_report().restored_seq, 1u);
   }
 }

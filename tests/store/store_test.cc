@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
 #include <random>
 
 #include "store/fsck.h"
@@ -128,18 +131,24 @@ TEST_F(StoreTest, RetentionKeepsKSnapshotsAndReusesSpace) {
   c.retention = 2;
   auto store = create({}, c);
   std::mt19937 random(1);
-  for (int i = 0; i < 10; ++i) {
+  for (std::uint64_t p = 0; p < 2048; ++p) store->arena().page(p)[0] = std::byte{1};  // a constant live set
+  snapshot(*store);
+  for (int i = 0; i < 9; ++i) {
     for (int k = 0; k < 200; ++k) store->arena().page(random() % 2048)[0] = std::byte(i);
     snapshot(*store);
   }
-  std::uint64_t size_after_10 = device_.size_blocks();
+  for (int i = 0; i < 10; ++i) {  // the image grows in steps until the retained window is steady
+    for (int k = 0; k < 200; ++k) store->arena().page(random() % 2048)[0] = std::byte(i);
+    snapshot(*store);
+  }
+  std::uint64_t size_after_20 = device_.size_blocks();
   for (int i = 0; i < 50; ++i) {
     for (int k = 0; k < 200; ++k) store->arena().page(random() % 2048)[0] = std::byte(i);
     snapshot(*store);
   }
-  EXPECT_EQ(device_.size_blocks(), size_after_10) << "freed blocks must be reused, not appended";
+  EXPECT_EQ(device_.size_blocks(), size_after_20) << "freed blocks must be reused, not appended";
   EXPECT_EQ(store->record().snapshots.size(), 2u);
-  EXPECT_EQ(store->record().snapshots.back().seq, 60u);
+  EXPECT_EQ(store->record().snapshots.back().seq, 70u);
   // Used blocks stay bounded by what the two slots reach: at most (retention + 1) trees.
   EXPECT_LE(store->statistics().used_blocks, 2 + 3 * (2048 + 9));
   EXPECT_TRUE(fsck_clean());
@@ -160,8 +169,11 @@ TEST_F(StoreTest, DamagedNewestSnapshotFallsBackAndRecovers) {
   device_.bytes()[table->page(1).block * 4096 + 17] ^= std::byte{0x10};
   EXPECT_FALSE(fsck(device_, {})->clean());
 
-  store = reopen();
+  StoreOptions eager;  // an eager restore verifies every page before choosing a snapshot
+  eager.lazy_restore = false;
+  store = reopen(eager);
   ASSERT_TRUE(store);
+  EXPECT_FALSE(store->restore_report().lazy);
   EXPECT_EQ(store->restore_report().restored_seq, 1u);
   EXPECT_TRUE(store->restore_report().recovered);
   EXPECT_EQ(store->arena().page(1)[0], std::byte{1});
@@ -174,6 +186,82 @@ TEST_F(StoreTest, DamagedNewestSnapshotFallsBackAndRecovers) {
   EXPECT_TRUE(fsck_clean());
   store = reopen();
   EXPECT_EQ(store->arena().page(1)[0], std::byte{3});
+}
+
+TEST_F(StoreTest, LazyRestoreIsUsableAtOnceAndVerifiesInTheBackground) {
+  auto store = create();
+  for (std::uint64_t p = 0; p < 2048; ++p) std::memcpy(store->arena().page(p), &p, 8);
+  snapshot(*store);
+  store.reset();
+  store = reopen();
+  ASSERT_TRUE(store);
+  if (!store->restore_report().lazy) GTEST_SKIP() << "lazy restore unavailable: " << store->restore_report().eager_reason;
+  // Touch pages in an order the prefetcher does not use: each read is served on first touch.
+  for (std::uint64_t p = 2048; p-- > 0;) {
+    std::uint64_t v;
+    std::memcpy(&v, store->arena().page(p), 8);
+    ASSERT_EQ(v, p);
+  }
+  store->wait_until_restored();
+  // Filling pages is not writing them: the next snapshot writes only what changed since.
+  store->arena().page(77)[100] = std::byte{1};
+  EXPECT_EQ(snapshot(*store).data_blocks, 1u);
+}
+
+TEST_F(StoreTest, LazyRestoreOfADamagedPageDropsTheSnapshotAndStops) {
+  {  // Is lazy restore available here at all?
+    auto probe = create();
+    probe->arena().page(0)[0] = std::byte{1};
+    snapshot(*probe);
+    probe.reset();
+    auto reopened = reopen();
+    if (!reopened->restore_report().lazy) GTEST_SKIP() << reopened->restore_report().eager_reason;
+  }
+  // A file-backed world, so what the dying process writes is what the next one reads.
+  std::string path = (std::filesystem::temp_directory_path() / ("phantom-lazy-" + std::to_string(::getpid()) + ".img")).string();
+  std::filesystem::remove(path);
+  std::uint64_t damaged_block = 0;
+  {
+    auto store = Store::open_or_create(*env_, path, testing::small_world(), {});
+    ASSERT_TRUE(store.ok());
+    (*store)->arena().page(1)[0] = std::byte{1};
+    snapshot(**store);
+    (*store)->arena().page(1)[0] = std::byte{2};
+    snapshot(**store);
+  }
+  {
+    auto device = env_->open_block_device(path, host::OpenMode::read_only);
+    ASSERT_TRUE(device.ok());
+    Image image(**device);
+    auto slots = image.read_slots();
+    ASSERT_TRUE(slots.ok());
+    auto table = PageTable::load(image, 2048, slots->record[*slots->current]->snapshots.back().root);
+    ASSERT_TRUE(table.ok());
+    damaged_block = table->page(1).block;
+  }
+  {
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(damaged_block * 4096 + 17));
+    file.put('\x5a');
+  }
+  EXPECT_DEATH(
+      {
+        auto lazy = Store::open_or_create(*env_, path, testing::small_world(), {});
+        if (lazy.ok()) (*lazy)->wait_until_restored();
+        std::_Exit(0);  // reaching this means the damage went unnoticed: the death test fails
+      },
+      "snapshot 2 is damaged.*dropped.*resume from snapshot 1");
+  auto store = Store::open_or_create(*env_, path, testing::small_world(), {});
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  EXPECT_EQ((*store)->restore_report().restored_seq, 1u);
+  (*store)->wait_until_restored();
+  EXPECT_EQ((*store)->arena().page(1)[0], std::byte{1});
+  store.value().reset();
+  auto device = env_->open_block_device(path, host::OpenMode::read_only);
+  auto report = fsck(**device, {});
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->clean());
+  std::filesystem::remove(path);
 }
 
 TEST_F(StoreTest, TornCommitRecordFallsBackToTheOtherSlot) {

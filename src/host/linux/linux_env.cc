@@ -59,6 +59,11 @@ class LinuxEnv final : public Env {
     return std::unique_ptr<PageTracker>(std::move(tracker));
   }
 
+  Result<std::unique_ptr<PageTracker>> track_writes_lazily(Arena& arena, PageSource& source) override {
+    PHANTOM_ASSIGN(auto tracker, UffdPageTracker::start(arena, &source));
+    return std::unique_ptr<PageTracker>(std::move(tracker));
+  }
+
  private:
   LinuxClock clock_;
 };

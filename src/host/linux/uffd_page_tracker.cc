@@ -2,10 +2,14 @@
 #include "host/linux/uffd_page_tracker.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "host/linux/kernel_abi.h"
@@ -18,12 +22,15 @@ namespace {
 constexpr std::size_t scan_vector_len = 4096;
 }  // namespace
 
-Result<std::unique_ptr<UffdPageTracker>> UffdPageTracker::start(Arena& arena) {
-  // UFFD_USER_MODE_ONLY works unprivileged even with vm.unprivileged_userfaultfd = 0; we never need
-  // kernel-mode faults because the kernel resolves async write-protect faults itself.
-  int uffd = static_cast<int>(::syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | abi::uffd_user_mode_only));
+Result<std::unique_ptr<UffdPageTracker>> UffdPageTracker::start(Arena& arena, PageSource* lazy_source) {
+  // Tracking alone: UFFD_USER_MODE_ONLY works unprivileged even with vm.unprivileged_userfaultfd = 0,
+  // and kernel-mode faults are not needed since the kernel resolves async write-protect faults itself.
+  // Lazy mode needs kernel-mode MISSING faults too (see the header).
+  int flags = O_CLOEXEC | O_NONBLOCK | (lazy_source ? 0 : abi::uffd_user_mode_only);
+  int uffd = static_cast<int>(::syscall(SYS_userfaultfd, flags));
   if (uffd < 0)
-    return make_error(Errc::unsupported, "userfaultfd is not available: {}", std::strerror(errno));
+    return make_error(Errc::unsupported, "userfaultfd{} is not available: {}", lazy_source ? " with kernel faults" : "",
+                      std::strerror(errno));
   auto fail = [&](const char* what) -> Error {
     int err = errno;
     ::close(uffd);
@@ -37,7 +44,7 @@ Result<std::unique_ptr<UffdPageTracker>> UffdPageTracker::start(Arena& arena) {
   uffdio_register reg{};
   reg.range.start = reinterpret_cast<std::uint64_t>(arena.base());
   reg.range.len = arena.size();
-  reg.mode = UFFDIO_REGISTER_MODE_WP;
+  reg.mode = UFFDIO_REGISTER_MODE_WP | (lazy_source ? UFFDIO_REGISTER_MODE_MISSING : 0);
   if (::ioctl(uffd, UFFDIO_REGISTER, &reg) != 0) return fail("register");
 
   // Protect the whole range, populated or not (WP_UNPOPULATED), so the first write anywhere is seen.
@@ -48,12 +55,71 @@ Result<std::unique_ptr<UffdPageTracker>> UffdPageTracker::start(Arena& arena) {
 
   int pagemap = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
   if (pagemap < 0) return fail("open /proc/self/pagemap");
-  return std::unique_ptr<UffdPageTracker>(new UffdPageTracker(arena, uffd, pagemap));
+  int wakeup = -1;
+  if (lazy_source && (wakeup = ::eventfd(0, EFD_CLOEXEC)) < 0) {
+    ::close(pagemap);
+    return fail("eventfd");
+  }
+  std::unique_ptr<UffdPageTracker> tracker(new UffdPageTracker(arena, uffd, pagemap, lazy_source, wakeup));
+  if (lazy_source) tracker->handler_ = std::thread([t = tracker.get()] { t->serve_faults(); });
+  return tracker;
 }
 
 UffdPageTracker::~UffdPageTracker() {
+  if (handler_.joinable()) {
+    std::uint64_t one = 1;
+    (void)!::write(wakeup_, &one, sizeof one);
+    handler_.join();
+    ::close(wakeup_);
+  }
   ::close(pagemap_);
   ::close(uffd_);  // closing the fd unregisters the range and drops its write-protection
+}
+
+Status UffdPageTracker::install(std::uint64_t page, const std::byte* data) {
+  if (!source_) return PageTracker::install(page, data);
+  uffdio_copy copy{};
+  copy.dst = reinterpret_cast<std::uint64_t>(arena_.page(page));
+  copy.src = reinterpret_cast<std::uint64_t>(data);
+  copy.len = page_size;
+  copy.mode = UFFDIO_COPY_MODE_WP;
+  while (::ioctl(uffd_, UFFDIO_COPY, &copy) != 0) {
+    if (errno == EEXIST) break;  // touched (and filled) meanwhile: the arena's copy is newer
+    if (errno == EAGAIN) {       // the address space was changing; retry what is left
+      copy.copy = 0;
+      continue;
+    }
+    return make_error(Errc::io, "cannot fill arena page {}: {}", page, std::strerror(errno));
+  }
+  return ok_status();
+}
+
+// The fault handler: one thread that answers every first touch of an unfilled page.
+void UffdPageTracker::serve_faults() {
+  alignas(page_size) static thread_local std::byte buffer[page_size];
+  auto base = reinterpret_cast<std::uint64_t>(arena_.base());
+  for (;;) {
+    pollfd fds[2] = {{uffd_, POLLIN, 0}, {wakeup_, POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (fds[1].revents) return;
+    uffd_msg msg;
+    ssize_t n = ::read(uffd_, &msg, sizeof msg);
+    if (n != sizeof msg || msg.event != UFFD_EVENT_PAGEFAULT) continue;
+    std::uint64_t address = msg.arg.pagefault.address & ~(page_size - 1);
+    std::uint64_t page = (address - base) / page_size;
+    source_->fill_page(page, buffer);
+    auto done = install(page, buffer);
+    if (!done.ok()) {
+      std::fprintf(stderr, "phantom: fatal: %s\n", done.error().message.c_str());
+      std::abort();
+    }
+    // If the page was filled by someone else (EEXIST), the faulting thread still needs waking.
+    uffdio_range range{address, page_size};
+    ::ioctl(uffd_, UFFDIO_WAKE, &range);
+  }
 }
 
 Status UffdPageTracker::collect(std::vector<PageRun>& out) {
