@@ -2,12 +2,14 @@
 // May call: host/ only. Keeps commit rules 1-5 of store.h.
 //
 // How one snapshot is taken:
-//   1. Pre-copy (world running): collect written pages, copy them, write them to fresh blocks, repeat
-//      until a round finds few pages. A page written again after its copy is reported again later, so
-//      a stale copy is always superseded before the commit.
-//   2. Pause: stop the world, collect the residual written pages, copy them to staging memory (or,
-//      past the staging limit, write them straight from the arena), resume. This is the whole pause.
-//   3. Write-out (world running): staged pages to fresh blocks, then the dirty tree nodes.
+//   1. Pre-copy (world running): collect written pages and copy each into its staging slot; a page
+//      written again is reported again and copied again into the same slot. Rounds repeat until one
+//      finds few pages. Copying runs at memory speed, so rounds converge even when the world writes
+//      faster than the disk; pages beyond the staging limit are written to disk at once instead.
+//   2. Pause: stop the world, collect the residual written pages, copy them into staging (or, past
+//      the staging memory touched in advance, write them straight from the arena), resume. This is
+//      the whole pause.
+//   3. Write-out (world running): every staged page once, to fresh blocks, then the dirty tree nodes.
 //   4. Commit: flush, write the commit record to the older slot, flush again (rules 2-4), then
 //      rebuild the free map from what the two slots reach (rule 5).
 #include <algorithm>
@@ -65,25 +67,46 @@ Status Store::write_pages(const std::vector<std::uint64_t>& pages, const std::by
   return write_blocks(*device_, blocks, report.bytes_written);
 }
 
-// Pre-copy: copies written pages in chunks and writes them while the world keeps running.
-Status Store::copy_and_write(const std::vector<host::PageRun>& runs, SnapshotReport& report) {
-  if (staging_.size() < precopy_chunk_pages * page_bytes) staging_.resize(precopy_chunk_pages * page_bytes);
-  std::vector<std::uint64_t> chunk;
-  chunk.reserve(precopy_chunk_pages);
-  auto flush_chunk = [&]() -> Status {
-    if (chunk.empty()) return ok_status();
-    PHANTOM_TRY(write_pages(chunk, staging_.data(), report));
-    chunk.clear();
-    return ok_status();
-  };
-  for (const host::PageRun& run : runs) {
-    for (std::uint64_t page = run.first; page < run.first + run.count; ++page) {
-      std::memcpy(staging_.data() + chunk.size() * page_bytes, arena_->page(page), page_bytes);
-      chunk.push_back(page);
-      if (chunk.size() == precopy_chunk_pages) PHANTOM_TRY(flush_chunk());
+// Copies a written page into its staging slot (a new one the first time in this cycle). Returns false
+// when staging has no room within `capacity` pages.
+bool Store::stage(std::uint64_t page, std::uint64_t capacity) {
+  auto [slot, fresh] = staging_slot_.try_emplace(page, static_cast<std::uint32_t>(staged_pages_.size()));
+  if (fresh) {
+    if (staged_pages_.size() >= capacity) {
+      staging_slot_.erase(slot);
+      return false;
     }
+    staged_pages_.push_back(page);
   }
-  return flush_chunk();
+  std::memcpy(staging_.data() + std::uint64_t(slot->second) * page_bytes, arena_->page(page), page_bytes);
+  return true;
+}
+
+// Makes `pages` of staging memory usable (touched), within the limit; never called while stopped.
+std::uint64_t Store::reserve_staging(std::uint64_t pages) {
+  pages = std::min(pages, options_.staging_limit_pages);
+  if (staging_.size() < pages * page_bytes) staging_.resize(pages * page_bytes);  // capacity reserved at open
+  return staging_.size() / page_bytes;
+}
+
+// Pre-copy round: stages written pages; what does not fit is written to disk straight away.
+Status Store::precopy(const std::vector<host::PageRun>& runs, SnapshotReport& report) {
+  std::vector<std::uint64_t> overflow;
+  for (const host::PageRun& run : runs) {
+    std::uint64_t capacity = reserve_staging(staged_pages_.size() + run.count);
+    for (std::uint64_t page = run.first; page < run.first + run.count; ++page)
+      if (!stage(page, capacity)) overflow.push_back(page);
+  }
+  const std::uint64_t begin = env_.clock().monotonic_ns();
+  for (std::size_t i = 0; i < overflow.size(); i += precopy_chunk_pages) {
+    std::size_t n = std::min<std::size_t>(precopy_chunk_pages, overflow.size() - i);
+    std::vector<std::uint64_t> chunk(overflow.begin() + i, overflow.begin() + i + n);
+    if (overflow_buffer_.size() < n * page_bytes) overflow_buffer_.resize(precopy_chunk_pages * page_bytes);
+    for (std::size_t k = 0; k < n; ++k) std::memcpy(overflow_buffer_.data() + k * page_bytes, arena_->page(chunk[k]), page_bytes);
+    PHANTOM_TRY(write_pages(chunk, overflow_buffer_.data(), report));
+  }
+  report.write_ns += env_.clock().monotonic_ns() - begin;
+  return ok_status();
 }
 
 Result<SnapshotReport> Store::snapshot(WorldControl& control) {
@@ -91,8 +114,13 @@ Result<SnapshotReport> Store::snapshot(WorldControl& control) {
     return make_error(Errc::failed_state, "{}: an earlier write failed; reopen the world to continue", image_.name());
   wait_until_restored();  // never commit on top of pages a lazy restore has not verified yet
   auto result = run_snapshot(control);
-  state_ = result.ok() ? StoreState::idle : StoreState::failed;
+  set_state(result.ok() ? StoreState::idle : StoreState::failed);
   return result;
+}
+
+void Store::set_state(StoreState state) {
+  state_ = state;
+  if (options_.on_state_change) options_.on_state_change(state);
 }
 
 Result<SnapshotReport> Store::run_snapshot(WorldControl& control) {
@@ -100,7 +128,7 @@ Result<SnapshotReport> Store::run_snapshot(WorldControl& control) {
   const std::uint64_t start = clock.monotonic_ns();
   SnapshotReport report;
   report.seq = record_.next_seq;
-  state_ = StoreState::capturing;
+  set_state(StoreState::capturing);
 
   std::vector<host::PageRun> runs;
   for (std::uint32_t round = 0; round < options_.precopy_max_rounds; ++round) {
@@ -108,34 +136,27 @@ Result<SnapshotReport> Store::run_snapshot(WorldControl& control) {
     PHANTOM_TRY(tracker_->collect(runs));
     std::uint64_t n = count_pages(runs);
     if (n == 0) break;
-    PHANTOM_TRY(copy_and_write(runs, report));
+    PHANTOM_TRY(precopy(runs, report));
     ++report.precopy_rounds;
     report.precopy_pages += n;
     if (n <= options_.precopy_target_pages) break;
   }
-  std::uint64_t precopy_write_ns = clock.monotonic_ns() - start;
 
   // The pause. Nothing in here allocates memory or waits for the disk, unless staging is full.
-  std::vector<std::uint64_t> staged_pages;
+  const std::uint64_t capacity = reserve_staging(staged_pages_.size() + std::max(last_residual_ * 2, precopy_chunk_pages));
   std::vector<std::uint64_t> unstaged_pages;
-  staged_pages.reserve(staging_.size() / page_bytes);
   runs.clear();
   runs.reserve(1024);
   const std::uint64_t stop_begin = clock.monotonic_ns();
   control.stop();
   const std::uint64_t stopped = clock.monotonic_ns();
   Status cut = tracker_->collect(runs);
-  const std::uint64_t capacity = staging_.size() / page_bytes;
+  std::uint64_t residual = 0;
   if (cut.ok()) {
     for (const host::PageRun& run : runs) {
-      for (std::uint64_t page = run.first; page < run.first + run.count; ++page) {
-        if (staged_pages.size() < capacity) {
-          std::memcpy(staging_.data() + staged_pages.size() * page_bytes, arena_->page(page), page_bytes);
-          staged_pages.push_back(page);
-        } else {
-          unstaged_pages.push_back(page);
-        }
-      }
+      residual += run.count;
+      for (std::uint64_t page = run.first; page < run.first + run.count; ++page)
+        if (!stage(page, capacity)) unstaged_pages.push_back(page);
     }
     if (!unstaged_pages.empty()) cut = write_pages(unstaged_pages, nullptr, report);
   }
@@ -144,19 +165,16 @@ Result<SnapshotReport> Store::run_snapshot(WorldControl& control) {
   PHANTOM_TRY(std::move(cut));
   report.stop_ns = stopped - stop_begin;
   report.pause_ns = resumed - stop_begin;
-  report.residual_pages = staged_pages.size() + unstaged_pages.size();
+  report.residual_pages = residual;
   report.unstaged_pages = unstaged_pages.size();
+  last_residual_ = residual;
 
-  state_ = StoreState::writing;
+  set_state(StoreState::writing);
   const std::uint64_t write_begin = clock.monotonic_ns();
-  PHANTOM_TRY(write_pages(staged_pages, staging_.data(), report));
-  // Size staging for the next pause here, outside it: room for this residual, within the limit.
-  std::uint64_t want = std::min(options_.staging_limit_pages, std::max(report.residual_pages * 2, precopy_chunk_pages));
-  if (want > capacity) {
-    staging_.resize(want * page_bytes);
-    std::memset(staging_.data(), 0, staging_.size());  // fault the memory in now, not during the pause
-  }
-  report.write_ns = precopy_write_ns + (clock.monotonic_ns() - write_begin);
+  PHANTOM_TRY(write_pages(staged_pages_, staging_.data(), report));
+  staged_pages_.clear();
+  staging_slot_.clear();
+  report.write_ns += clock.monotonic_ns() - write_begin;
 
   PHANTOM_TRY(commit(report));
   report.total_ns = clock.monotonic_ns() - start;
@@ -182,7 +200,7 @@ Status Store::commit(SnapshotReport& report) {
   PHANTOM_TRY(write_blocks(*device_, node_blocks, report.bytes_written));
   report.write_ns += clock.monotonic_ns() - write_begin;
 
-  state_ = StoreState::flushing;
+  set_state(StoreState::flushing);
   const std::uint64_t flush_begin = clock.monotonic_ns();
   PHANTOM_TRY(device_->flush());  // rule 2: everything the record names is durable first
 

@@ -92,8 +92,8 @@ Result<std::unique_ptr<Store>> Store::open(host::Env& env, std::unique_ptr<host:
     store->prefetch_done_ = false;
     store->prefetcher_ = std::thread([s = store.get()] { s->prefetch(); });
   }
-  // Staging for the first pause, faulted in now so the pause never waits for fresh memory.
-  store->staging_.assign(std::min<std::uint64_t>(options.staging_limit_pages, 1024) * page_bytes, std::byte{0});
+  // Staging: address space for the limit now (so it never moves), memory only as it is used.
+  store->staging_.reserve(options.staging_limit_pages * page_bytes);
   store->restore_.restore_ns = env.clock().monotonic_ns() - start;
   return store;
 }

@@ -27,9 +27,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,22 +62,27 @@ struct CreateOptions {
   std::uint32_t retention = 3;
 };
 
+enum class StoreState { idle, capturing, writing, flushing, failed };
+const char* store_state_name(StoreState state);
+
 struct StoreOptions {
   host::TrackingMode tracking = host::TrackingMode::automatic;
-  // Pre-copy: rounds of copying written pages while the world runs, until a round finds at most
-  // precopy_target_pages; the pause then copies only what was written since.
+  // Pre-copy: rounds of copying written pages to staging memory while the world runs, until a round
+  // finds at most precopy_target_pages; the pause then copies only what was written since.
   std::uint32_t precopy_max_rounds = 4;
   std::uint64_t precopy_target_pages = 256;
-  // Memory for pages copied during the pause; anything beyond is written to disk before resuming.
+  // Memory for the pages of one snapshot between their copy and their write-out. Pre-copied pages
+  // beyond it are written to disk at once; residual pages beyond it are written during the pause.
   std::uint64_t staging_limit_pages = 64 * 1024;  // 256 MiB
   // Lazy restore: open returns once the page tree is verified; pages are filled on first touch and by
   // a background prefetcher that verifies every page. The first snapshot waits for the prefetcher, so
   // nothing is committed on top of unverified data. Falls back to eager where the host cannot.
   bool lazy_restore = true;
+  // Called on every state change (see the diagram above), from the thread that takes the snapshot.
+  // For observation only (tests record in which phase a crash hit); must not call into the store.
+  std::function<void(StoreState)> on_state_change;
 };
 
-enum class StoreState { idle, capturing, writing, flushing, failed };
-const char* store_state_name(StoreState state);
 
 // What open() restored, and what it had to skip to get there.
 struct RestoreReport {
@@ -165,9 +172,12 @@ class Store {
   Status remember_blocks(std::uint64_t seq, const Ref& root);
   Result<Extent> allocate(std::uint64_t want);
   Status write_pages(const std::vector<std::uint64_t>& pages, const std::byte* staged, SnapshotReport& report);
-  Status copy_and_write(const std::vector<host::PageRun>& runs, SnapshotReport& report);
+  bool stage(std::uint64_t page, std::uint64_t capacity);
+  std::uint64_t reserve_staging(std::uint64_t pages);
+  Status precopy(const std::vector<host::PageRun>& runs, SnapshotReport& report);
   Result<SnapshotReport> run_snapshot(WorldControl& control);
   Status commit(SnapshotReport& report);
+  void set_state(StoreState state);
 
   host::Env& env_;
   std::unique_ptr<host::BlockDevice> device_;
@@ -183,7 +193,13 @@ class Store {
   PageTable table_;
   BlockAllocator allocator_;
   std::map<std::uint64_t, std::vector<std::uint64_t>> live_blocks_;  // seq -> blocks it reaches
-  std::vector<std::byte> staging_;                 // residual pages copied during the pause
+  // Staging: one slot per page written in this cycle, written out once after the pause. Its capacity
+  // (staging_limit_pages) is reserved at open and touched only as it is used, never while stopped.
+  std::vector<std::byte> staging_;
+  std::vector<std::uint64_t> staged_pages_;                     // slot -> page
+  std::unordered_map<std::uint64_t, std::uint32_t> staging_slot_;  // page -> slot
+  std::vector<std::byte> overflow_buffer_;                      // pre-copy pages beyond the limit
+  std::uint64_t last_residual_ = 0;
 
   // Lazy restore: the restored snapshot's page table (never changed), the prefetcher, and its end.
   LazySource lazy_source_{*this};

@@ -11,6 +11,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <string>
@@ -18,6 +20,7 @@
 
 #include "host/linux/file_block_device.h"
 #include "store/fsck.h"
+#include "store/store.h"
 
 namespace phantom {
 namespace {
@@ -27,7 +30,7 @@ struct Child {
   int out = -1;
 };
 
-Child spawn(const std::string& world, const char* mode) {
+Child spawn(const std::string& world, const char* mode, const std::string& phase_file) {
   int pipe_fds[2];
   if (::pipe(pipe_fds) != 0) return {};
   pid_t pid = ::fork();
@@ -35,7 +38,7 @@ Child spawn(const std::string& world, const char* mode) {
     ::dup2(pipe_fds[1], 1);
     ::close(pipe_fds[0]);
     ::close(pipe_fds[1]);
-    ::execl(STORE_TORTURE, STORE_TORTURE, world.c_str(), mode, static_cast<char*>(nullptr));
+    ::execl(STORE_TORTURE, STORE_TORTURE, world.c_str(), mode, phase_file.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
   ::close(pipe_fds[1]);
@@ -63,18 +66,26 @@ TEST(KillTest, EveryKillRestoresTheLastDurableSnapshotOrNewer) {
   std::mt19937_64 random(seed);
   std::string world = (std::filesystem::temp_directory_path() / ("phantom-kill-" + std::to_string(::getpid()) + ".img")).string();
   std::filesystem::remove(world);
+  std::string phase_file = world + ".phase";
   std::uint64_t last_durable_seq = 0, last_durable_ops = 0, durable_reports = 0, restored_newer = 0;
+  std::map<std::string, std::uint64_t> kills_by_phase;
 
   for (std::uint64_t kill = 0; kill < kills; ++kill) {
     SCOPED_TRACE("kill " + std::to_string(kill) + ", seed " + std::to_string(seed) + ", image kept at " + world);
     const char* mode = kill % 5 == 4 ? "mprotect" : "uffd";
-    Child child = spawn(world, mode);
+    std::filesystem::remove(phase_file);
+    Child child = spawn(world, mode, phase_file);
     ASSERT_GT(child.pid, 0);
     // A random instant: often mid-snapshot, since the child snapshots back to back.
     std::this_thread::sleep_for(std::chrono::microseconds(5'000 + random() % 120'000));
     ::kill(child.pid, SIGKILL);
     int status = 0;
     ::waitpid(child.pid, &status, 0);
+    {  // the phase the child was in when it died (opening: no phase file yet)
+      std::ifstream phase(phase_file, std::ios::binary);
+      int byte = phase.get();
+      kills_by_phase[byte < 0 ? "opening" : store::store_state_name(static_cast<store::StoreState>(byte))]++;
+    }
     std::string output = drain(child.out);
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
         << "child exited by itself (status " << status << "); output:\n" << output;
@@ -88,7 +99,9 @@ TEST(KillTest, EveryKillRestoresTheLastDurableSnapshotOrNewer) {
         restored_seen = true;
         ASSERT_GE(ops, last_durable_ops) << "restored state (snapshot " << seq << ") is older than durable snapshot "
                                          << last_durable_seq;
-        if (seq == last_durable_seq) ASSERT_EQ(ops, last_durable_ops) << "snapshot " << seq << " changed";
+        if (seq == last_durable_seq) {
+          ASSERT_EQ(ops, last_durable_ops) << "snapshot " << seq << " changed";
+        }
         if (seq > last_durable_seq) ++restored_newer;
         ASSERT_GE(seq, last_durable_seq);
       } else if (word == "durable") {
@@ -100,7 +113,9 @@ TEST(KillTest, EveryKillRestoresTheLastDurableSnapshotOrNewer) {
     }
     // A child killed before it finished opening prints nothing, which is fine; one that printed must
     // have started with "restored" (the invariant check passed).
-    if (!output.empty()) ASSERT_TRUE(restored_seen) << output;
+    if (!output.empty()) {
+      ASSERT_TRUE(restored_seen) << output;
+    }
 
     auto device = host::linux_impl::FileBlockDevice::open(world, host::OpenMode::read_only);
     if (!device.ok() && device.error().code == Errc::not_found) continue;  // killed before creating the file
@@ -110,15 +125,25 @@ TEST(KillTest, EveryKillRestoresTheLastDurableSnapshotOrNewer) {
     for (const auto& e : report->errors) ADD_FAILURE() << e;
     ASSERT_TRUE(report->clean());
   }
-  // The run must really have exercised commits and restores.
+  // The run must really have exercised commits and restores, and killed inside every phase of a
+  // snapshot: pre-copy and the pause (capturing), write-out (writing), and the commit (flushing).
   EXPECT_GT(durable_reports, kills);
   EXPECT_GT(last_durable_seq, kills / 2);
+  std::string phases;
+  for (auto& [name, count] : kills_by_phase) phases += fmt::format(" {} {}", name, count);
+  if (kills >= 100) {
+    EXPECT_GT(kills_by_phase["capturing"], 0u) << phases;
+    EXPECT_GT(kills_by_phase["writing"], 0u) << phases;
+    EXPECT_GT(kills_by_phase["flushing"], 0u) << phases;
+  }
   RecordProperty("kills", static_cast<int>(kills));
   RecordProperty("durable_reports", static_cast<int>(durable_reports));
   RecordProperty("restored_newer_than_reported", static_cast<int>(restored_newer));
-  std::printf("kill test: %lu kills, %lu commits reported durable, %lu restores found a commit newer than reported\n",
-              kills, durable_reports, restored_newer);
+  std::printf("kill test: %lu kills, %lu commits reported durable, %lu restores found a commit newer than reported\n"
+              "kill test: kills by phase:%s\n",
+              kills, durable_reports, restored_newer, phases.c_str());
   std::filesystem::remove(world);
+  std::filesystem::remove(phase_file);
 }
 
 }  // namespace

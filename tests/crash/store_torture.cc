@@ -8,6 +8,12 @@
 //                  order, each node's check is value ^ node_check; popped nodes go to a free list
 // Output, one line each, flushed: "restored SEQ OPS" at start, "durable SEQ OPS" after every commit
 // (OPS as of the cut). Exit 3 with "invariant: ..." on stderr when a restored world is inconsistent.
+// With a third argument, the store's current state (StoreState as a byte) is kept in that file,
+// mapped shared, so the killer can tell in which phase of a snapshot each kill landed.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -153,6 +159,15 @@ int main(int argc, char** argv) {
   create.arena_size = 16ull << 20;
   store::StoreOptions options;
   if (argc > 2 && std::string(argv[2]) == "mprotect") options.tracking = host::TrackingMode::mprotect;
+  if (argc > 3) {
+    int fd = ::open(argv[3], O_RDWR | O_CREAT, 0644);
+    if (fd < 0 || ::ftruncate(fd, 4096) != 0) return 1;
+    void* shared = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (shared == MAP_FAILED) return 1;
+    auto* phase = static_cast<volatile std::uint8_t*>(shared);
+    *phase = static_cast<std::uint8_t>(store::StoreState::idle);
+    options.on_state_change = [phase](store::StoreState state) { *phase = static_cast<std::uint8_t>(state); };
+  }
   auto opened = store::Store::open_or_create(*env, argv[1], create, options);
   if (!opened.ok()) {
     std::fprintf(stderr, "open: %s\n", opened.error().message.c_str());

@@ -81,7 +81,9 @@ TEST(Fsck, FindsEveryFlippedByteInAUsedBlock) {
     StoreOptions eager;  // verify every page at open, so damage is met here and not in the background
     eager.lazy_restore = false;
     auto store = Store::open(*env, BorrowedDevice::of(device), eager);
-    if (store.ok()) EXPECT_GE((*store)->restore_report().restored_seq, 1u);
+    if (store.ok()) {
+      EXPECT_GE((*store)->restore_report().restored_seq, 1u);
+    }
   }
 }
 

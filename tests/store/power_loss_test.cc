@@ -60,7 +60,9 @@ TEST(PowerLoss, EveryCrashPointOpensToTheLastOrPreviousCommit) {
       auto store = Store::open(*env, BorrowedDevice::of(after), {});
       if (acknowledged < 0) {
         // Power was lost while the world was being created: a clear error or an empty world.
-        if (store.ok()) EXPECT_EQ((*store)->restore_report().restored_seq, 0u);
+        if (store.ok()) {
+          EXPECT_EQ((*store)->restore_report().restored_seq, 0u);
+        }
         continue;
       }
       ASSERT_TRUE(store.ok()) << "crash at op " << crash_at << " seed " << seed << ": " << store.error().message;
