@@ -1,12 +1,17 @@
-// BlockAllocator: a bitmap with a next-fit cursor (store layer).
+// BlockAllocator: a bitmap with per-segment counts and a sequential open segment (store layer).
 #include "store/block_allocator.h"
 
-#include <bit>
+#include <algorithm>
 #include <cassert>
 
 namespace phantom::store {
 
-BlockAllocator::BlockAllocator(std::uint64_t capacity) : capacity_(capacity), bits_((capacity + 63) / 64, 0) {}
+BlockAllocator::BlockAllocator(std::uint64_t capacity)
+    : capacity_(capacity), bits_((capacity + 63) / 64, 0), segment_used_(segments(), 0) {}
+
+std::uint64_t BlockAllocator::segment_size(std::uint64_t segment) const {
+  return std::min(segment_blocks, capacity_ - segment * segment_blocks);
+}
 
 void BlockAllocator::mark_used(std::uint64_t block) {
   assert(block < capacity_ && "block beyond the allocator's capacity");
@@ -15,43 +20,61 @@ void BlockAllocator::mark_used(std::uint64_t block) {
   if (!(word & bit)) {
     word |= bit;
     ++used_;
+    ++segment_used_[block / segment_blocks];
   }
 }
 
 void BlockAllocator::clear() {
   std::fill(bits_.begin(), bits_.end(), 0);
+  std::fill(segment_used_.begin(), segment_used_.end(), 0);
   used_ = 0;
 }
 
 void BlockAllocator::grow(std::uint64_t new_capacity) {
   if (new_capacity <= capacity_) return;
-  bits_.resize((new_capacity + 63) / 64, 0);
   capacity_ = new_capacity;
+  bits_.resize((new_capacity + 63) / 64, 0);
+  segment_used_.resize(segments(), 0);
 }
 
-std::uint64_t BlockAllocator::find_free(std::uint64_t from) const {
-  for (std::uint64_t word = from / 64; word < bits_.size(); ++word) {
-    std::uint64_t free_bits = ~bits_[word];
-    if (word == from / 64) free_bits &= ~0ull << (from % 64);
-    if (free_bits == 0) continue;
-    std::uint64_t block = word * 64 + static_cast<std::uint64_t>(std::countr_zero(free_bits));
-    return block < capacity_ ? block : capacity_;
+std::uint64_t BlockAllocator::free_segments() const {
+  std::uint64_t n = 0;
+  for (std::uint64_t s = 0; s < segments(); ++s) n += segment_used_[s] == 0 && s != open_;
+  return n;
+}
+
+bool BlockAllocator::open_next_free_segment() {
+  std::uint64_t start = open_ ? *open_ + 1 : 0;
+  for (std::uint64_t i = 0; i < segments(); ++i) {
+    std::uint64_t s = (start + i) % segments();
+    if (segment_used_[s] == 0) {
+      open_ = s;
+      cursor_ = s * segment_blocks;
+      return true;
+    }
   }
-  return capacity_;
+  return false;
 }
 
 std::optional<Extent> BlockAllocator::allocate(std::uint64_t want) {
   assert(want > 0);
-  std::uint64_t first = find_free(cursor_);
-  if (first == capacity_) first = find_free(0);
-  if (first == capacity_) return std::nullopt;
-  std::uint64_t count = 0;
-  while (count < want && first + count < capacity_ && !is_used(first + count)) {
-    mark_used(first + count);
-    ++count;
+  for (;;) {
+    if (open_ && *open_ < segments()) {
+      // Within the open segment: the next run of free blocks after the cursor. Blocks of the open
+      // segment only become used through this function, so the run is normally the rest of it.
+      std::uint64_t end = *open_ * segment_blocks + segment_size(*open_);
+      while (cursor_ < end && is_used(cursor_)) ++cursor_;
+      if (cursor_ < end) {
+        std::uint64_t first = cursor_, count = 0;
+        while (count < want && cursor_ < end && !is_used(cursor_)) {
+          mark_used(cursor_++);
+          ++count;
+        }
+        return Extent{first, count};
+      }
+    }
+    if (!open_next_free_segment()) return std::nullopt;
   }
-  cursor_ = first + count;
-  return Extent{first, count};
 }
 
 }  // namespace phantom::store

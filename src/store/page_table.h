@@ -49,6 +49,8 @@ class PageTable {
 
   // Points `index` at `ref` and marks the nodes above it dirty; returns the Ref it replaced.
   Ref set_page(std::uint64_t index, const Ref& ref);
+  // Marks node (level, index) and the nodes above it for rewriting, unchanged (the cleaner moves it).
+  void rewrite_node(unsigned level, std::uint64_t index) { mark_dirty(level, index); }
   bool dirty() const { return dirty_count_ > 0; }
   std::uint64_t dirty_nodes() const { return dirty_count_; }
 

@@ -31,7 +31,7 @@ std::uint64_t count_pages(const std::vector<host::PageRun>& runs) {
 
 // Writes (block, data) pairs, coalescing consecutive blocks into one gather-write each.
 Status write_blocks(host::BlockDevice& device, std::vector<std::pair<std::uint64_t, const std::byte*>>& blocks,
-                    std::uint64_t& bytes_written) {
+                    SnapshotReport& report) {
   std::sort(blocks.begin(), blocks.end());
   std::vector<host::WritePiece> pieces;
   for (std::size_t i = 0; i < blocks.size();) {
@@ -42,7 +42,8 @@ Status write_blocks(host::BlockDevice& device, std::vector<std::pair<std::uint64
       ++j;
     }
     PHANTOM_TRY(device.write(blocks[i].first, pieces));
-    bytes_written += pieces.size() * block_bytes;
+    report.bytes_written += pieces.size() * block_bytes;
+    ++report.write_calls;
     i = j;
   }
   return ok_status();
@@ -64,7 +65,7 @@ Status Store::write_pages(const std::vector<std::uint64_t>& pages, const std::by
     }
   }
   report.data_blocks += pages.size();
-  return write_blocks(*device_, blocks, report.bytes_written);
+  return write_blocks(*device_, blocks, report);
 }
 
 // Copies a written page into its staging slot (a new one the first time in this cycle). Returns false
@@ -130,6 +131,19 @@ Result<SnapshotReport> Store::run_snapshot(WorldControl& control) {
   report.seq = record_.next_seq;
   set_state(StoreState::capturing);
 
+  // The cleaner's plan: copy these pages and nodes forward, as if they had been written.
+  if (!cleaning_.empty()) {
+    std::uint64_t capacity = reserve_staging(cleaning_.pages.size());
+    std::vector<std::uint64_t> unstaged;
+    for (std::uint64_t page : cleaning_.pages)
+      if (!stage(page, capacity)) unstaged.push_back(page);
+    if (!unstaged.empty()) PHANTOM_TRY(write_pages(unstaged, nullptr, report));
+    for (auto [level, index] : cleaning_.nodes) table_.rewrite_node(level, index);
+    report.cleaned_pages = cleaning_.pages.size();
+    report.cleaned_nodes = cleaning_.nodes.size();
+    cleaning_ = {};
+  }
+
   std::vector<host::PageRun> runs;
   for (std::uint32_t round = 0; round < options_.precopy_max_rounds; ++round) {
     runs.clear();
@@ -142,7 +156,8 @@ Result<SnapshotReport> Store::run_snapshot(WorldControl& control) {
     if (n <= options_.precopy_target_pages) break;
   }
 
-  // The pause. Nothing in here allocates memory or waits for the disk, unless staging is full.
+  // The pause. Nothing in here waits for the disk unless staging is full, and staging memory was
+  // touched above; the only allocations are small index entries for residual pages.
   const std::uint64_t capacity = reserve_staging(staged_pages_.size() + std::max(last_residual_ * 2, precopy_chunk_pages));
   std::vector<std::uint64_t> unstaged_pages;
   runs.clear();
@@ -197,7 +212,7 @@ Status Store::commit(SnapshotReport& report) {
     return Ref{extent.first, sum};
   }));
   report.node_blocks = node_blocks.size();
-  PHANTOM_TRY(write_blocks(*device_, node_blocks, report.bytes_written));
+  PHANTOM_TRY(write_blocks(*device_, node_blocks, report));
   report.write_ns += clock.monotonic_ns() - write_begin;
 
   set_state(StoreState::flushing);
@@ -232,7 +247,12 @@ Status Store::commit(SnapshotReport& report) {
   record_ = std::move(next);
   std::vector<std::uint64_t>& blocks = live_blocks_[report.seq];
   table_.collect_blocks(blocks);
-  return rebuild_free_map();  // rule 5
+  PHANTOM_TRY(rebuild_free_map());  // rule 5
+  // Keep enough whole segments free for about two snapshots like this one; copy at most as much as
+  // this snapshot wrote, so cleaning never more than doubles the write volume.
+  std::uint64_t written = report.data_blocks + report.node_blocks;
+  cleaning_ = plan_cleaning(table_, allocator_, 2 * written / segment_blocks + 4, std::max<std::uint64_t>(written, segment_blocks));
+  return ok_status();
 }
 
 }  // namespace phantom::store

@@ -214,7 +214,8 @@ Status Store::rebuild_free_map() {
   }
   for (auto& [seq, root] : reachable) PHANTOM_TRY(remember_blocks(seq, root));
 
-  allocator_ = BlockAllocator(device_->size_blocks());
+  allocator_.grow(device_->size_blocks());
+  allocator_.clear();
   for (std::uint64_t b = 0; b < first_data_block; ++b) allocator_.mark_used(b);
   for (auto& [seq, blocks] : live_blocks_)
     for (std::uint64_t b : blocks)
@@ -224,9 +225,11 @@ Status Store::rebuild_free_map() {
 
 Result<Extent> Store::allocate(std::uint64_t want) {
   if (auto extent = allocator_.allocate(want)) return *extent;
-  // Full: grow the image by a quarter (and at least what is wanted), so growth stays rare as it gets large.
+  // No free segment: grow the image by a sixteenth (at least 16 MiB and what is wanted), in whole
+  // segments. Small steps, because the cleaner keeps recovering space; growth is cheap (fallocate).
   std::uint64_t capacity = allocator_.capacity();
-  std::uint64_t grow_by = std::max<std::uint64_t>({want, capacity / 4, 16});
+  std::uint64_t grow_by = std::max<std::uint64_t>({want, capacity / 16, 16 * segment_blocks});
+  grow_by = (capacity + grow_by + segment_blocks - 1) / segment_blocks * segment_blocks - capacity;
   PHANTOM_TRY(device_->grow(capacity + grow_by));
   allocator_.grow(capacity + grow_by);
   auto extent = allocator_.allocate(want);

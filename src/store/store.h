@@ -38,6 +38,7 @@
 
 #include "host/env.h"
 #include "store/block_allocator.h"
+#include "store/cleaner.h"
 #include "store/image.h"
 #include "store/page_table.h"
 #include "util/result.h"
@@ -113,6 +114,9 @@ struct SnapshotReport {
   std::uint64_t flush_ns = 0;         // both flushes and the commit record
   std::uint64_t total_ns = 0;
   std::uint64_t bytes_written = 0;
+  std::uint64_t write_calls = 0;      // gather-writes issued (one per run of consecutive blocks)
+  std::uint64_t cleaned_pages = 0;    // pages copied forward to empty sparse segments
+  std::uint64_t cleaned_nodes = 0;
 };
 
 struct StoreStatistics {
@@ -200,6 +204,7 @@ class Store {
   std::unordered_map<std::uint64_t, std::uint32_t> staging_slot_;  // page -> slot
   std::vector<std::byte> overflow_buffer_;                      // pre-copy pages beyond the limit
   std::uint64_t last_residual_ = 0;
+  CleaningPlan cleaning_;  // what the next snapshot copies forward (planned after each commit)
 
   // Lazy restore: the restored snapshot's page table (never changed), the prefetcher, and its end.
   LazySource lazy_source_{*this};

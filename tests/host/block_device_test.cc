@@ -91,7 +91,7 @@ int failing_fdatasync(int) {
   errno = fail_with;
   return -1;
 }
-ssize_t short_pwritev(int fd, const struct iovec* iov, int n, off_t off) {
+ssize_t short_pwritev(int fd, const struct iovec* iov, int, off_t off) {
   // Writes at most 100 bytes per call: the device must continue after short writes.
   struct iovec one = iov[0];
   one.iov_len = std::min<size_t>(one.iov_len, 100);

@@ -1,4 +1,5 @@
-// Tests for store/block_allocator: runs, next-fit order, reuse and growth.
+// Tests for store/block_allocator: sequential allocation inside an entirely free open segment,
+// skipping partly used segments, keeping the open segment across a rebuild, and growth.
 #include "store/block_allocator.h"
 
 #include <gtest/gtest.h>
@@ -6,38 +7,53 @@
 namespace phantom::store {
 namespace {
 
-TEST(BlockAllocator, HandsOutRunsAndSkipsUsedBlocks) {
-  BlockAllocator a(100);
-  a.mark_used(0);
+TEST(BlockAllocator, FillsOneFreeSegmentSequentially) {
+  BlockAllocator a(4 * segment_blocks);
+  a.mark_used(0);  // the commit slots make segment 0 partly used
   a.mark_used(1);
-  a.mark_used(10);
-  auto first = a.allocate(20);
+  auto first = a.allocate(100);
   ASSERT_TRUE(first);
-  EXPECT_EQ(first->first, 2u);
-  EXPECT_EQ(first->count, 8u);  // stops at the used block 10
-  auto second = a.allocate(5);
+  EXPECT_EQ(first->first, segment_blocks) << "a partly used segment is not written into";
+  EXPECT_EQ(first->count, 100u);
+  auto second = a.allocate(1000);
   ASSERT_TRUE(second);
-  EXPECT_EQ(second->first, 11u);
-  EXPECT_EQ(a.used(), 3u + 8u + 5u);
+  EXPECT_EQ(second->first, segment_blocks + 100);
+  EXPECT_EQ(second->count, segment_blocks - 100) << "a run ends at the end of the open segment";
+  auto third = a.allocate(10);
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->first, 2 * segment_blocks);
+  EXPECT_EQ(a.used(), 2 + segment_blocks + 10);
+  EXPECT_EQ(a.free_segments(), 1u);  // segment 3; segment 2 is open
 }
 
-TEST(BlockAllocator, WrapsAroundAndReportsFull) {
-  BlockAllocator a(130);
-  auto all = a.allocate(1000);
-  ASSERT_TRUE(all);
-  EXPECT_EQ(all->count, 130u);
-  EXPECT_FALSE(a.allocate(1));
-  a.clear();
-  a.mark_used(64);
-  auto again = a.allocate(200);  // after clear() the cursor wraps to the start
-  ASSERT_TRUE(again);
-  EXPECT_EQ(again->first, 0u);
-  EXPECT_EQ(again->count, 64u);
-  a.grow(200);
-  auto grown = a.allocate(500);
+TEST(BlockAllocator, SkipsPartlyUsedSegmentsAndReportsFull) {
+  BlockAllocator a(3 * segment_blocks);
+  a.mark_used(0);
+  a.mark_used(2 * segment_blocks + 7);  // one live block keeps segment 2 from being reused
+  auto run = a.allocate(2 * segment_blocks);
+  ASSERT_TRUE(run);
+  EXPECT_EQ(run->first, segment_blocks);
+  EXPECT_EQ(run->count, segment_blocks);
+  EXPECT_FALSE(a.allocate(1)) << "no entirely free segment is left";
+  a.grow(4 * segment_blocks);
+  auto grown = a.allocate(5);
   ASSERT_TRUE(grown);
-  EXPECT_EQ(grown->first, 65u);
-  EXPECT_EQ(grown->count, 135u);
+  EXPECT_EQ(grown->first, 3 * segment_blocks);
+}
+
+TEST(BlockAllocator, OpenSegmentSurvivesARebuild) {
+  BlockAllocator a(3 * segment_blocks);
+  a.mark_used(0);
+  auto first = a.allocate(10);
+  ASSERT_TRUE(first);
+  // A rebuild marks what is still reachable: here, the blocks just written.
+  a.clear();
+  a.mark_used(0);
+  for (std::uint64_t b = first->first; b < first->first + first->count; ++b) a.mark_used(b);
+  auto next = a.allocate(5);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->first, first->first + 10) << "writing continues where it stopped";
+  EXPECT_EQ(a.used_in_segment(1), 15u);
 }
 
 }  // namespace

@@ -22,6 +22,7 @@ ssize_t real_pwritev(int fd, const struct iovec* iov, int iovcnt, off_t offset) 
 }
 int real_fdatasync(int fd) { return ::fdatasync(fd); }
 int real_ftruncate(int fd, off_t length) { return ::ftruncate(fd, length); }
+int real_fallocate(int fd, int mode, off_t offset, off_t length) { return ::fallocate(fd, mode, offset, length); }
 
 Errc errc_from_errno(int err) { return err == ENOSPC || err == EDQUOT || err == EFBIG ? Errc::no_space : Errc::io; }
 
@@ -31,7 +32,7 @@ constexpr std::size_t max_iov = 1024;
 }  // namespace
 
 const SyscallTable& real_syscalls() {
-  static const SyscallTable table{real_pread, real_pwritev, real_fdatasync, real_ftruncate};
+  static const SyscallTable table{real_pread, real_pwritev, real_fdatasync, real_ftruncate, real_fallocate};
   return table;
 }
 
@@ -160,8 +161,17 @@ Status FileBlockDevice::grow(std::uint64_t blocks) {
   if (read_only_) return make_error(Errc::invalid_argument, "{}: opened read-only", path_);
   if (is_block_device_)
     return make_error(Errc::no_space, "{}: device full ({} blocks, {} needed)", path_, size_blocks_, blocks);
-  if (syscalls_.ftruncate(fd_, static_cast<off_t>(blocks * block_size)) != 0)
-    return make_error(errc_from_errno(errno), "{}: cannot grow to {} blocks: {}", path_, blocks, std::strerror(errno));
+  // Allocate the blocks now: a full disk is reported here rather than by a later write or flush,
+  // and first writes into the new space cost no block allocation at flush time. File systems
+  // without fallocate get a sparse extension.
+  off_t old_size = static_cast<off_t>(size_blocks_ * block_size);
+  off_t added = static_cast<off_t>((blocks - size_blocks_) * block_size);
+  if (syscalls_.fallocate(fd_, 0, old_size, added) != 0) {
+    if (errno != EOPNOTSUPP && errno != ENOSYS)
+      return make_error(errc_from_errno(errno), "{}: cannot grow to {} blocks: {}", path_, blocks, std::strerror(errno));
+    if (syscalls_.ftruncate(fd_, old_size + added) != 0)
+      return make_error(errc_from_errno(errno), "{}: cannot grow to {} blocks: {}", path_, blocks, std::strerror(errno));
+  }
   size_blocks_ = blocks;
   return ok_status();
 }

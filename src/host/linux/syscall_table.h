@@ -13,6 +13,7 @@ struct SyscallTable {
   ssize_t (*pwritev)(int fd, const struct iovec* iov, int iovcnt, off_t offset);
   int (*fdatasync)(int fd);
   int (*ftruncate)(int fd, off_t length);
+  int (*fallocate)(int fd, int mode, off_t offset, off_t length);
 };
 
 // The table of the real system calls.

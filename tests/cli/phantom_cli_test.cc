@@ -1,0 +1,161 @@
+// End-to-end tests of the `phantom` executable: help and usage errors, every subcommand with and
+// without --json, exit codes, damage and repair, and clean shutdown by signal.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+struct Outcome {
+  int status = -1;
+  std::string out;  // stdout and stderr together
+};
+
+Outcome phantom(const std::string& args) {
+  Outcome run;
+  std::string command = std::string(PHANTOM_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  char buffer[4096];
+  std::size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) run.out.append(buffer, n);
+  int status = ::pclose(pipe);
+  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return run;
+}
+
+// Only stdout, for --json output.
+std::string phantom_stdout(const std::string& args) {
+  return phantom(args + " 2>/dev/null").out;
+}
+
+class PhantomCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("phantom-cli-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    world_ = (dir_ / "w.img").string();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_;
+  std::string world_;
+};
+
+TEST_F(PhantomCli, HelpAndUsageErrors) {
+  Outcome help = phantom("--help");
+  EXPECT_EQ(help.status, 0);
+  for (const char* sub : {"run", "snapshots", "fsck", "rollback", "inspect"}) {
+    EXPECT_NE(help.out.find(sub), std::string::npos) << sub;
+    Outcome sub_help = phantom(std::string(sub) + " --help");
+    EXPECT_EQ(sub_help.status, 0) << sub;
+    EXPECT_NE(sub_help.out.find("Usage"), std::string::npos) << sub;
+  }
+  EXPECT_EQ(phantom("").status, 2);
+  EXPECT_EQ(phantom("frobnicate").status, 2);
+  EXPECT_EQ(phantom("run").status, 2);  // --world is required
+  EXPECT_EQ(phantom("run --world x.img --retention 99").status, 2);
+}
+
+TEST_F(PhantomCli, WorldLifecycle) {
+  Outcome created = phantom("run --world " + world_ + " --arena-size 16M --once");
+  ASSERT_EQ(created.status, 0) << created.out;
+  EXPECT_NE(created.out.find("new world"), std::string::npos) << created.out;
+  Outcome resumed = phantom("run --world " + world_ + " --once");
+  ASSERT_EQ(resumed.status, 0) << resumed.out;
+  EXPECT_NE(resumed.out.find("restored snapshot 1"), std::string::npos) << resumed.out;
+
+  auto list = nlohmann::json::parse(phantom_stdout("snapshots --json " + world_));
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[1]["seq"], 2);
+  EXPECT_EQ(list[1]["current"], true);
+  EXPECT_NE(phantom("snapshots " + world_).out.find("(current)"), std::string::npos);
+
+  auto info = nlohmann::json::parse(phantom_stdout("inspect --json " + world_));
+  EXPECT_EQ(info["arena_bytes"], 16u << 20);
+  EXPECT_EQ(info["current_seq"], 2);
+  EXPECT_EQ(info["retention"], 3);
+
+  Outcome clean = phantom("fsck " + world_);
+  EXPECT_EQ(clean.status, 0) << clean.out;
+  EXPECT_NE(clean.out.find("clean"), std::string::npos);
+  auto report = nlohmann::json::parse(phantom_stdout("fsck --json " + world_));
+  EXPECT_EQ(report["clean"], true);
+
+  Outcome rolled = phantom("rollback " + world_ + " --to 1");
+  EXPECT_EQ(rolled.status, 0) << rolled.out;
+  EXPECT_NE(rolled.out.find("dropped 2"), std::string::npos) << rolled.out;
+  Outcome missing = phantom("rollback " + world_ + " --to 42");
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_NE(missing.out.find("no snapshot 42"), std::string::npos) << missing.out;
+}
+
+TEST_F(PhantomCli, DamageIsFoundAndRepaired) {
+  ASSERT_EQ(phantom("run --world " + world_ + " --arena-size 1M --once").status, 0);
+  ASSERT_EQ(phantom("run --world " + world_ + " --once").status, 0);
+  {  // damage the newest commit record (slot of generation 3 = slot 1)
+    std::fstream f(world_, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(4096 + 100);
+    f.put('\x42');
+  }
+  Outcome damaged = phantom("fsck " + world_);
+  EXPECT_EQ(damaged.status, 1) << damaged.out;
+  EXPECT_NE(damaged.out.find("commit record 1: checksum mismatch"), std::string::npos) << damaged.out;
+  Outcome repaired = phantom("fsck --repair " + world_);
+  EXPECT_EQ(repaired.status, 1);  // it was not clean...
+  EXPECT_NE(repaired.out.find("repaired"), std::string::npos) << repaired.out;
+  EXPECT_EQ(phantom("fsck " + world_).status, 0);  // ...and now it is
+}
+
+TEST_F(PhantomCli, BadInputGivesAClearError) {
+  std::string garbage = (dir_ / "garbage.img").string();
+  std::ofstream(garbage) << std::string(20000, 'x');
+  for (const char* sub : {"run --world", "snapshots", "fsck", "inspect"}) {
+    Outcome r = phantom(std::string(sub) + " " + garbage);
+    EXPECT_EQ(r.status, 1) << sub << ": " << r.out;
+    EXPECT_NE(r.out.find("not a Phantom world"), std::string::npos) << sub << ": " << r.out;
+  }
+  Outcome missing = phantom("fsck " + (dir_ / "nope.img").string());
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_NE(missing.out.find("no such file"), std::string::npos);
+}
+
+TEST_F(PhantomCli, SignalsSnapshotAndShutDownCleanly) {
+  std::string log = (dir_ / "run.log").string();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    std::freopen(log.c_str(), "w", stderr);
+    ::execl(PHANTOM_BINARY, PHANTOM_BINARY, "run", "--world", world_.c_str(), "--arena-size", "4M", "--interval",
+            "100000", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  auto wait_for = [&](const std::string& text) {
+    for (int i = 0; i < 500; ++i) {
+      std::ifstream in(log);
+      std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (all.find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_for("Ctrl-C stops it"));
+  ::kill(pid, SIGUSR1);
+  EXPECT_TRUE(wait_for("snapshot 1 committed (requested"));
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_TRUE(wait_for("snapshot 2 committed (shutdown"));
+  auto list = nlohmann::json::parse(phantom_stdout("snapshots --json " + world_));
+  EXPECT_EQ(list.back()["seq"], 2);
+}
+
+}  // namespace
