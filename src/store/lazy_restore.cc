@@ -8,6 +8,7 @@
 // restored: the store drops that snapshot from both commit records (nothing newer was committed,
 // since the first snapshot waits for the prefetcher) and stops the process; the next start resumes
 // from the snapshot before it.
+#include <cassert>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -21,10 +22,12 @@ namespace phantom::store {
 void Store::LazySource::fill_page(std::uint64_t page, std::byte* out) {
   Store& store = store_;
   // Once the prefetcher is done every stored page is installed: what is left is zero.
-  if (store.prefetch_done_.load(std::memory_order_acquire) || !store.restored_table_) {
+  if (store.prefetch_done_.load(std::memory_order_acquire)) {
     std::memset(out, 0, page_bytes);
     return;
   }
+  // The arena is handed out only after open() has set the table, so a fault before that is a bug.
+  assert(store.restored_table_ && "arena touched before the restored page table was set");
   auto read = store.image_.read_page(page, store.restored_table_->page(page), out);
   if (!read.ok()) store.lazy_restore_failed(read.error());
 }

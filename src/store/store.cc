@@ -76,6 +76,7 @@ Result<std::unique_ptr<Store>> Store::open(host::Env& env, std::unique_ptr<host:
     auto tracker = env.track_writes_lazily(*store->arena_, store->lazy_source_);
     if (tracker.ok()) {
       store->tracker_ = std::move(tracker).value();
+      store->prefetch_done_ = false;  // from now on a first touch must be served from the snapshot
       lazy = true;
     } else {
       store->restore_.eager_reason = tracker.error().message;
@@ -86,10 +87,9 @@ Result<std::unique_ptr<Store>> Store::open(host::Env& env, std::unique_ptr<host:
   PHANTOM_TRY(store->rebuild_free_map());
   if (!lazy) {
     PHANTOM_ASSIGN(store->tracker_, env.track_writes(*store->arena_, options.tracking));
-  } else if (store->restore_.restored_seq != 0) {
+  } else {
     store->restore_.lazy = true;
     store->restored_table_ = std::make_unique<PageTable>(store->table_);
-    store->prefetch_done_ = false;
     store->prefetcher_ = std::thread([s = store.get()] { s->prefetch(); });
   }
   // Staging: address space for the limit now (so it never moves), memory only as it is used.
