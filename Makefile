@@ -2,9 +2,7 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 BUILD ?= build
-FUZZ_SHELL := /bin/bash
-.SHELLFLAGS := -o pipefail -c
-BUILD ?= build-fuzz
+FUZZ_BUILD ?= build-fuzz
 WORLD ?= world.img
 FUZZ_SECONDS ?= 30
 
