@@ -6,8 +6,14 @@
 
 namespace phantom::store {
 
-BlockAllocator::BlockAllocator(std::uint64_t capacity)
-    : capacity_(capacity), bits_((capacity + 63) / 64, 0), segment_used_(segments(), 0) {}
+BlockAllocator::BlockAllocator(std::uint64_t capacity, std::uint64_t reserved)
+    : capacity_(capacity), reserved_(reserved), bits_((capacity + 63) / 64, 0), segment_used_(segments(), 0) {
+  reserve();
+}
+
+void BlockAllocator::reserve() {
+  for (std::uint64_t b = 0; b < std::min(reserved_, capacity_); ++b) mark_used(b);
+}
 
 std::uint64_t BlockAllocator::segment_size(std::uint64_t segment) const {
   return std::min(segment_blocks, capacity_ - segment * segment_blocks);
@@ -28,6 +34,7 @@ void BlockAllocator::clear() {
   std::fill(bits_.begin(), bits_.end(), 0);
   std::fill(segment_used_.begin(), segment_used_.end(), 0);
   used_ = 0;
+  reserve();
 }
 
 void BlockAllocator::grow(std::uint64_t new_capacity) {
@@ -35,11 +42,12 @@ void BlockAllocator::grow(std::uint64_t new_capacity) {
   capacity_ = new_capacity;
   bits_.resize((new_capacity + 63) / 64, 0);
   segment_used_.resize(segments(), 0);
+  reserve();  // reserved blocks that were beyond the old capacity
 }
 
 std::uint64_t BlockAllocator::free_segments() const {
   std::uint64_t n = 0;
-  for (std::uint64_t s = 0; s < segments(); ++s) n += segment_used_[s] == 0 && s != open_;
+  for (std::uint64_t s = 0; s < segments(); ++s) n += segment_free(s) && s != open_;
   return n;
 }
 
@@ -47,7 +55,7 @@ bool BlockAllocator::open_next_free_segment() {
   std::uint64_t start = open_ ? *open_ + 1 : 0;
   for (std::uint64_t i = 0; i < segments(); ++i) {
     std::uint64_t s = (start + i) % segments();
-    if (segment_used_[s] == 0) {
+    if (segment_free(s)) {
       open_ = s;
       cursor_ = s * segment_blocks;
       return true;

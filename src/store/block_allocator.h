@@ -24,7 +24,9 @@ struct Extent {
 
 class BlockAllocator {
  public:
-  explicit BlockAllocator(std::uint64_t capacity);
+  // Blocks [0, reserved) are never handed out (the commit slots); segment 0 still counts as free
+  // when nothing else in it is used, so a small world stays small.
+  explicit BlockAllocator(std::uint64_t capacity, std::uint64_t reserved = 0);
 
   std::uint64_t capacity() const { return capacity_; }
   std::uint64_t used() const { return used_; }
@@ -46,9 +48,16 @@ class BlockAllocator {
 
  private:
   std::uint64_t segment_size(std::uint64_t segment) const;
+  // Nothing but reserved blocks used, and at least one block left to hand out.
+  bool segment_free(std::uint64_t segment) const {
+    std::uint64_t base = segment == 0 ? std::min(reserved_, capacity_) : 0;
+    return segment_used_[segment] == base && base < segment_size(segment);
+  }
   bool open_next_free_segment();
+  void reserve();  // marks the reserved blocks within capacity as used
 
   std::uint64_t capacity_;
+  std::uint64_t reserved_;
   std::uint64_t used_ = 0;
   std::vector<std::uint64_t> bits_;
   std::vector<std::uint32_t> segment_used_;

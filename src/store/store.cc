@@ -25,7 +25,8 @@ const char* store_state_name(StoreState state) {
 }
 
 Store::Store(host::Env& env, std::unique_ptr<host::BlockDevice> device, const StoreOptions& options)
-    : env_(env), device_(std::move(device)), image_(*device_), options_(options), table_(1), allocator_(0) {}
+    : env_(env), device_(std::move(device)), image_(*device_), options_(options), table_(1),
+      allocator_(0, first_data_block) {}
 
 Store::~Store() {
   prefetch_cancel_ = true;
@@ -215,8 +216,7 @@ Status Store::rebuild_free_map() {
   for (auto& [seq, root] : reachable) PHANTOM_TRY(remember_blocks(seq, root));
 
   allocator_.grow(device_->size_blocks());
-  allocator_.clear();
-  for (std::uint64_t b = 0; b < first_data_block; ++b) allocator_.mark_used(b);
+  allocator_.clear();  // keeps the commit slots reserved
   for (auto& [seq, blocks] : live_blocks_)
     for (std::uint64_t b : blocks)
       if (b < allocator_.capacity()) allocator_.mark_used(b);
@@ -225,10 +225,10 @@ Status Store::rebuild_free_map() {
 
 Result<Extent> Store::allocate(std::uint64_t want) {
   if (auto extent = allocator_.allocate(want)) return *extent;
-  // No free segment: grow the image by a sixteenth (at least 16 MiB and what is wanted), in whole
+  // No free segment: grow the image by a sixteenth (at least one segment and what is wanted), in whole
   // segments. Small steps, because the cleaner keeps recovering space; growth is cheap (fallocate).
   std::uint64_t capacity = allocator_.capacity();
-  std::uint64_t grow_by = std::max<std::uint64_t>({want, capacity / 16, 16 * segment_blocks});
+  std::uint64_t grow_by = std::max<std::uint64_t>({want, capacity / 16, segment_blocks});
   grow_by = (capacity + grow_by + segment_blocks - 1) / segment_blocks * segment_blocks - capacity;
   PHANTOM_TRY(device_->grow(capacity + grow_by));
   allocator_.grow(capacity + grow_by);

@@ -7,9 +7,25 @@
 namespace phantom::store {
 namespace {
 
+TEST(BlockAllocator, ReservedBlocksLeaveSegmentZeroUsable) {
+  BlockAllocator a(2 * segment_blocks, 2);  // blocks 0 and 1 hold the commit slots
+  EXPECT_EQ(a.used(), 2u);
+  auto first = a.allocate(10);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->first, 2u) << "a small world starts right after the commit slots";
+  a.clear();
+  EXPECT_TRUE(a.is_used(0) && a.is_used(1)) << "clear() keeps the reservation";
+  // An allocator that starts empty (as the store's does) reserves the blocks once it grows over them.
+  BlockAllocator empty(0, 2);
+  empty.grow(segment_blocks);
+  auto run = empty.allocate(1);
+  ASSERT_TRUE(run);
+  EXPECT_EQ(run->first, 2u) << "a commit slot must never be handed out";
+}
+
 TEST(BlockAllocator, FillsOneFreeSegmentSequentially) {
   BlockAllocator a(4 * segment_blocks);
-  a.mark_used(0);  // the commit slots make segment 0 partly used
+  a.mark_used(0);  // a used block makes segment 0 partly used
   a.mark_used(1);
   auto first = a.allocate(100);
   ASSERT_TRUE(first);
