@@ -21,15 +21,14 @@ Result<SlotState> Image::read_slots() {
       foreign = false;
       continue;
     }
+    if (has_commit_magic(block)) foreign = false;
     auto record = decode_commit_record(block, slot);
     if (!record.ok()) {
       Error e = record.take_error();
-      if (e.message.find("bad magic") == std::string::npos) foreign = false;
       e.message = name() + ": " + e.message;
       state.problem[slot] = std::move(e);
       continue;
     }
-    foreign = false;
     state.record[slot] = std::move(record.value());
   }
   for (std::uint64_t slot = 0; slot < commit_slots; ++slot) {

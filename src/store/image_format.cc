@@ -34,6 +34,10 @@ const SnapshotEntry* CommitRecord::find(std::uint64_t seq) const {
   return nullptr;
 }
 
+bool has_commit_magic(std::span<const std::byte, block_bytes> in) {
+  return std::memcmp(in.data(), commit_magic, sizeof commit_magic) == 0;
+}
+
 void encode_commit_record(const CommitRecord& r, std::span<std::byte, block_bytes> out) {
   std::memset(out.data(), 0, block_bytes);
   std::byte* p = out.data();

@@ -140,6 +140,8 @@ struct CommitRecord {
 };
 
 void encode_commit_record(const CommitRecord& record, std::span<std::byte, block_bytes> out);
+// Whether a block starts with the commit-record magic (a Phantom world, intact or not).
+bool has_commit_magic(std::span<const std::byte, block_bytes> in);
 // Decodes and validates a commit record read from `slot`; the message names what is wrong.
 Result<CommitRecord> decode_commit_record(std::span<const std::byte, block_bytes> in, std::uint64_t slot);
 

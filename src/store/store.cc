@@ -2,8 +2,6 @@
 // May call: host/ only. The snapshot cycle itself is in snapshot_cycle.cc.
 #include "store/store.h"
 
-#include <fcntl.h>
-
 #include <algorithm>
 #include <cstring>
 #include <random>
