@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "classfile/class_writer.h"
 #include "store/store.h"
 #include "store/world_info.h"
 #include "support/memory_block_device.h"
@@ -42,11 +43,33 @@ bool write_seed(const std::filesystem::path& dir, const char* name, std::uint64_
 
 }  // namespace
 
+// Class files with every record kind, and a bulk container of them, for the class-file fuzzer.
+bool write_class_seeds(const std::filesystem::path& dir) {
+  using namespace phantom::classfile;
+  std::filesystem::create_directories(dir);
+  ClassFile f;
+  f.header = {".phantom.util.pair", 2, 18, ".internal.object", "20261123000000000"};
+  f.methods.push_back({"get", 16, {0x29, 0x01, 0x00, 0x1E, 0, 0, 0, 0, 0x08}});
+  f.methods.push_back({"<init>", 17, {0x08}});
+  f.signatures.push_back({SignatureLayout::s2, "get", 16, false, {false, ".internal.object", ""}, {{"i", {false, ".internal.int", ""}}}});
+  f.signatures.push_back({SignatureLayout::s1, "<init>", 17, false, {false, ".internal.void", ""}, {}});
+  f.line_maps.push_back({16, {{0, 3}, {5, 4}}});
+  f.fields.push_back({"a", 0, {false, ".internal.object", ""}});
+  f.fields.push_back({"b", 1, {true, ".internal.container.array", ".internal.int"}});
+  f.constants.push_back({0, {false, ".internal.string", ""}, {'o', 'k'}});
+  auto pc = write_class_file(f);
+  auto bulk = write_bulk_container({{"phantom.util.pair", pc}, {"phantom.util.pair2", pc}});
+  std::ofstream(dir / "pair.pc", std::ios::binary).write(reinterpret_cast<const char*>(pc.data()), pc.size());
+  std::ofstream(dir / "classes.bulk", std::ios::binary).write(reinterpret_cast<const char*>(bulk.data()), bulk.size());
+  return true;
+}
+
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: make_fuzz_seeds DIR\n");
+  if (argc != 2 && argc != 3) {
+    std::fprintf(stderr, "usage: make_fuzz_seeds IMAGE_DIR [CLASS_DIR]\n");
     return 2;
   }
+  if (argc == 3 && !write_class_seeds(argv[2])) return 1;
   std::filesystem::path dir(argv[1]);
   std::filesystem::create_directories(dir);
   bool ok = write_seed(dir, "empty-world.img", 4, 0, false) && write_seed(dir, "one-level.img", 16, 3, false) &&
