@@ -80,7 +80,11 @@ Status Image::read_page(std::uint64_t page, const Ref& ref, std::byte* out) {
   if (ref.block < first_data_block || ref.block >= device_.size_blocks())
     return make_error(Errc::corrupt, "{}: page {} points outside the image (block {})", name(), page, ref.block);
   PHANTOM_TRY(device_.read(ref.block, std::span<std::byte>(out, page_bytes)));
-  std::uint64_t sum = page_checksum(out, page);
+  return verify_page(page, ref, out);
+}
+
+Status Image::verify_page(std::uint64_t page, const Ref& ref, const std::byte* data) const {
+  std::uint64_t sum = page_checksum(data, page);
   if (sum != ref.checksum)
     return make_error(Errc::corrupt, "{}: block {}: page {}: checksum mismatch (stored {:#018x}, computed {:#018x})", name(),
                       ref.block, page, ref.checksum, sum);

@@ -34,6 +34,8 @@ class Image {
   Result<Node> read_node(unsigned level, std::uint64_t index, const Ref& ref);
   // Reads the block of `page` into `out` (4 KiB) and verifies it; a zero Ref yields zeros.
   Status read_page(std::uint64_t page, const Ref& ref, std::byte* out);
+  // Checks that `data`, read from `ref.block`, is what `ref` says page `page` holds.
+  Status verify_page(std::uint64_t page, const Ref& ref, const std::byte* data) const;
   // Writes `record` to its slot (generation % 2). Not durable until the device is flushed.
   Status write_commit_record(const CommitRecord& record);
 

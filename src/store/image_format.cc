@@ -79,7 +79,7 @@ void encode_commit_record(const CommitRecord& r, std::span<std::byte, block_byte
 Result<CommitRecord> decode_commit_record(std::span<const std::byte, block_bytes> in, std::uint64_t slot) {
   const std::byte* p = in.data();
   auto bad = [&](std::string what) { return make_error(Errc::corrupt, "commit record {}: {}", slot, what); };
-  if (std::memcmp(p, commit_magic, 8) != 0) return bad("not a Phantom world (bad magic)");
+  if (!has_commit_magic(in)) return bad("not a Phantom world (bad magic)");
   std::uint64_t stored = get_u64(p + block_bytes - 8);
   std::uint64_t computed = checksum64(p, block_bytes - 8, commit_seed);
   if (stored != computed) return bad(fmt::format("checksum mismatch (stored {:#018x}, computed {:#018x})", stored, computed));
@@ -187,11 +187,6 @@ Result<Node> decode_node(std::span<const std::byte, block_bytes> in, unsigned le
 
 std::uint64_t page_checksum(const std::byte* page, std::uint64_t page_index) {
   return checksum64(page, page_bytes, page_seed(page_index));
-}
-
-bool is_zero_block(const std::byte* data) {
-  static const std::array<std::byte, block_bytes> zeros{};
-  return std::memcmp(data, zeros.data(), block_bytes) == 0;
 }
 
 std::string format_world_id(const std::array<std::uint8_t, 16>& id) {

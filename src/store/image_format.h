@@ -160,7 +160,6 @@ Result<Node> decode_node(std::span<const std::byte, block_bytes> in, unsigned le
                          const Ref& ref);
 
 std::uint64_t page_checksum(const std::byte* page, std::uint64_t page_index);
-bool is_zero_block(const std::byte* data);
 
 std::string format_world_id(const std::array<std::uint8_t, 16>& id);
 

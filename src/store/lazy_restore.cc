@@ -60,10 +60,7 @@ void Store::lazy_restore_failed(const Error& error) {
   }
   CommitRecord fallback = record_;
   std::erase_if(fallback.snapshots, [&](const SnapshotEntry& s) { return s.seq >= seq; });
-  std::uint64_t newest_generation = 0;
-  for (const auto& r : on_disk_)
-    if (r) newest_generation = std::max(newest_generation, r->generation);
-  auto rewritten = rewrite_both_slots(image_, fallback, newest_generation, env_.clock().wall_ns());
+  auto rewritten = rewrite_both_slots(image_, fallback, newest_generation(), env_.clock().wall_ns());
   std::uint64_t previous = fallback.snapshots.empty() ? 0 : fallback.snapshots.back().seq;
   if (rewritten.ok())
     std::fprintf(stderr, "phantom: fatal: snapshot %lu is damaged: %s; it has been dropped, start the world again "

@@ -32,10 +32,7 @@ Status read_pages_in_block_order(Image& image, const PageTable& table,
     for (std::size_t k = 0; k < run; ++k) {
       const Item& item = items[i + k];
       const std::byte* data = buffer.data() + k * block_bytes;
-      std::uint64_t sum = page_checksum(data, item.page);
-      if (sum != item.checksum)
-        return make_error(Errc::corrupt, "{}: block {}: page {}: checksum mismatch (stored {:#018x}, computed {:#018x})",
-                          image.name(), item.block, item.page, item.checksum, sum);
+      PHANTOM_TRY(image.verify_page(item.page, Ref{item.block, item.checksum}, data));
       PHANTOM_TRY(visit(item.page, data));
     }
     i += run;

@@ -220,10 +220,7 @@ Status Store::commit(SnapshotReport& report) {
   PHANTOM_TRY(device_->flush());  // rule 2: everything the record names is durable first
 
   CommitRecord next = record_;
-  std::uint64_t newest_generation = 0;
-  for (const auto& r : on_disk_)
-    if (r) newest_generation = std::max(newest_generation, r->generation);
-  next.generation = newest_generation + 1;
+  next.generation = newest_generation() + 1;
   next.time_ns = env_.clock().wall_ns();
   next.image_blocks = device_->size_blocks();
   next.next_seq = report.seq + 1;

@@ -235,6 +235,13 @@ Result<Extent> Store::allocate(std::uint64_t want) {
   return *extent;
 }
 
+std::uint64_t Store::newest_generation() const {
+  std::uint64_t newest = 0;
+  for (const auto& r : on_disk_)
+    if (r) newest = std::max(newest, r->generation);
+  return newest;
+}
+
 StoreStatistics Store::statistics() const {
   StoreStatistics s;
   s.image_blocks = device_->size_blocks();

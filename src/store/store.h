@@ -182,6 +182,7 @@ class Store {
   Result<SnapshotReport> run_snapshot(WorldControl& control);
   Status commit(SnapshotReport& report);
   void set_state(StoreState state);
+  std::uint64_t newest_generation() const;  // the higher generation the two slots hold
 
   host::Env& env_;
   std::unique_ptr<host::BlockDevice> device_;
