@@ -1,39 +1,26 @@
-// phantom run: boots a new world or resumes an existing one, and keeps it until it is stopped
-// (command line layer). Until the virtual machine lands the world holds no threads: `run` resumes the
-// arena, snapshots it periodically, on SIGUSR1 and at shutdown.
+// phantom run: boots a new world or resumes an existing one, and keeps it until it is stopped or its
+// last VM thread ends (command line layer). The work is system::run_world; this file parses options
+// and turns signals into requests: SIGINT/SIGTERM stop (the last snapshot commits first; a second one
+// exits at once), SIGUSR1 takes a snapshot now.
 #include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <chrono>
-#include <thread>
-
 #include "cli/cli_common.h"
-#include "store/store.h"
+#include "system/world_runner.h"
 
 namespace phantom::cli {
 namespace {
 
-std::atomic<int> stop_requests{0};
-std::atomic<bool> snapshot_requested{false};
+system::RunSignals* active_signals = nullptr;
 
 void on_stop_signal(int) {
-  if (stop_requests.fetch_add(1) >= 1) _exit(130);  // a second Ctrl-C exits at once
+  if (active_signals->stop_requests.fetch_add(1) >= 1) _exit(130);
 }
-void on_snapshot_signal(int) { snapshot_requested = true; }
-
-struct IdleWorld final : store::WorldControl {
-  void stop() override {}
-  void resume() override {}
-};
+void on_snapshot_signal(int) { active_signals->snapshot_requested = true; }
 
 struct RunOptions {
-  std::string world;
-  std::uint64_t arena_size = store::default_arena_size;
-  std::uint32_t retention = 3;
-  std::uint64_t interval_ms = 1000;
+  system::RunConfig config;
   std::string tracking = "auto";
-  bool once = false;
 };
 
 host::TrackingMode parse_tracking(const std::string& name) {
@@ -42,29 +29,9 @@ host::TrackingMode parse_tracking(const std::string& name) {
   return host::TrackingMode::automatic;
 }
 
-int run_world(host::Env& env, const RunOptions& options) {
-  store::CreateOptions create;
-  create.arena_size = options.arena_size;
-  create.retention = options.retention;
-  store::StoreOptions store_options;
-  store_options.tracking = parse_tracking(options.tracking);
-  bool created = false;
-  auto store = exit_on_error(store::Store::open_or_create(env, options.world, create, store_options, &created));
-  const store::RestoreReport& restored = store->restore_report();
-  for (const std::string& w : restored.warnings) fmt::print(stderr, "phantom: warning: {}\n", w);
-  if (created)
-    fmt::print(stderr, "phantom: {}: new world, arena {} at {:#x}, tracking {}\n", options.world,
-               format_bytes(store->arena().size()), reinterpret_cast<std::uintptr_t>(store->arena().base()),
-               host::tracking_mode_name(store->tracking_mode()));
-  else if (restored.restored_seq == 0)
-    fmt::print(stderr, "phantom: {}: world has no snapshot yet, starting empty ({:.1f} ms)\n", options.world,
-               restored.restore_ns / 1e6);
-  else
-    fmt::print(stderr, "phantom: {}: restored snapshot {} of {} ({} pages) in {:.1f} ms, tracking {}\n", options.world,
-               restored.restored_seq, format_time(restored.restored_time_ns), restored.pages_restored,
-               restored.restore_ns / 1e6, host::tracking_mode_name(store->tracking_mode()));
-  fmt::print(stderr, "phantom: no virtual machine yet: the world holds no programs; Ctrl-C stops it\n");
-
+int run(host::Env& env, RunOptions& options) {
+  static system::RunSignals signals;
+  active_signals = &signals;
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);
@@ -72,52 +39,41 @@ int run_world(host::Env& env, const RunOptions& options) {
   ::sigaction(SIGTERM, &action, nullptr);
   action.sa_handler = on_snapshot_signal;
   ::sigaction(SIGUSR1, &action, nullptr);
-
-  IdleWorld world;
-  auto take = [&](const char* why) {
-    auto report = store->snapshot(world);
-    if (!report.ok()) {
-      fmt::print(stderr, "phantom: snapshot failed ({}): {}\n", why, report.error().message);
-      return false;
-    }
-    if (report->data_blocks > 0 || std::string_view(why) != "interval")
-      fmt::print(stderr, "phantom: snapshot {} committed ({}, {} pages, pause {:.3f} ms)\n", report->seq, why,
-                 report->data_blocks, report->pause_ns / 1e6);
-    return true;
-  };
-  auto next = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.interval_ms);
-  while (stop_requests == 0 && !options.once) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (snapshot_requested.exchange(false)) take("requested");
-    if (std::chrono::steady_clock::now() >= next) {
-      if (!take("interval")) return exit_failure;
-      next = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.interval_ms);
-    }
-  }
-  return take("shutdown") ? exit_ok : exit_failure;
+  options.config.tracking = parse_tracking(options.tracking);
+  return system::run_world(env, options.config, signals);
 }
 
 }  // namespace
 
 void add_run_command(CLI::App& app, host::Env& env) {
   auto options = std::make_shared<RunOptions>();
+  system::RunConfig& c = options->config;
   CLI::App* cmd = app.add_subcommand("run", "Boot a new world or resume an existing one where it stopped");
-  cmd->add_option("-w,--world", options->world, "world image (a file, created if missing, or a block device)")
-      ->required();
-  cmd->add_option("--arena-size", options->arena_size, "arena size of a new world (e.g. 256M, 4G)")
+  cmd->footer(
+      "A new world loads the boot class from the class path, creates it and runs its method 8 with the\n"
+      "bootstrap object. An existing world ignores --boot and continues every VM thread where the last\n"
+      "snapshot caught it. Program output goes to stdout, Phantom's own messages to stderr. The command\n"
+      "exits 0 when the last VM thread has ended (after a final snapshot), 1 when the boot thread fails.");
+  cmd->add_option("-w,--world", c.world, "world image (a file, created if missing, or a block device)")->required();
+  cmd->add_option("--boot", c.boot_class, "boot class of a new world (sets root.boot), e.g. .my.boot");
+  cmd->add_option("--classpath", c.class_path, "directories or bulk class files to load classes from (repeatable)")
+      ->delimiter(':');
+  cmd->add_option("--env", c.environment, "NAME=VALUE for the kernel environment of a new world (repeatable)");
+  cmd->add_option("--arena-size", c.arena_size, "arena size of a new world (e.g. 256M, 4G)")
       ->transform(CLI::AsSizeValue(false))
       ->capture_default_str();
-  cmd->add_option("--retention", options->retention, "snapshots a new world keeps (1-32)")
+  cmd->add_option("--retention", c.retention, "snapshots a new world keeps (1-32)")
       ->check(CLI::Range(1, 32))
       ->capture_default_str();
-  cmd->add_option("--interval", options->interval_ms, "milliseconds between snapshots")
+  cmd->add_option("--interval", c.interval_ms, "milliseconds between snapshots")
       ->check(CLI::Range(1, 86'400'000))
       ->capture_default_str();
   cmd->add_option("--tracking", options->tracking, "dirty-page tracking: auto, uffd or mprotect")
       ->check(CLI::IsMember({"auto", "uffd", "mprotect"}))
       ->capture_default_str();
-  cmd->add_flag("--once", options->once, "resume, take one snapshot and exit (for scripts)");
-  cmd->callback([options, &env] { std::exit(run_world(env, *options)); });
+  cmd->add_flag("--log-snapshots", c.log_snapshots, "print a line for every snapshot (captured, committed)");
+  cmd->add_flag("--once", c.once, "open or boot, take one snapshot and exit without running threads");
+  cmd->callback([options, &env] { std::exit(run(env, *options)); });
 }
 
 }  // namespace phantom::cli

@@ -1,0 +1,126 @@
+// World runner (system layer). May call: util/, host/, store/, classfile/, vm/.
+#include "system/world_runner.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <thread>
+
+#include "system/terminal_console.h"
+#include "vm/heap.h"
+#include "vm/vm.h"
+
+namespace phantom::system {
+namespace {
+
+// Wraps the VM's stop/resume to mark, on request, the instant a snapshot's state was captured.
+class LoggedControl final : public store::WorldControl {
+ public:
+  LoggedControl(vm::Vm& vm, bool log) : vm_(vm), log_(log) {}
+  void stop() override { vm_.stop(); }
+  void resume() override {
+    if (log_) std::fputs("phantom: snapshot captured\n", stderr);
+    vm_.resume();
+  }
+
+ private:
+  vm::Vm& vm_;
+  bool log_;
+};
+
+bool arena_is_blank(const store::Store& store) { return store.restore_report().pages_restored == 0; }
+
+}  // namespace
+
+int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
+  store::CreateOptions create;
+  create.arena_size = config.arena_size;
+  create.retention = config.retention;
+  store::StoreOptions store_options;
+  store_options.tracking = config.tracking;
+  bool created = false;
+  auto opened = store::Store::open_or_create(env, config.world, create, store_options, &created);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "phantom: %s\n", opened.error().message.c_str());
+    return 1;
+  }
+  std::unique_ptr<store::Store> store = std::move(opened).value();
+  const store::RestoreReport& restored = store->restore_report();
+  for (const std::string& w : restored.warnings) std::fprintf(stderr, "phantom: warning: %s\n", w.c_str());
+
+  vm::Heap heap(store->arena().base(), store->arena().size());
+  TerminalConsole console;
+  vm::VmOptions vm_options;
+  vm_options.class_path = config.class_path;
+  vm_options.environment = config.environment;
+  vm_options.boot_class = config.boot_class;
+  vm::Vm machine(heap, env.clock(), console, vm_options);
+  console.on_input([&machine] { machine.wake_executor(); });
+
+  bool fresh = created || arena_is_blank(*store);
+  if (fresh) {
+    heap.format();
+    if (auto booted = machine.boot(); !booted.ok()) {
+      std::fprintf(stderr, "phantom: %s: cannot boot: %s\n", config.world.c_str(), booted.error().message.c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "phantom: %s: new world, arena %llu MiB, booting %s\n", config.world.c_str(),
+                 static_cast<unsigned long long>(store->arena().size() >> 20),
+                 config.boot_class.empty() ? "the default boot class" : config.boot_class.c_str());
+  } else {
+    if (auto attached = machine.attach(); !attached.ok()) {
+      std::fprintf(stderr, "phantom: %s: cannot resume: %s\n", config.world.c_str(), attached.error().message.c_str());
+      return 1;
+    }
+    if (!config.boot_class.empty()) std::fprintf(stderr, "phantom: %s: the world exists; --boot ignored\n", config.world.c_str());
+    std::fprintf(stderr, "phantom: %s: resumed snapshot %llu in %.1f ms (boot %llu of this world)\n", config.world.c_str(),
+                 static_cast<unsigned long long>(restored.restored_seq), restored.restore_ns / 1e6,
+                 static_cast<unsigned long long>(heap.header()->boots));
+  }
+
+  LoggedControl control(machine, config.log_snapshots);
+  std::atomic<bool> snapshot_failed{false};
+  auto take = [&](const char* why) {
+    auto report = store->snapshot(control);
+    if (!report.ok()) {
+      std::fprintf(stderr, "phantom: snapshot failed (%s): %s\n", why, report.error().message.c_str());
+      snapshot_failed = true;
+      return false;
+    }
+    if (config.log_snapshots || std::string_view(why) != "interval")
+      std::fprintf(stderr, "phantom: snapshot %llu committed (%s, %llu pages, pause %.3f ms)\n",
+                   static_cast<unsigned long long>(report->seq), why, static_cast<unsigned long long>(report->data_blocks),
+                   report->pause_ns / 1e6);
+    return true;
+  };
+  if (config.once) return take("requested") ? 0 : 1;
+
+  std::atomic<bool> done{false};
+  std::thread policy([&] {
+    auto next = std::chrono::steady_clock::now() + std::chrono::milliseconds(config.interval_ms);
+    while (!done) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      if (signals.stop_requests > 0) {
+        machine.request_exit();
+        return;
+      }
+      if (signals.snapshot_requested.exchange(false)) take("requested");
+      if (std::chrono::steady_clock::now() >= next) {
+        if (!take("interval")) {
+          machine.request_exit();
+          return;
+        }
+        next = std::chrono::steady_clock::now() + std::chrono::milliseconds(config.interval_ms);
+      }
+    }
+  });
+  vm::RunReport run = machine.run();
+  done = true;
+  policy.join();
+  if (snapshot_failed) return 1;
+  const char* why = run.exit_requested ? "shutdown" : run.exit_code ? "boot failed" : "all threads ended";
+  if (!take(why)) return 1;
+  return run.exit_code;
+}
+
+}  // namespace phantom::system

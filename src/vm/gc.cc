@@ -1,0 +1,177 @@
+// Garbage collector: stop-the-world mark and sweep at a safepoint (VM layer, pvm.md §5.3).
+// Marks live in a bitmap in host memory, one bit per 8-byte unit, so marking never writes into the
+// arena (design.md rule 4); only dead blocks and the free lists are written by the sweep, and a free
+// block's header is rewritten only when it changes. Reclaims cycles; clears weak references whose
+// target died. Objects never move, so references held by natives stay valid across a collection.
+#include <chrono>
+
+#include "vm/vm.h"
+
+namespace phantom::vm {
+
+GcReport Vm::collect_garbage() {
+  auto began = std::chrono::steady_clock::now();
+  GcReport report;
+  WorldHeader* wh = heap_.header();
+  const std::uint64_t begin = wh->heap_begin, top = wh->heap_top;
+  const std::uint64_t units = (top - begin) >> ref_shift;
+  std::vector<std::uint64_t> marks((units + 63) / 64, 0);
+  const Ref first = static_cast<Ref>(begin >> ref_shift);
+  auto mark = [&](Ref r) -> bool {  // true when newly marked
+    std::uint64_t bit = r - first;
+    std::uint64_t& word = marks[bit >> 6];
+    std::uint64_t m = 1ull << (bit & 63);
+    if (word & m) return false;
+    word |= m;
+    return true;
+  };
+  auto is_marked = [&](Ref r) { std::uint64_t bit = r - first; return (marks[bit >> 6] >> (bit & 63)) & 1; };
+
+  std::vector<Ref> stack;
+  std::vector<Ref> weakrefs;
+  auto push = [&](Ref r) {
+    if (r != raw_null && r >= first && (std::uint64_t(r) << ref_shift) < top && mark(r)) stack.push_back(r);
+  };
+  push(wh->root);
+  for (Ref r : nested_roots_) push(r);
+  if (current_ != raw_null) push(current_);
+
+  while (!stack.empty()) {
+    Ref r = stack.back();
+    stack.pop_back();
+    ObjectHeader* h = heap_.hdr(r);
+    push(h->klass);
+    switch (kind_of(h)) {
+      case Kind::refs: {
+        Ref* refs = heap_.as<Ref>(r);
+        for (std::uint32_t i = 0, n = h->size / sizeof(Ref); i < n; ++i) push(refs[i]);
+        break;
+      }
+      case Kind::bytes: break;
+      case Kind::klass: {
+        auto* words = heap_.as<Ref>(r);
+        for (std::uint32_t i = 0; i < class_ref_fields; ++i) push(words[class_ref_fields_begin + i]);
+        break;
+      }
+      case Kind::code: {
+        auto* c = heap_.as<CodeData>(r);
+        push(c->owner);
+        push(c->name);
+        push(c->lines);
+        break;
+      }
+      case Kind::array: push(heap_.as<ArrayData>(r)->page); break;
+      case Kind::directory: push(heap_.as<DirectoryData>(r)->table); break;
+      case Kind::mutex: {
+        auto* m = heap_.as<MutexData>(r);
+        push(m->owner);
+        push(m->waiters);
+        break;
+      }
+      case Kind::closure: push(heap_.as<ClosureData>(r)->object); break;
+      case Kind::weakref: weakrefs.push_back(r); break;
+      case Kind::thread: {
+        auto* td = heap_.as<ThreadData>(r);
+        Ref* fields = &td->frames;
+        for (std::uint32_t i = 0; i < thread_ref_fields; ++i) push(fields[i]);
+        if (td->frames != raw_null) {
+          Frame* frames = heap_.as<Frame>(td->frames);
+          for (std::uint32_t i = 0; i < td->frame_count; ++i) {
+            push(frames[i].code);
+            push(frames[i].self);
+          }
+        }
+        if (td->os != raw_null) {
+          Ref* os = heap_.as<Ref>(td->os);
+          for (std::uint32_t i = 0; i < td->os_top; ++i) push(os[i]);
+        }
+        if (td->es != raw_null) {
+          Catcher* es = heap_.as<Catcher>(td->es);
+          for (std::uint32_t i = 0; i < td->es_top; ++i) push(es[i].klass);
+        }
+        break;
+      }
+    }
+  }
+  for (Ref w : weakrefs) {
+    Ref& target = heap_.as<WeakrefData>(w)->target;
+    if (target != raw_null && target != null_object_ && !is_marked(target)) target = null_object_;
+  }
+
+  // Sweep: coalesce every run of dead and free blocks, and thread the runs onto fresh free lists.
+  Ref small_head[small_units_limit] = {};
+  Ref small_tail[small_units_limit] = {};
+  Ref large_head = raw_null, large_tail = raw_null;
+  auto link = [&](Ref block, std::uint32_t block_units) {
+    Ref& head = block_units < small_units_limit ? small_head[block_units] : large_head;
+    Ref& tail = block_units < small_units_limit ? small_tail[block_units] : large_tail;
+    if (tail == raw_null) head = block;
+    else if (heap_.hdr(tail)->flags != block) heap_.hdr(tail)->flags = block;
+    tail = block;
+  };
+  Ref run_start = raw_null;
+  std::uint64_t run_units = 0;
+  auto close_run = [&]() {
+    if (run_start == raw_null) return;
+    // A run may hold more than a header can count; split it into maximal blocks.
+    while (run_units > 0) {
+      std::uint32_t n = static_cast<std::uint32_t>(std::min<std::uint64_t>(run_units, 0x7FFFFFFFu));
+      ObjectHeader* h = heap_.hdr(run_start);
+      if (h->klass != 0 || h->units != n || h->size != 0) {
+        h->klass = 0;
+        h->size = 0;
+        h->units = n;
+      }
+      link(run_start, n);
+      run_start += n;
+      run_units -= n;
+    }
+    run_start = raw_null;
+  };
+  std::uint64_t live_bytes = 0;
+  for (std::uint64_t at = begin; at < top;) {
+    Ref r = static_cast<Ref>(at >> ref_shift);
+    ObjectHeader* h = heap_.hdr(r);
+    std::uint64_t block_units = h->units;
+    if (block_units == 0 || at + (block_units << ref_shift) > top) {
+      console_.write_diagnostic(fmt::format("phantom: internal error: heap block at {:#x} has {} units\n", at, block_units));
+      std::abort();
+    }
+    if (h->klass != 0 && is_marked(r)) {
+      close_run();
+      live_bytes += block_units << ref_shift;
+      ++report.live_objects;
+    } else {
+      if (h->klass != 0) {
+        ++report.freed_objects;
+        report.freed_bytes += block_units << ref_shift;
+      }
+      if (run_start == raw_null) run_start = r;
+      run_units += block_units;
+    }
+    at += block_units << ref_shift;
+  }
+  // A free run at the very end goes back to the bump region instead.
+  if (run_start != raw_null) {
+    wh->heap_top = std::uint64_t(run_start) << ref_shift;
+    run_start = raw_null;
+    run_units = 0;
+  }
+  for (std::uint32_t i = 0; i < small_units_limit; ++i) {
+    if (small_tail[i] != raw_null && heap_.hdr(small_tail[i])->flags != raw_null) heap_.hdr(small_tail[i])->flags = raw_null;
+    if (wh->small_free[i] != small_head[i]) wh->small_free[i] = small_head[i];
+  }
+  if (large_tail != raw_null && heap_.hdr(large_tail)->flags != raw_null) heap_.hdr(large_tail)->flags = raw_null;
+  if (wh->large_free != large_head) wh->large_free = large_head;
+
+  report.live_bytes = live_bytes;
+  wh->live_bytes = live_bytes;
+  wh->allocated_since_gc = 0;
+  ++wh->gc_runs;
+  gc_requested_ = false;
+  report.ns = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - began).count());
+  return report;
+}
+
+}  // namespace phantom::vm

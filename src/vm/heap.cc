@@ -1,0 +1,92 @@
+// Heap: formatting the world header and allocating blocks (VM layer). May call: util/ only.
+#include "vm/heap.h"
+
+#include <algorithm>
+
+namespace phantom::vm {
+
+bool Heap::is_formatted() const { return std::memcmp(header()->magic, world_magic, sizeof world_magic) == 0; }
+
+void Heap::format() {
+  WorldHeader* h = header();
+  std::memset(h, 0, sizeof *h);
+  std::memcpy(h->magic, world_magic, sizeof world_magic);
+  h->layout_version = world_layout_version;
+  h->state = static_cast<std::uint32_t>(WorldState::empty);
+  h->heap_begin = heap_begin_offset;
+  h->heap_top = heap_begin_offset;
+  h->heap_end = std::min<std::uint64_t>(size_, max_heap_bytes) & ~std::uint64_t(7);
+  h->next_thread_id = 1;
+}
+
+bool Heap::plausible(Ref r) const {
+  std::uint64_t at = std::uint64_t(r) << ref_shift;
+  const WorldHeader* h = header();
+  if (at < h->heap_begin || at + sizeof(ObjectHeader) > h->heap_top) return false;
+  const ObjectHeader* o = hdr(r);
+  return o->klass != 0 && o->units >= units_for(0) && at + (std::uint64_t(o->units) << 3) <= h->heap_top &&
+         units_for(o->size) <= o->units;
+}
+
+Ref Heap::take_free(std::uint32_t units) {
+  WorldHeader* h = header();
+  if (units < small_units_limit && h->small_free[units] != raw_null) {
+    Ref r = h->small_free[units];
+    h->small_free[units] = hdr(r)->flags;
+    return r;
+  }
+  // First fit in the large list; the rest of a split block goes back to the list that fits it.
+  Ref* link = &h->large_free;
+  while (*link != raw_null) {
+    Ref r = *link;
+    ObjectHeader* block = hdr(r);
+    if (block->units == units || block->units >= units + units_for(0)) {
+      *link = block->flags;
+      std::uint32_t rest = block->units - units;
+      if (rest > 0) {
+        Ref tail = r + units;
+        ObjectHeader* t = hdr(tail);
+        t->klass = 0;
+        t->size = 0;
+        t->units = rest;
+        if (rest < small_units_limit) {
+          t->flags = h->small_free[rest];
+          h->small_free[rest] = tail;
+        } else {
+          t->flags = h->large_free;
+          h->large_free = tail;
+        }
+      }
+      return r;
+    }
+    link = &block->flags;
+  }
+  return raw_null;
+}
+
+Ref Heap::allocate(Ref klass, std::uint32_t flags, Kind kind, std::uint32_t size) {
+  WorldHeader* h = header();
+  std::uint32_t units = units_for(size);
+  std::uint64_t bytes = std::uint64_t(units) << 3;
+  Ref r = raw_null;
+  if (units < small_units_limit && h->small_free[units] != raw_null) {
+    r = h->small_free[units];
+    h->small_free[units] = hdr(r)->flags;
+  } else if (h->heap_top + bytes <= h->heap_end) {
+    r = static_cast<Ref>(h->heap_top >> ref_shift);
+    h->heap_top += bytes;
+  } else {
+    r = take_free(units);
+    if (r == raw_null) return raw_null;
+  }
+  ObjectHeader* o = hdr(r);
+  o->klass = klass;
+  o->flags = (flags & 0xFFFFFF) | (static_cast<std::uint32_t>(kind) << kind_shift);
+  o->size = size;
+  o->units = units;
+  std::memset(o + 1, 0, bytes - sizeof(ObjectHeader));
+  h->allocated_since_gc += bytes;
+  return r;
+}
+
+}  // namespace phantom::vm

@@ -1,0 +1,116 @@
+// Heap: objects inside the persistent arena, their references, allocation and the world header
+// (VM layer). Layout (docs/vm.md): arena page 0 is the WorldHeader; objects follow from byte 4096.
+// A reference (Ref) is an object's byte offset from the arena base divided by 8, so it is 32 bits wide,
+// means the same after any restart under any binary, and reaches 32 GiB. Ref 0 is the raw null.
+// Every block in [heap_begin, heap_top) starts with an ObjectHeader, free blocks included, so the heap
+// can be walked; the collector (gc.h) marks in a side bitmap and never writes into a live object.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace phantom::vm {
+
+using Ref = std::uint32_t;
+constexpr Ref raw_null = 0;
+constexpr unsigned ref_shift = 3;
+constexpr std::uint64_t max_heap_bytes = std::uint64_t(UINT32_MAX) << ref_shift;  // 32 GiB
+
+// pvm.md §3.1 object flags (low 24 bits of ObjectHeader::flags).
+enum ObjectFlag : std::uint32_t {
+  flag_code = 0x0001, flag_interface = 0x0002, flag_class = 0x0004, flag_decomposeable = 0x0008,
+  flag_int = 0x0010, flag_string = 0x0020, flag_resizeable = 0x0040, flag_internal = 0x0080,
+  flag_call_frame = 0x0100, flag_stack_frame = 0x0200, flag_thread = 0x0400, flag_childfree = 0x0800,
+  flag_finalizer = 0x1000, flag_immutable = 0x2000, flag_has_weakref = 0x100000,
+};
+
+// How the collector traces an object (top 8 bits of ObjectHeader::flags).
+enum class Kind : std::uint8_t {
+  refs = 0,      // the data area is all references: instances of loaded classes, pages, method tables, root
+  bytes,         // no references: numbers, strings, binaries, code-less internal objects, stack regions
+  klass,         // ClassData
+  code,          // CodeData
+  array,         // ArrayData
+  directory,     // DirectoryData
+  thread,        // ThreadData (and through it its frames and stacks)
+  mutex,         // MutexData
+  sema,          // SemaData
+  weakref,       // WeakrefData: the target is not traced
+  closure,       // ClosureData
+};
+
+struct ObjectHeader {
+  Ref klass;            // the class object; 0 marks a free block
+  std::uint32_t flags;  // ObjectFlag bits | Kind << 24; a free block keeps the next free block here
+  std::uint32_t size;   // bytes in the data area
+  std::uint32_t units;  // the whole block (header included) in 8-byte units
+};
+static_assert(sizeof(ObjectHeader) == 16);
+
+constexpr std::uint32_t kind_shift = 24;
+inline Kind kind_of(const ObjectHeader* h) { return static_cast<Kind>(h->flags >> kind_shift); }
+
+// Arena page 0. Changing a field's meaning bumps layout_version; an unknown version refuses to boot.
+struct WorldHeader {
+  char magic[8];                  // "PHWORLD\0"
+  std::uint32_t layout_version;
+  std::uint32_t state;            // WorldState
+  std::uint64_t heap_begin;       // byte offsets from the arena base
+  std::uint64_t heap_top;         // first byte never allocated
+  std::uint64_t heap_end;
+  Ref root;                       // the root object (pvm.md §3.8)
+  std::uint32_t next_thread_id;
+  std::uint64_t boots;            // starts of this world, the first one included
+  std::uint64_t gc_runs;
+  std::uint64_t live_bytes;       // after the last collection
+  std::uint64_t allocated_since_gc;
+  Ref large_free;                 // free blocks above the small classes, first fit
+  std::uint32_t reserved;
+  Ref small_free[64];             // exact-size free lists: index = units
+};
+constexpr char world_magic[8] = {'P', 'H', 'W', 'O', 'R', 'L', 'D', 0};
+constexpr std::uint32_t world_layout_version = 1;
+constexpr std::uint64_t heap_begin_offset = 4096;
+constexpr std::uint32_t small_units_limit = 64;
+
+enum class WorldState : std::uint32_t { empty = 0, booting = 1, running = 2 };
+
+class Heap {
+ public:
+  // `base`/`size`: the arena. attach() checks or initialises the header.
+  Heap(std::byte* base, std::uint64_t size) : base_(base), size_(size) {}
+  bool is_formatted() const;            // the header carries our magic
+  std::uint32_t stored_layout_version() const { return header()->layout_version; }
+  void format();                        // an empty heap in an untouched arena
+
+  WorldHeader* header() const { return reinterpret_cast<WorldHeader*>(base_); }
+  std::byte* base() const { return base_; }
+
+  ObjectHeader* hdr(Ref r) const { return reinterpret_cast<ObjectHeader*>(base_ + (std::uint64_t(r) << ref_shift)); }
+  std::byte* data(Ref r) const { return reinterpret_cast<std::byte*>(hdr(r) + 1); }
+  template <typename T>
+  T* as(Ref r) const { return reinterpret_cast<T*>(data(r)); }
+  Ref ref_of(const void* p) const {
+    return static_cast<Ref>((reinterpret_cast<const std::byte*>(p) - base_) >> ref_shift);
+  }
+  // True when `r` names an allocated block inside the heap (used to check references read from a world).
+  bool plausible(Ref r) const;
+
+  // A new object with a zeroed data area of `size` bytes, or raw_null when the heap is exhausted.
+  Ref allocate(Ref klass, std::uint32_t flags, Kind kind, std::uint32_t size);
+  std::uint64_t heap_used() const { return header()->heap_top - header()->heap_begin; }
+  std::uint64_t heap_capacity() const { return header()->heap_end - header()->heap_begin; }
+
+ private:
+  Ref take_free(std::uint32_t units);
+  std::byte* base_;
+  std::uint64_t size_;
+};
+
+inline std::uint32_t units_for(std::uint32_t size) {
+  return static_cast<std::uint32_t>((sizeof(ObjectHeader) + std::uint64_t(size) + 7) >> 3);
+}
+
+}  // namespace phantom::vm

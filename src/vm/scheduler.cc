@@ -1,0 +1,349 @@
+// Scheduler: VM threads, the executor loop, safepoints and nested calls (VM layer, pvm.md §5.1).
+// One host thread (the executor) runs every VM thread in slices; see vm.h for why. The persistent
+// truth about a thread is its state in the arena; the run queue, timers and input waiters here are
+// caches that attach() rebuilds.
+#include <algorithm>
+#include <chrono>
+
+#include "vm/internal_classes.h"
+#include "vm/vm.h"
+
+namespace phantom::vm {
+namespace {
+
+struct NestedGuard {
+  Vm* vm;
+  std::uint32_t& depth;
+  std::vector<Ref>& roots;
+  Ref& current;
+  Ref saved;
+  NestedGuard(Vm* v, std::uint32_t& d, std::vector<Ref>& r, Ref& c) : vm(v), depth(d), roots(r), current(c), saved(c) { ++depth; }
+  ~NestedGuard() {
+    --depth;
+    current = saved;
+  }
+};
+
+}  // namespace
+
+Ref Vm::new_thread(Ref target, Ref code, const std::vector<Ref>& args, std::string_view name) {
+  Ref t = alloc(internal_[cid_thread], internal_class_info(cid_thread).instance_flags, Kind::thread, sizeof(ThreadData));
+  nested_roots_.push_back(t);
+  struct Pop {
+    std::vector<Ref>& r;
+    ~Pop() { r.pop_back(); }
+  } pop{nested_roots_};
+  auto region = [&](ClassId id, std::uint32_t bytes) {
+    return alloc(internal_[id], internal_class_info(id).instance_flags, Kind::bytes, bytes);
+  };
+  Ref frames = region(cid_call_frame, 16 * sizeof(Frame));
+  thread_data(t)->frames = frames;
+  Ref os = region(cid_ostack, static_cast<std::uint32_t>(std::max<std::size_t>(64, args.size() + 16) * sizeof(Ref)));
+  thread_data(t)->os = os;
+  Ref is = region(cid_istack, 64 * 4);
+  thread_data(t)->is = is;
+  Ref es = region(cid_estack, 8 * sizeof(Catcher));
+  thread_data(t)->es = es;
+  Ref label = new_string(name);
+  ThreadData* td = thread_data(t);
+  td->name = label;
+  td->owner = null_object_;
+  td->environment = null_object_;
+  td->result = null_object_;
+  td->waiting_on = raw_null;
+  td->id = heap_.header()->next_thread_id++;
+  Frame* f = heap_.as<Frame>(frames);
+  *f = Frame{code, target, 0, 0, 0, 0, 0, 0};
+  std::copy(args.begin(), args.end(), heap_.as<Ref>(os));
+  td->os_top = static_cast<std::uint32_t>(args.size());
+  heap_.as<std::int32_t>(is)[0] = static_cast<std::int32_t>(args.size());
+  td->is_top = 1;
+  td->frame_count = 1;
+  td->state = ThreadState::runnable;
+  return t;
+}
+
+Ref Vm::start_thread(Ref target, std::uint32_t ordinal, Ref arg, std::string_view name) {
+  ClassData* cd = class_data(class_of(target));
+  Ref code = ordinal < cd->method_slots ? page_refs(cd->method_table)[ordinal] : raw_null;
+  if (is_null(code)) throw OutOfMemory{};  // callers check the method exists first
+  Ref t = new_thread(target, code, {arg}, name);
+  nested_roots_.push_back(t);
+  array_push(root_slot(root_thread_list), t);
+  nested_roots_.pop_back();
+  // Threads started while the boot method runs wait until it has returned (pvm.md §3.9 step 7).
+  if (heap_.header()->state == static_cast<std::uint32_t>(WorldState::booting) && current_ != raw_null) {
+    thread_data(t)->state = ThreadState::held;
+  } else {
+    make_runnable(t);
+  }
+  return t;
+}
+
+void Vm::make_runnable(Ref thread) {
+  ThreadData* td = thread_data(thread);
+  td->state = ThreadState::runnable;
+  td->waiting_on = raw_null;
+  run_queue_.push_back(thread);
+}
+
+void Vm::wake_at(Ref thread, std::int64_t wall_ns) { timers_.emplace_back(wall_ns, thread); }
+
+void Vm::fire_timers() {
+  if (timers_.empty()) return;
+  std::int64_t now = wall_now();
+  auto due = std::partition(timers_.begin(), timers_.end(), [&](const auto& t) { return t.first > now; });
+  for (auto it = due; it != timers_.end(); ++it) {
+    ThreadData* td = thread_data(it->second);
+    bool waiting = td->state == ThreadState::sleeping || td->state == ThreadState::wait_cond || td->state == ThreadState::wait_sema;
+    if (waiting && td->wake_ns == it->first) make_runnable(it->second);
+  }
+  timers_.erase(due, timers_.end());
+}
+
+Ref Vm::pick_runnable() {
+  while (!run_queue_.empty()) {
+    Ref t = run_queue_.front();
+    run_queue_.pop_front();
+    if (thread_data(t)->state == ThreadState::runnable) return t;
+  }
+  return raw_null;
+}
+
+void Vm::thread_list_remove(Ref thread) { array_remove(root_slot(root_thread_list), thread); }
+
+bool Vm::any_thread_alive() { return array_size(root_slot(root_thread_list)) > 0; }
+
+void Vm::release_held_threads() {
+  heap_.header()->state = static_cast<std::uint32_t>(WorldState::running);
+  Ref list = root_slot(root_thread_list);
+  for (std::uint32_t i = 0; i < array_size(list); ++i) {
+    Ref t = array_get(list, i);
+    if (!is_null(t) && thread_data(t)->state == ThreadState::held) make_runnable(t);
+  }
+}
+
+void Vm::finish_thread(Ref thread) {
+  ThreadData* td = thread_data(thread);
+  td->state = ThreadState::finished;
+  thread_list_remove(thread);
+  if (td->thread_flags & thread_boot) release_held_threads();
+}
+
+void Vm::request_exit() {
+  {
+    std::lock_guard lock(control_mutex_);
+    exit_requested_ = true;
+  }
+  control_cv_.notify_all();
+}
+
+void Vm::wake_executor() {
+  {
+    std::lock_guard lock(control_mutex_);
+    wake_pending_ = true;
+  }
+  control_cv_.notify_all();
+}
+
+void Vm::stop() {
+  {
+    std::lock_guard lock(control_mutex_);
+    stop_requested_ = true;
+  }
+  control_cv_.notify_all();
+  control_hold_ = std::unique_lock(world_mutex_);  // returns once the executor has parked or is idle
+}
+
+void Vm::resume() {
+  {
+    std::lock_guard lock(control_mutex_);
+    stop_requested_ = false;
+  }
+  control_hold_.unlock();
+  control_cv_.notify_all();
+}
+
+void Vm::safepoint() {
+  if (!stop_requested_.load()) return;
+  console_.flush();
+  world_lock_.unlock();
+  {
+    std::unique_lock lock(control_mutex_);
+    control_cv_.wait(lock, [&] { return !stop_requested_.load(); });
+  }
+  world_lock_.lock();
+}
+
+RunReport Vm::run() {
+  world_lock_ = std::unique_lock(world_mutex_);
+  RunReport report;
+  auto last_input_poll = std::chrono::steady_clock::now();
+  while (true) {
+    safepoint();
+    if (exit_requested_) {
+      report.exit_requested = true;
+      break;
+    }
+    if (gc_requested_ && nested_depth_ == 0) collect_garbage();
+    fire_timers();
+    auto now = std::chrono::steady_clock::now();
+    if (!input_waiters_.empty() && (wake_pending_ || now - last_input_poll > std::chrono::milliseconds(50))) {
+      for (Ref t : input_waiters_)
+        if (thread_data(t)->state == ThreadState::wait_input) make_runnable(t);
+      input_waiters_.clear();
+      last_input_poll = now;
+    }
+    Ref t = pick_runnable();
+    if (t == raw_null) {
+      if (!any_thread_alive()) break;
+      console_.flush();
+      if (timers_.empty() && input_waiters_.empty() && !warned_all_blocked_) {
+        console_.write_diagnostic("phantom: every VM thread is blocked on a mutex, cond or sema; the world waits\n");
+        warned_all_blocked_ = true;
+      }
+      std::int64_t wait_ns = 100'000'000;
+      for (const auto& timer : timers_) wait_ns = std::min(wait_ns, timer.first - wall_now());
+      if (!input_waiters_.empty()) wait_ns = std::min<std::int64_t>(wait_ns, 50'000'000);
+      world_lock_.unlock();
+      {
+        std::unique_lock lock(control_mutex_);
+        if (wait_ns > 0)
+          control_cv_.wait_for(lock, std::chrono::nanoseconds(wait_ns),
+                               [&] { return stop_requested_.load() || exit_requested_.load() || wake_pending_; });
+      }
+      world_lock_.lock();
+      if (wake_pending_) {
+        std::lock_guard lock(control_mutex_);
+        wake_pending_ = false;
+        for (Ref w : input_waiters_)
+          if (thread_data(w)->state == ThreadState::wait_input) make_runnable(w);
+        input_waiters_.clear();
+      }
+      continue;
+    }
+    warned_all_blocked_ = false;
+    SliceOutcome outcome = run_slice(t, options_.slice_budget);
+    ThreadData* td = thread_data(t);
+    switch (outcome) {
+      case SliceOutcome::yield: run_queue_.push_back(t); break;
+      case SliceOutcome::blocked:
+        if (td->state == ThreadState::wait_input) input_waiters_.push_back(t);
+        else if (td->state == ThreadState::runnable) run_queue_.push_back(t);
+        break;
+      case SliceOutcome::finished: finish_thread(t); break;
+      case SliceOutcome::uncaught:
+      case SliceOutcome::killed: {
+        bool boot_thread = td->thread_flags & thread_boot;
+        td->thread_flags |= thread_uncaught;
+        report_uncaught(t);
+        finish_thread(t);
+        if (boot_thread) {
+          report.exit_code = 1;
+          console_.flush();
+          world_lock_.unlock();
+          return report;
+        }
+        break;
+      }
+      case SliceOutcome::need_gc: {
+        std::uint64_t before = heap_.header()->allocated_since_gc;
+        GcReport gc = collect_garbage();
+        if (gc.freed_bytes == 0 && before == 0) {
+          // Nothing to free: this thread cannot go on.
+          td->result = out_of_memory_error_;
+          report_uncaught(t);
+          finish_thread(t);
+        } else {
+          run_queue_.push_front(t);
+        }
+        break;
+      }
+    }
+  }
+  console_.flush();
+  world_lock_.unlock();
+  return report;
+}
+
+Result<Ref> Vm::call_sync(Ref target, std::uint32_t ordinal, std::vector<Ref> args) {
+  if (nested_depth_ >= 32) return make_error(Errc::invalid_argument, "nested calls (class loader, toString) are 32 deep");
+  target = target == raw_null ? null_object_ : target;
+  ClassData* cd = class_data(class_of(target));
+  Ref code = ordinal < cd->method_slots ? page_refs(cd->method_table)[ordinal] : raw_null;
+  if (is_null(code)) return make_error(Errc::not_found, "class {} has no method {}", class_name(class_of(target)), ordinal);
+  NestedGuard guard(this, nested_depth_, nested_roots_, current_);
+  for (Ref a : args) nested_roots_.push_back(a);
+  Ref t = new_thread(target, code, args, "nested call");
+  nested_roots_.resize(nested_roots_.size() - args.size());
+  nested_roots_.push_back(t);
+  thread_data(t)->thread_flags |= thread_nested;
+  struct PopRoot {
+    std::vector<Ref>& r;
+    ~PopRoot() { r.pop_back(); }
+  } pop{nested_roots_};
+  for (;;) {
+    SliceOutcome outcome = run_slice(t, options_.slice_budget);
+    ThreadData* td = thread_data(t);
+    switch (outcome) {
+      case SliceOutcome::yield:
+        if (world_lock_.owns_lock()) safepoint();
+        continue;
+      case SliceOutcome::finished: return td->result;
+      case SliceOutcome::blocked:
+        return make_error(Errc::invalid_argument, "a class loader or toString method blocked (sleep, lock, input); "
+                                                  "nested calls must not block");
+      case SliceOutcome::need_gc: return make_error(Errc::no_space, "out of memory in a nested call");
+      case SliceOutcome::uncaught:
+      case SliceOutcome::killed: {
+        Ref exc = td->result;
+        std::string text = is_a(exc, cid_string) ? std::string(string_of(exc)) : class_name(class_of(exc));
+        return make_error(Errc::invalid_argument, "{}", text);
+      }
+    }
+  }
+}
+
+std::string Vm::to_display(Ref obj) {
+  obj = obj == raw_null ? null_object_ : obj;
+  if (is_a(obj, cid_string)) return std::string(string_of(obj));
+  if (is_a(obj, cid_int)) return fmt::format("{}", int_of(obj));
+  auto text = call_sync(obj, 5, {});
+  if (text.ok() && is_a(*text, cid_string)) return std::string(string_of(*text));
+  return text.ok() ? class_name(class_of(obj)) : fmt::format("(toString failed: {})", text.error().message);
+}
+
+std::string Vm::backtrace(Ref thread) {
+  ThreadData* td = thread_data(thread);
+  std::string out;
+  Frame* frames = heap_.as<Frame>(td->frames);
+  for (std::uint32_t i = td->frame_count; i-- > 0;) {
+    const Frame& f = frames[i];
+    auto* code = heap_.as<CodeData>(f.code);
+    std::uint32_t ip = i + 1 == td->frame_count ? f.ip : (f.ip > 0 ? f.ip - 1 : 0);
+    std::string line;
+    if (code->lines != raw_null) {
+      auto* pairs = reinterpret_cast<const LinePair*>(heap_.as<BinaryData>(code->lines)->bytes);
+      std::uint32_t n = heap_.as<BinaryData>(code->lines)->length / sizeof(LinePair);
+      for (std::uint32_t k = 0; k < n && pairs[k].ip <= ip; ++k) line = fmt::format(" line {}", pairs[k].line);
+    }
+    std::string owner = code->owner == internal_[cid_void] && code->length == 3 ? class_name(class_of(f.self)) : class_name(code->owner);
+    std::string method = code->name == raw_null ? std::string("?") : std::string(string_of(code->name));
+    out += fmt::format("    at {}.{} (ordinal {}){}, ip {}\n", owner, method, code->ordinal, line, ip);
+  }
+  return out;
+}
+
+void Vm::report_uncaught(Ref thread) {
+  ThreadData* td = thread_data(thread);
+  Ref exc = td->result;
+  std::string text;
+  if (is_a(exc, cid_string)) text = fmt::format("'{}'", string_of(exc));
+  else if (is_a(exc, cid_int)) text = fmt::format("{}", int_of(exc));
+  else text = fmt::format("an object of class {}", class_name(class_of(exc)));
+  std::string name = td->name == raw_null ? std::string("?") : std::string(string_of(td->name));
+  console_.flush();
+  console_.write_diagnostic(fmt::format("phantom: thread {} ({}): uncaught exception {}\n{}", td->id, name, text, backtrace(thread)));
+}
+
+}  // namespace phantom::vm

@@ -1,0 +1,239 @@
+// Vm: the Phantom virtual machine over one world's arena (VM layer, public interface).
+// Owns: the internal class table, class loading and lookup, the interpreter, the natives, the VM
+// threads and their scheduler, safepoints and garbage collection. All of its persistent state is in
+// the arena (heap.h, objects.h); the members below are caches rebuilt by attach() after every start.
+//
+// Threads: every VM thread is an arena object. One host thread, the executor (the one that calls
+// run()), interleaves them in slices: a slice ends after a budget of calls and backward jumps, when the
+// thread blocks, or when a stop is requested. Between slices every thread's registers are in the
+// arena, so stop() (WorldControl, called by the store's snapshot) and the collector see a consistent
+// heap. Blocking natives park only their VM thread (docs/vm.md "Threads").
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "classfile/class_file.h"
+#include "host/clock.h"
+#include "store/store.h"
+#include "util/result.h"
+#include "vm/heap.h"
+#include "vm/objects.h"
+
+namespace phantom::vm {
+
+// What the VM needs from the terminal; the system layer connects it to the host console.
+class Console {
+ public:
+  virtual ~Console() = default;
+  virtual void write_output(std::string_view bytes) = 0;      // program output (stdout)
+  virtual void write_diagnostic(std::string_view text) = 0;   // the system's messages (stderr)
+  // One byte of keyboard input if one is ready: 0..255, input_none, or input_eof. Never blocks.
+  virtual int poll_input() = 0;
+  virtual void flush() {}  // called when the executor parks or idles
+  static constexpr int input_none = -2;
+  static constexpr int input_eof = -1;
+};
+
+struct VmOptions {
+  std::vector<std::string> class_path;   // directories or bulk container files
+  std::vector<std::string> environment;  // "name=value", added to the kernel environment at first boot
+  std::string boot_class;                // overrides root.boot
+  std::uint32_t slice_budget = 20000;    // calls and backward jumps per slice
+  std::uint64_t gc_min_bytes = 32u << 20;  // allocation between collections, at least
+};
+
+// Raised inside the VM when the heap is exhausted; the instruction is retried after a collection.
+struct OutOfMemory {};
+
+class Vm;
+struct NativeCall;
+enum class NativeOutcome { value, thrown, blocked };
+using Native = NativeOutcome (*)(Vm& vm, NativeCall& call);
+
+struct NativeCall {
+  Ref self;
+  Ref thread;
+  Ref* args;  // args[0] = first argument
+  std::uint32_t nargs;
+  Ref result = raw_null;
+  NativeOutcome ret(Ref value) {
+    result = value;
+    return NativeOutcome::value;
+  }
+};
+
+enum class SliceOutcome { yield, blocked, finished, uncaught, killed, need_gc };
+
+struct RunReport {
+  int exit_code = 0;             // 0: every thread ended; 1: the boot thread failed
+  bool exit_requested = false;
+};
+
+struct GcReport {
+  std::uint64_t live_objects = 0, live_bytes = 0, freed_objects = 0, freed_bytes = 0, ns = 0;
+};
+
+class Vm final : public store::WorldControl {
+ public:
+  Vm(Heap& heap, host::Clock& clock, Console& console, VmOptions options);
+  ~Vm() override;
+
+  // A new (formatted, empty) world: builds the root object and the internal classes, loads the boot
+  // class and creates the boot thread (pvm.md §3.9).
+  Status boot();
+  // An existing world: checks the header and rebuilds the caches; threads continue where they were.
+  Status attach();
+  // Runs VM threads until none is left, or until request_exit(). Call from one host thread only.
+  RunReport run();
+  void request_exit();
+  // Wakes an idle executor (new console input).
+  void wake_executor();
+
+  // store::WorldControl: the executor parks at its next safepoint; no arena write until resume().
+  void stop() override;
+  void resume() override;
+
+  GcReport collect_garbage();
+
+  // ---- used by natives and tests ----
+  Heap& heap() { return heap_; }
+  host::Clock& clock() { return clock_; }
+  Console& console() { return console_; }
+  Ref root() const { return heap_.header()->root; }
+  Ref root_slot(std::uint32_t slot) const { return heap_.as<Ref>(root())[slot]; }
+  void set_root_slot(std::uint32_t slot, Ref value) { heap_.as<Ref>(root())[slot] = value; }
+  Ref internal_class(ClassId id) const { return internal_[id]; }
+  Ref null_object() const { return null_object_; }
+  bool is_null(Ref r) const { return r == raw_null || r == null_object_; }
+  Ref class_of(Ref obj) const { return heap_.hdr(obj)->klass; }
+  ClassData* class_data(Ref cls) const { return heap_.as<ClassData>(cls); }
+  std::int32_t class_id_of(Ref obj) const { return class_data(class_of(obj))->sys_table_id; }
+  bool is_a(Ref obj, ClassId id) const { return obj != raw_null && class_of(obj) == internal_[id]; }
+  bool is_or_child(Ref obj, Ref cls) const;
+  std::string class_name(Ref cls) const;
+
+  Ref alloc(Ref cls, std::uint32_t flags, Kind kind, std::uint32_t size);  // throws OutOfMemory
+  Ref new_instance(Ref cls);  // pvm.md §3.6 (`new`)
+  Ref new_string(std::string_view text);
+  Ref new_binary(std::uint32_t size);
+  Ref new_int(std::int32_t v);
+  Ref new_long(std::int64_t v);
+  Ref new_float(float v);
+  Ref new_double(double v);
+  Ref new_page(std::uint32_t slots, Ref fill);
+  Ref new_array();
+  std::string_view string_of(Ref s) const {
+    auto* d = heap_.as<StringData>(s);
+    return {d->bytes, d->length};
+  }
+  std::int32_t int_of(Ref o) const { return *heap_.as<std::int32_t>(o); }
+  // Arrays and pages.
+  std::uint32_t page_slots(Ref page) const { return heap_.hdr(page)->size / sizeof(Ref); }
+  Ref* page_refs(Ref page) const { return heap_.as<Ref>(page); }
+  std::uint32_t array_size(Ref array) const { return heap_.as<ArrayData>(array)->count; }
+  Ref array_get(Ref array, std::uint32_t index) const;
+  void array_set(Ref array, std::uint32_t index, Ref value);  // grows; throws OutOfMemory
+  void array_push(Ref array, Ref value) { array_set(array, array_size(array), value); }
+  void array_remove(Ref array, Ref value);  // first occurrence, order kept
+  // Directories (string keys).
+  Ref dir_get(Ref dir, std::string_view key) const;  // raw_null when absent
+  bool dir_put(Ref dir, Ref key_string, Ref value, bool replace);  // false: existed and !replace
+  bool dir_remove(Ref dir, std::string_view key);
+  Ref new_directory();
+
+  // Threads (natives).
+  Ref current_thread() const { return current_; }
+  ThreadData* thread_data(Ref t) const { return heap_.as<ThreadData>(t); }
+  Ref start_thread(Ref target, std::uint32_t ordinal, Ref arg, std::string_view name);
+  void make_runnable(Ref thread);
+  void wake_at(Ref thread, std::int64_t wall_ns);
+  std::int64_t wall_now() const { return static_cast<std::int64_t>(clock_.wall_ns()); }
+  // Runs `ordinal` of `target` to completion on a temporary thread (class loader, toString in print).
+  // Returns the value; a Phantom exception comes back as an Error holding its text.
+  Result<Ref> call_sync(Ref target, std::uint32_t ordinal, std::vector<Ref> args);
+  std::string to_display(Ref obj);  // what consolePrint prints for obj
+
+  // Classes.
+  Result<Ref> lookup_class(std::string_view name);              // pvm.md §3.10 (+ the class path)
+  Result<Ref> load_class_from_path(std::string_view name);      // bootstrap.loadClass
+  Result<Ref> define_class(const classfile::ClassFile& file, std::string_view source);
+
+  // Errors raised by natives: a new string thrown as a Phantom exception.
+  NativeOutcome throw_string(NativeCall& call, std::string_view text);
+
+  std::uint64_t instructions_executed() const { return instructions_; }
+  const std::vector<std::string>& class_path() const { return class_path_; }
+
+ private:
+  friend class Interpreter;
+  struct Natives;
+  void build_natives();
+  Status check_header();
+  void rebuild_caches();
+  Ref make_class(std::string_view name, ClassId id);
+  void thread_list_remove(Ref thread);
+  Ref find_cached_class(std::string_view name);
+  Result<Ref> load_from_class_path(std::string_view name);
+  SliceOutcome run_slice(Ref thread, std::int64_t budget);
+  void report_uncaught(Ref thread);
+  std::string backtrace(Ref thread);
+  void safepoint();
+  Ref new_thread(Ref target, Ref code, const std::vector<Ref>& args, std::string_view name);
+  void fire_timers();
+  bool any_thread_alive();
+  void finish_thread(Ref thread);
+  void release_held_threads();
+  Ref pick_runnable();
+  void gc_if_needed();
+
+  Heap& heap_;
+  host::Clock& clock_;
+  Console& console_;
+  VmOptions options_;
+  std::vector<std::string> class_path_;
+
+  // Caches (host memory), rebuilt by attach().
+  Ref internal_[cid_count] = {};
+  Ref null_object_ = raw_null;
+  Ref sys_codes_ = raw_null;
+  std::vector<std::vector<Native>> natives_;
+  std::unordered_map<std::string, Ref> class_by_name_;  // lower-cased name -> class
+  std::unordered_map<const std::uint8_t*, Ref> summon_cache_;  // summon_by_name site -> class
+
+  // Scheduler (host memory; the persistent truth is each thread's state field).
+  std::deque<Ref> run_queue_;
+  std::vector<std::pair<std::int64_t, Ref>> timers_;  // wall-clock wake-ups
+  std::vector<Ref> input_waiters_;
+  bool wake_pending_ = false;
+  bool warned_all_blocked_ = false;
+  std::unique_lock<std::mutex> world_lock_;      // the executor's hold on world_mutex_
+  std::unique_lock<std::mutex> control_hold_;    // stop()'s hold on world_mutex_
+  Ref current_ = raw_null;
+  std::uint32_t nested_depth_ = 0;
+  std::vector<Ref> nested_roots_;
+  std::uint64_t instructions_ = 0;
+  bool gc_requested_ = false;
+  Ref out_of_memory_error_ = raw_null;
+
+  // Safepoint hand-shake with stop()/resume() and wake-ups from other host threads.
+  std::mutex world_mutex_;              // held by the executor while it touches the arena
+  std::mutex control_mutex_;
+  std::condition_variable control_cv_;
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> exit_requested_{false};
+  bool parked_ = false;
+  bool executor_running_ = false;
+};
+
+// Parses a class file from disk or a bulk container entry (used by the loader and the CLI).
+Result<classfile::ClassFile> read_class(std::string_view path);
+
+}  // namespace phantom::vm
