@@ -195,7 +195,17 @@ class Assembler {
       case Operands::u8: { PHANTOM_ASSIGN(auto v, number(0, 255)); emit(static_cast<std::uint8_t>(v)); break; }
       case Operands::i32: { PHANTOM_ASSIGN(auto v, number(INT32_MIN, UINT32_MAX)); emit_be(v, 4); break; }
       case Operands::i64: { PHANTOM_ASSIGN(auto v, number(INT64_MIN, INT64_MAX)); emit_be(v, 8); break; }
-      case Operands::str: { PHANTOM_ASSIGN(auto s, quoted()); emit_str(s); break; }
+      case Operands::str: {  // a bare word is accepted too: summon_by_name .my.class
+        skip_space();
+        if (at_ < text_.size() && text_[at_] != '"') {
+          std::string_view bare = word();
+          emit_str(std::string(bare));
+          break;
+        }
+        PHANTOM_ASSIGN(auto s, quoted());
+        emit_str(s);
+        break;
+      }
       case Operands::rel: PHANTOM_TRY(emit_rel()); break;
       case Operands::u8_u8: {
         PHANTOM_ASSIGN(auto a, number(0, 255));

@@ -28,35 +28,40 @@ bool Heap::plausible(Ref r) const {
          units_for(o->size) <= o->units;
 }
 
+// Reuse before growth: the exact-size list, then a bigger small block split in two, then the large
+// list (first fit). The collector coalesces neighbours, so exact sizes alone would rarely match.
 Ref Heap::take_free(std::uint32_t units) {
   WorldHeader* h = header();
-  if (units < small_units_limit && h->small_free[units] != raw_null) {
-    Ref r = h->small_free[units];
-    h->small_free[units] = hdr(r)->flags;
-    return r;
+  auto give_back = [&](Ref tail, std::uint32_t rest) {
+    ObjectHeader* t = hdr(tail);
+    t->klass = 0;
+    t->size = 0;
+    t->units = rest;
+    Ref& head = rest < small_units_limit ? h->small_free[rest] : h->large_free;
+    t->flags = head;
+    head = tail;
+  };
+  if (units < small_units_limit) {
+    if (h->small_free[units] != raw_null) {
+      Ref r = h->small_free[units];
+      h->small_free[units] = hdr(r)->flags;
+      return r;
+    }
+    for (std::uint32_t bigger = units + units_for(0); bigger < small_units_limit; ++bigger) {
+      Ref r = h->small_free[bigger];
+      if (r == raw_null) continue;
+      h->small_free[bigger] = hdr(r)->flags;
+      give_back(r + units, bigger - units);
+      return r;
+    }
   }
-  // First fit in the large list; the rest of a split block goes back to the list that fits it.
   Ref* link = &h->large_free;
   while (*link != raw_null) {
     Ref r = *link;
     ObjectHeader* block = hdr(r);
     if (block->units == units || block->units >= units + units_for(0)) {
       *link = block->flags;
-      std::uint32_t rest = block->units - units;
-      if (rest > 0) {
-        Ref tail = r + units;
-        ObjectHeader* t = hdr(tail);
-        t->klass = 0;
-        t->size = 0;
-        t->units = rest;
-        if (rest < small_units_limit) {
-          t->flags = h->small_free[rest];
-          h->small_free[rest] = tail;
-        } else {
-          t->flags = h->large_free;
-          h->large_free = tail;
-        }
-      }
+      if (block->units > units) give_back(r + units, block->units - units);
       return r;
     }
     link = &block->flags;
@@ -68,16 +73,11 @@ Ref Heap::allocate(Ref klass, std::uint32_t flags, Kind kind, std::uint32_t size
   WorldHeader* h = header();
   std::uint32_t units = units_for(size);
   std::uint64_t bytes = std::uint64_t(units) << 3;
-  Ref r = raw_null;
-  if (units < small_units_limit && h->small_free[units] != raw_null) {
-    r = h->small_free[units];
-    h->small_free[units] = hdr(r)->flags;
-  } else if (h->heap_top + bytes <= h->heap_end) {
+  Ref r = take_free(units);
+  if (r == raw_null) {
+    if (h->heap_top + bytes > h->heap_end) return raw_null;
     r = static_cast<Ref>(h->heap_top >> ref_shift);
     h->heap_top += bytes;
-  } else {
-    r = take_free(units);
-    if (r == raw_null) return raw_null;
   }
   ObjectHeader* o = hdr(r);
   o->klass = klass;

@@ -1,0 +1,676 @@
+// VM tests: programs written with the assembler, run on an in-memory world, checked by their output.
+// Covers the opcodes of pvm.md §2 with their error paths, calls and inheritance, exceptions across
+// frames, strings, arrays, directories, threads with mutex and cond, and garbage collection.
+#include <gtest/gtest.h>
+
+#include "classfile/class_writer.h"
+#include "support/vm_world.h"
+
+namespace phantom::test {
+namespace {
+
+// A boot class that prints the int each snippet leaves on the integer stack, each followed by a space.
+std::string ints_program(const std::vector<std::string>& snippets) {
+  std::string s = ".class .t.boot\n.method run 8\n  arg_count 1\n";
+  for (const auto& snippet : snippets) s += "  os_get32 0\n  sconst_bin \" \"\n" + snippet + "\n  i2o\n  call 16 2\n  os_drop\n";
+  return s + "  summon_null\n  ret\n.end\n";
+}
+
+// Wraps `body` in a catch-all handler that prints "caught: <exception>".
+std::string catching(const std::string& body) {
+  return ".class .t.boot\n.method run 8\n  arg_count 1\n  summon_by_name .internal.object\n  push_catcher handler\n" + body +
+         "\n  pop_catcher\n  jmp end\nhandler:\n  os_get32 0\n  os_pull32 1\n  sconst_bin \"caught: \"\n  call 16 2\n"
+         "  os_drop\n  os_drop\nend:\n  summon_null\n  ret\n.end\n";
+}
+
+RunResult run_one(const std::string& source, vm::VmOptions options = {}) {
+  VmWorld world;
+  std::string error = world.add_class(source);
+  if (!error.empty()) return RunResult{-2, "", error};
+  return world.boot_and_run(".t.boot", options);
+}
+
+TEST(Vm, IntegerArithmeticMatchesTheSpec) {
+  // L = pushed first, U = top (pvm.md §2.2.6; values observed on the original, §6.4).
+  auto r = run_one(ints_program({
+      "const 10\nconst 3\nisublu", "const 10\nconst 3\nisubul", "const 10\nconst 3\nidivlu", "const 10\nconst 3\nidivul",
+      "const -7\nconst 2\nidivlu", "const 2147483647\nconst 1\nisum", "const 10\nconst 3\niremlu", "const -7\nconst 2\niremlu",
+      "const 3\nconst 10\niremul", "const 1\nconst 4\nishl", "const 64\nconst 2\nishr", "const 1\nconst -16\nushr",
+      "const 10\nconst 3\nilt", "const 10\nconst 3\nigt", "const 10\nconst 3\nige", "const 10\nconst 3\nile",
+      "const 2\nconst 0\nlog_xor", "const 0\nconst 5\nlog_or", "const 3\nconst 5\nlog_and", "iconst_0\ninot",
+      "const 7\nlog_not", "iconst_8bit 200", "const 6\nconst 7\nimul", "const 12\nconst 10\niand", "const 12\nconst 10\nior",
+      "const 12\nconst 10\nixor", "const 3\nis_dup\nisum", "const 5\nconst 9\nis_drop", "const -2147483648\nconst -1\nidivlu",
+  }));
+  ASSERT_EQ(r.exit_code, 0) << r.diag;
+  EXPECT_EQ(r.out, "7 -7 3 0 -3 -2147483648 1 -1 1 8 2 2147483640 0 1 1 0 1 1 1 -1 0 200 42 8 14 6 6 5 -2147483648 ");
+}
+
+TEST(Vm, LongFloatDoublePrefixes) {
+  auto r = run_one(ints_program({
+      "iconst_64bit 12\niconst_64bit 5\n:long idivlu\nfroml",
+      "iconst_64bit 5000000000\niconst_64bit 5000000000\n:long ilt",
+      ":long iconst_8bit 9\n:long is_dup\n:long isum\nfroml",
+      "iconst_64bit 4294967301\nfroml",
+      "const 5\n:double fromi\nconst 2\n:double fromi\n:double idivlu\nconst 2\n:double fromi\n:double imul\nfromd",
+      "const 2\n:float fromi\nconst 3\n:float fromi\n:float ilt",
+      "const 5\n:double fromi\nconst 2\n:double fromi\n:double idivlu\nfromd",
+      "const -5\n:double fromi\nconst 2\n:double fromi\n:double idivlu\nfromd",
+      "iconst_64bit 1\nconst 40\n:long fromi\n:long is_drop\n:long iconst_1\n:long isum\nfroml",
+  }));
+  ASSERT_EQ(r.exit_code, 0) << r.diag;
+  EXPECT_EQ(r.out, "2 0 18 5 5 1 2 -2 2 ");
+}
+
+TEST(Vm, DivisionByZeroIsACatchableException) {
+  auto r = run_one(catching("  const 1\n  iconst_0\n  idivlu\n  is_drop"));
+  ASSERT_EQ(r.exit_code, 0) << r.diag;
+  EXPECT_EQ(r.out, "caught: division by zero");
+  r = run_one(catching("  iconst_64bit 1\n  iconst_64bit 0\n  :long iremlu\n  :long is_drop"));
+  EXPECT_EQ(r.out, "caught: division by zero");
+}
+
+TEST(Vm, RuntimeErrorsAreExceptionsWithClearText) {
+  struct Case {
+    const char* body;
+    const char* expected;
+  } cases[] = {
+      {"  sconst_bin \"abc\"\n  o2i\n  is_drop", "caught: type assert failed: o2i of a .internal.string"},
+      {"  summon_null\n  summon_int_class\n  cast\n  os_drop", "caught: cast to not parent: a null is not a .internal.int"},
+      {"  sconst_bin \"x\"\n  const 5\n  i2o\n  call 9 1\n  os_drop", "caught: string.charAt index is out of bounds"},
+      {"  summon_array_class\n  new\n  const 3\n  i2o\n  call 10 1\n  os_drop", "caught: array get - index is out of bounds"},
+      {"  summon_this\n  call 20 0\n  os_drop", "caught: method call: class .t.boot has no method with ordinal 20 (17 slots)"},
+      {"  summon_by_name .no.such.klass\n  os_drop", "caught: summon by name: no class found: class .no.such.klass not found"},
+      {"  sconst_bin \"s\"\n  call 13 0\n  os_drop", "caught: invalid syscall called"},
+      {"  const_pool 3\n  os_drop", "caught: const_pool: class .t.boot has no constant 3"},
+      {"  summon_this\n  const 1\n  i2o\n  call 16 1\n  os_drop", "caught: invalid arg count: 1 given, 0 expected"},
+      {"  summon_this\n  call 2 0\n  call 5 0\n  throw", "caught: class"},
+  };
+  for (const Case& c : cases) {
+    std::string source = catching(c.body);
+    source += ".method m 16\n  arg_count 0\n  summon_null\n  ret\n.end\n";
+    auto r = run_one(source);
+    EXPECT_EQ(r.exit_code, 0) << c.body << "\n" << r.diag;
+    EXPECT_TRUE(r.out.starts_with(c.expected)) << c.body << "\n got: " << r.out;
+  }
+}
+
+TEST(Vm, ExceptionsUnwindFramesAndHandlersDoNotStayActive) {
+  auto r = run_one(R"(.class .t.boot
+.method run 8
+  arg_count 1
+  summon_string_class
+  push_catcher handler
+  summon_this
+  call 16 0          ; throws through one frame
+  os_drop
+  pop_catcher
+handler:
+  os_get32 0
+  os_pull32 1
+  call 16 1
+  os_drop
+  os_drop
+  ; B15: the catcher fired and is gone, so this throw is uncaught
+  sconst_bin "second"
+  throw
+.end
+.method thrower 16
+  arg_count 0
+  sconst_bin "first;"
+  throw
+.end
+)");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "first;");
+  EXPECT_NE(r.diag.find("uncaught exception 'second'"), std::string::npos) << r.diag;
+  EXPECT_NE(r.diag.find("at .t.boot.run (ordinal 8)"), std::string::npos) << r.diag;
+}
+
+TEST(Vm, UncaughtExceptionPrintsABacktraceWithLines) {
+  auto r = run_one(R"(.class .t.boot
+.method run 8
+  arg_count 1
+  .line 10
+  summon_this
+  call 16 0
+  ret
+.end
+.method deep 16
+  arg_count 0
+  .line 20
+  const 1
+  iconst_0
+  idivlu
+  ret
+.end
+)");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.diag.find("uncaught exception 'division by zero'"), std::string::npos) << r.diag;
+  EXPECT_NE(r.diag.find("at .t.boot.deep (ordinal 16) line 20"), std::string::npos) << r.diag;
+  EXPECT_NE(r.diag.find("at .t.boot.run (ordinal 8) line 10"), std::string::npos) << r.diag;
+}
+
+TEST(Vm, MalformedBytecodeStopsOnlyThatThreadWithADiagnostic) {
+  auto r = run_one(".class .t.boot\n.method run 8\n  arg_count 1\n  os_drop\n  os_drop\n  ret\n.end\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.diag.find("object stack underflow"), std::string::npos) << r.diag;
+  r = run_one(".class .t.boot\n.method run 8\n  arg_count 1\n  jmp end\nend:\n.end\n");
+  EXPECT_NE(r.diag.find("ran off the end of the method"), std::string::npos) << r.diag;
+}
+
+TEST(Vm, ABadClassFileIsRejectedWithFileMethodAndOffset) {
+  VmWorld world;
+  classfile::ClassFile file;
+  file.header.name = ".t.boot";
+  file.header.method_slots = 17;
+  file.methods.push_back({"run", 8, {0x73, 0x01, 0x5B, 0x08}});  // 0x5B: retired opcode
+  world.add_raw_class("t.boot.pc", classfile::write_class_file(file));
+  auto r = world.boot_and_run(".t.boot");
+  EXPECT_EQ(r.exit_code, -1);
+  EXPECT_NE(r.diag.find("method run (ordinal 8): bytecode offset 2: unknown opcode 0x5B"), std::string::npos) << r.diag;
+}
+
+TEST(Vm, StringNatives) {
+  auto r = run_one(R"(.class .t.boot
+.method run 8
+  arg_count 1
+  os_get32 0
+  sconst_bin "|"
+  sconst_bin "ab"
+  sconst_bin "cd"
+  call 10 1            ; concat
+  call 16 2
+  os_drop
+  os_get32 0
+  sconst_bin "|"
+  sconst_bin "hello"
+  const 1
+  i2o
+  const 100
+  i2o
+  call 8 2             ; substring(1, 100)
+  call 16 2
+  os_drop
+  os_get32 0
+  sconst_bin "|"
+  sconst_bin "hello"
+  sconst_bin "ll"
+  call 12 1            ; strstr
+  call 16 2
+  os_drop
+  os_get32 0
+  sconst_bin "|"
+  sconst_bin "123"
+  call 16 0            ; toInt: 123 (B18 fixed)
+  call 16 2
+  os_drop
+  os_get32 0
+  sconst_bin "|"
+  sconst_bin "x"
+  sconst_bin "x"
+  call 4 1             ; equals
+  call 16 2
+  os_drop
+  os_get32 0
+  sconst_bin "|"
+  sconst_bin "abc"
+  call 15 0            ; hashCode 50358147 (pvm.md §6.4)
+  call 16 2
+  os_drop
+  os_get32 0
+  sconst_bin "|"
+  const 2
+  :double fromi
+  const 5
+  :double fromi
+  :double idivlu
+  :double i2o          ; 0.4
+  call 16 2
+  os_drop
+  os_get32 0
+  sconst_bin "|"
+  sconst_bin "{\"a\": [1, 2.5, \"x\"], \"b\": true}"
+  call 20 0            ; parseJson
+  sconst_bin "a"
+  call 9 1
+  const 1
+  i2o
+  call 10 1
+  call 16 2
+  os_drop
+  summon_null
+  ret
+.end
+)");
+  ASSERT_EQ(r.exit_code, 0) << r.diag;
+  EXPECT_EQ(r.out, "abcd|ello|2|123|1|50358147|0.4|2.5|");
+}
+
+TEST(Vm, ArraysAndDirectories) {
+  auto r = run_one(R"(.class .t.boot
+.method run 8
+  arg_count 1
+  stack_reserve 3 0
+  summon_array_class
+  new
+  os_set32 1
+  os_get32 1
+  sconst_bin "v"
+  const 3
+  i2o
+  call 11 2            ; set(v, 3)
+  os_drop
+  os_get32 0
+  sconst_bin " "
+  os_get32 1
+  call 12 0            ; size: 4
+  call 16 2
+  os_drop
+  os_get32 0
+  sconst_bin " "
+  os_get32 1
+  const 1
+  i2o
+  call 10 1            ; get(1): never set -> null, prints (void)
+  call 16 2
+  os_drop
+  summon_by_name .internal.directory
+  new
+  os_set32 2
+  os_get32 0
+  sconst_bin " "
+  os_get32 2
+  sconst_bin "k"
+  sconst_bin "v1"
+  call 8 2             ; put: 0
+  call 16 2
+  os_drop
+  os_get32 0
+  sconst_bin " "
+  os_get32 2
+  sconst_bin "k"
+  sconst_bin "v2"
+  call 8 2             ; put again: 17
+  call 16 2
+  os_drop
+  os_get32 0
+  sconst_bin " "
+  os_get32 2
+  sconst_bin "k"
+  call 9 1             ; get: v1
+  call 16 2
+  os_drop
+  os_get32 0
+  sconst_bin " "
+  os_get32 2
+  sconst_bin "k"
+  call 10 1            ; remove: 0
+  call 16 2
+  os_drop
+  os_get32 0
+  sconst_bin " "
+  os_get32 2
+  sconst_bin "k"
+  call 10 1            ; remove again: 2
+  call 16 2
+  os_drop
+  os_get32 0
+  sconst_bin " "
+  os_get32 2
+  call 11 0            ; size: 0
+  call 16 2
+  os_drop
+  summon_null
+  ret
+.end
+)");
+  ASSERT_EQ(r.exit_code, 0) << r.diag;
+  EXPECT_EQ(r.out, "4 (void) 0 17 v1 0 2 0 ");
+}
+
+TEST(Vm, InheritanceConstructorsFieldsAndTailCalls) {
+  VmWorld world;
+  ASSERT_EQ(world.add_class(R"(.class .t.base
+.fields 1
+.const 0 "base-constant"
+.method <init> 16
+  arg_count 1
+  os_get32 0
+  os_save8 0
+  summon_null
+  ret
+.end
+.method name 17
+  arg_count 0
+  sconst_bin "base"
+  ret
+.end
+.method describe 18
+  arg_count 0
+  summon_this
+  call 17 0          ; virtual: the subclass answers
+  ret
+.end
+.method constant 19
+  arg_count 0
+  const_pool 0       ; B6 fixed: the constant of the class that defined this code
+  ret
+.end
+.method value 20
+  arg_count 0
+  os_load8 0
+  ret
+.end
+)"), "");
+  ASSERT_EQ(world.add_class(R"(.class .t.derived
+.parent .t.base
+.fields 1
+.slots 22
+.const 0 "derived-constant"
+.method name 17
+  arg_count 0
+  sconst_bin "derived"
+  ret
+.end
+.method tail 21
+  arg_count 0
+  summon_this
+  call 17 0
+  os_drop
+  ret                ; B12: [call; os_drop; ret] returns the callee's value
+.end
+)"), "");
+  ASSERT_EQ(world.add_class(R"(.class .t.boot
+.method run 8
+  arg_count 1
+  stack_reserve 2 0
+  summon_by_name .t.derived
+  new
+  sconst_bin "field-value"
+  os_pull32 1
+  summon_by_name .t.base
+  static_invoke 16 1
+  os_drop
+  os_set32 1
+  os_get32 0
+  sconst_bin " "
+  os_get32 1
+  call 18 0
+  call 16 2
+  os_drop
+  os_get32 0
+  sconst_bin " "
+  os_get32 1
+  call 19 0
+  call 16 2
+  os_drop
+  os_get32 0
+  sconst_bin " "
+  os_get32 1
+  call 20 0
+  call 16 2
+  os_drop
+  os_get32 0
+  sconst_bin " "
+  os_get32 1
+  call 21 0
+  call 16 2
+  os_drop
+  os_get32 0
+  sconst_bin " "
+  os_get32 1
+  summon_by_name .T.BASE      ; B26: lookups ignore case
+  cast
+  call 2 0                    ; getClass works on ordinary objects (B14)
+  call 5 0
+  call 16 2
+  os_drop
+  summon_null
+  ret
+.end
+)"), "");
+  auto r = world.boot_and_run(".t.boot");
+  ASSERT_EQ(r.exit_code, 0) << r.diag;
+  EXPECT_EQ(r.out, "derived base-constant field-value derived class ");
+}
+
+TEST(Vm, ThreadsWithMutexAndCond) {
+  VmWorld world;
+  // The waiter holds the mutex, waits on the cond until "flag" is in the shared directory.
+  ASSERT_EQ(world.add_class(R"(.class .t.waiter
+.fields 1
+.method set 16
+  arg_count 1
+  os_get32 0
+  os_save8 0
+  summon_null
+  ret
+.end
+.method run 8
+  arg_count 1
+  os_load8 0
+  sconst_bin "m"
+  call 9 1
+  call 8 0           ; lock
+  os_drop
+loop:
+  os_load8 0
+  sconst_bin "flag"
+  call 9 1
+  os_isnull
+  jz done
+  os_load8 0
+  sconst_bin "c"
+  call 9 1
+  os_load8 0
+  sconst_bin "m"
+  call 9 1
+  call 8 1           ; cond.wait(mutex)
+  os_drop
+  jmp loop
+done:
+  os_get32 0
+  sconst_bin "waiter woke\n"
+  call 16 1
+  os_drop
+  os_load8 0
+  sconst_bin "m"
+  call 9 1
+  call 9 0           ; unlock
+  os_drop
+  summon_null
+  ret
+.end
+)"), "");
+  ASSERT_EQ(world.add_class(R"(.class .t.setter
+.fields 1
+.method set 16
+  arg_count 1
+  os_get32 0
+  os_save8 0
+  summon_null
+  ret
+.end
+.method run 8
+  arg_count 1
+  os_get32 0
+  sconst_bin "setter runs\n"
+  call 16 1
+  os_drop
+  os_get32 0
+  const 20
+  i2o
+  call 21 1          ; sleep 20 ms
+  os_drop
+  os_load8 0
+  sconst_bin "m"
+  call 9 1
+  call 8 0
+  os_drop
+  os_load8 0
+  sconst_bin "flag"
+  iconst_1
+  i2o
+  call 8 2
+  os_drop
+  os_load8 0
+  sconst_bin "c"
+  call 9 1
+  call 11 0          ; signal
+  os_drop
+  os_load8 0
+  sconst_bin "m"
+  call 9 1
+  call 9 0
+  os_drop
+  summon_null
+  ret
+.end
+)"), "");
+  ASSERT_EQ(world.add_class(R"(.class .t.boot
+.method run 8
+  arg_count 1
+  stack_reserve 4 0
+  summon_by_name .internal.directory
+  new
+  os_set32 1
+  os_get32 1
+  sconst_bin "m"
+  summon_by_name .internal.mutex
+  new
+  call 8 2
+  os_drop
+  os_get32 1
+  sconst_bin "c"
+  summon_by_name .internal.cond
+  new
+  call 8 2
+  os_drop
+  summon_by_name .t.waiter
+  new
+  os_set32 2
+  os_get32 2
+  os_get32 1
+  call 16 1
+  os_drop
+  summon_by_name .t.setter
+  new
+  os_set32 3
+  os_get32 3
+  os_get32 1
+  call 16 1
+  os_drop
+  os_get32 0
+  os_get32 2
+  call 18 1          ; startThread(waiter): held until boot returns
+  os_drop
+  os_get32 0
+  os_get32 3
+  call 18 1
+  os_drop
+  os_get32 0
+  sconst_bin "boot done\n"
+  call 16 1
+  os_drop
+  summon_null
+  ret
+.end
+)"), "");
+  auto r = world.boot_and_run(".t.boot");
+  ASSERT_EQ(r.exit_code, 0) << r.diag;
+  EXPECT_EQ(r.out, "boot done\nsetter runs\nwaiter woke\n");
+}
+
+TEST(Vm, GarbageIsCollectedIncludingCycles) {
+  // 300k iterations, each allocating an int, a string and a two-object cycle that dies at once.
+  VmWorld world(48u << 20);
+  ASSERT_EQ(world.add_class(R"(.class .t.node
+.fields 1
+.method link 16
+  arg_count 1
+  os_get32 0
+  os_save8 0
+  summon_null
+  ret
+.end
+)"), "");
+  ASSERT_EQ(world.add_class(R"(.class .t.boot
+.method run 8
+  arg_count 1
+  stack_reserve 3 0
+  const 300000
+loop:
+  is_dup
+  i2o
+  os_drop
+  sconst_bin "some garbage text"
+  os_drop
+  summon_by_name .t.node
+  new
+  os_set32 1
+  summon_by_name .t.node
+  new
+  os_set32 2
+  os_get32 1
+  os_get32 2
+  call 16 1
+  os_drop
+  os_get32 2
+  os_get32 1
+  call 16 1
+  os_drop
+  djnz loop
+  is_drop
+  summon_null
+  ret
+.end
+)"), "");
+  vm::VmOptions options;
+  options.gc_min_bytes = 1u << 20;
+  auto r = world.boot_and_run(".t.boot", options);
+  ASSERT_EQ(r.exit_code, 0) << r.diag;
+  EXPECT_GT(world.heap().header()->gc_runs, 10u);
+  // 300k iterations allocate about 40 MB; the heap must stay far below that.
+  EXPECT_LT(world.heap().heap_used(), 16u << 20);
+  vm::GcReport last = world.machine().collect_garbage();
+  EXPECT_LT(last.live_bytes, 1u << 20);
+}
+
+TEST(Vm, ConsoleInputReachesTheReadingThread) {
+  VmWorld world;
+  world.console().input = "hi";
+  ASSERT_EQ(world.add_class(R"(.class .t.boot
+.method run 8
+  arg_count 1
+  summon_by_name .internal.io.tty
+  new
+  os_dup
+  call 16 0          ; getwc
+  os_get32 0
+  os_pull32 1
+  call 16 1
+  os_drop
+  os_drop
+  call 16 0
+  os_get32 0
+  os_pull32 1
+  call 16 1
+  os_drop
+  os_drop
+  summon_null
+  ret
+.end
+)"), "");
+  auto r = world.boot_and_run(".t.boot");
+  ASSERT_EQ(r.exit_code, 0) << r.diag;
+  EXPECT_EQ(r.out, "hi");
+}
+
+TEST(Vm, UnavailableClassesAnswerWithAnException) {
+  auto r = run_one(catching("  summon_by_name .internal.window\n  new\n  call 24 0\n  os_drop"));
+  ASSERT_EQ(r.exit_code, 0) << r.diag;
+  EXPECT_EQ(r.out, "caught: .internal.window: not available yet in this version of Phantom");
+}
+
+}  // namespace
+}  // namespace phantom::test
