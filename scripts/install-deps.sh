@@ -8,6 +8,7 @@ packages=(
   libcli11-dev libfmt-dev libxxhash-dev nlohmann-json3-dev  # libraries we link
   libgtest-dev libgmock-dev  # unit tests
   clang libclang-rt-14-dev  # libFuzzer targets under fuzz/
+  lua5.4  # the interpreter benchmark's anchor
 )
 
 missing=()

@@ -236,7 +236,7 @@ RunReport Vm::run() {
       case SliceOutcome::killed: {
         bool boot_thread = td->thread_flags & thread_boot;
         td->thread_flags |= thread_uncaught;
-        report_uncaught(t);
+        report_uncaught(t, outcome == SliceOutcome::killed);
         finish_thread(t);
         if (boot_thread) {
           report.exit_code = 1;
@@ -334,7 +334,7 @@ std::string Vm::backtrace(Ref thread) {
   return out;
 }
 
-void Vm::report_uncaught(Ref thread) {
+void Vm::report_uncaught(Ref thread, bool killed) {
   ThreadData* td = thread_data(thread);
   Ref exc = td->result;
   std::string text;
@@ -343,7 +343,8 @@ void Vm::report_uncaught(Ref thread) {
   else text = fmt::format("an object of class {}", class_name(class_of(exc)));
   std::string name = td->name == raw_null ? std::string("?") : std::string(string_of(td->name));
   console_.flush();
-  console_.write_diagnostic(fmt::format("phantom: thread {} ({}): uncaught exception {}\n{}", td->id, name, text, backtrace(thread)));
+  const char* what = killed ? "stopped: malformed code:" : "uncaught exception";
+  console_.write_diagnostic(fmt::format("phantom: thread {} ({}): {} {}\n{}", td->id, name, what, text, backtrace(thread)));
 }
 
 }  // namespace phantom::vm

@@ -183,7 +183,7 @@ class Vm final : public store::WorldControl {
   Ref find_cached_class(std::string_view name);
   Result<Ref> load_from_class_path(std::string_view name);
   SliceOutcome run_slice(Ref thread, std::int64_t budget);
-  void report_uncaught(Ref thread);
+  void report_uncaught(Ref thread, bool killed = false);
   std::string backtrace(Ref thread);
   void safepoint();
   Ref new_thread(Ref target, Ref code, const std::vector<Ref>& args, std::string_view name);

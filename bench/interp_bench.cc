@@ -1,0 +1,329 @@
+// interp_bench: the PVM against Lua 5.4 on the same algorithms (design.md "Benchmark output"):
+// recursive fib, a nested integer loop, string building, a hash map, virtual method calls.
+// Each PVM program is assembled (no compiler needed), run on an in-memory world, and timed from
+// boot to the end of its last thread; each Lua program times itself with os.clock. One JSON line per
+// algorithm: {"bench":"interp.fib","n":30,"phantom_ms":...,"lua_ms":...,"ratio_to_lua":...}.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "classfile/assembler.h"
+#include "classfile/class_writer.h"
+#include "vm/vm.h"
+
+namespace {
+
+using namespace phantom;
+
+struct NullConsole final : vm::Console {
+  void write_output(std::string_view bytes) override { out.append(bytes); }
+  void write_diagnostic(std::string_view text) override { std::fwrite(text.data(), 1, text.size(), stderr); }
+  int poll_input() override { return input_eof; }
+  std::string out;
+};
+struct Clock final : host::Clock {
+  std::uint64_t monotonic_ns() const override { return std::chrono::steady_clock::now().time_since_epoch().count(); }
+  std::uint64_t wall_ns() const override { return std::chrono::system_clock::now().time_since_epoch().count(); }
+};
+
+struct Case {
+  const char* name;
+  int n;
+  std::string pvm;  // boot class .b.boot; prints its result
+  std::string lua;  // prints "<ms> <result>"
+};
+
+// Runs the PVM program; returns ms, or -1 on failure. `result` gets what it printed.
+double run_pvm(const Case& c, std::string& result) {
+  auto dir = std::filesystem::temp_directory_path() / ("phantom-bench-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto file = classfile::assemble(c.pvm, c.name);
+  if (!file.ok()) {
+    std::fprintf(stderr, "interp_bench: %s\n", file.error().message.c_str());
+    return -1;
+  }
+  auto bytes = classfile::write_class_file(*file);
+  std::ofstream(dir / "b.boot.pc", std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  std::size_t size = 512u << 20;
+  std::unique_ptr<std::byte, decltype(&std::free)> memory(static_cast<std::byte*>(std::calloc(size, 1)), &std::free);
+  vm::Heap heap(memory.get(), size);
+  heap.format();
+  NullConsole console;
+  Clock clock;
+  vm::VmOptions options;
+  options.class_path = {dir.string()};
+  options.boot_class = ".b.boot";
+  vm::Vm machine(heap, clock, console, options);
+  auto began = std::chrono::steady_clock::now();
+  if (auto booted = machine.boot(); !booted.ok()) {
+    std::fprintf(stderr, "interp_bench: %s\n", booted.error().message.c_str());
+    return -1;
+  }
+  vm::RunReport report = machine.run();
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
+  std::filesystem::remove_all(dir);
+  result = console.out;
+  return report.exit_code == 0 ? ms : -1;
+}
+
+double run_lua(const Case& c, std::string& result) {
+  auto path = std::filesystem::temp_directory_path() / ("phantom-bench-" + std::to_string(::getpid()) + ".lua");
+  std::ofstream(path) << c.lua;
+  std::string command = "lua5.4 " + path.string() + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return -1;
+  char buffer[256] = {};
+  std::string out;
+  while (std::fgets(buffer, sizeof buffer, pipe)) out += buffer;
+  int status = ::pclose(pipe);
+  std::filesystem::remove(path);
+  double ms = -1;
+  char text[128] = {};
+  if (status != 0 || std::sscanf(out.c_str(), "%lf %127s", &ms, text) != 2) {
+    std::fprintf(stderr, "interp_bench: lua5.4 failed for %s: %s\n", c.name, out.c_str());
+    return -1;
+  }
+  result = text;
+  return ms;
+}
+
+const char* print_result = R"(
+  os_get32 0
+  os_pull32 1
+  call 16 1
+  os_drop
+  os_drop
+  summon_null
+  ret
+.end
+)";
+
+std::vector<Case> cases() {
+  std::vector<Case> all;
+  all.push_back({"fib", 30, std::string(R"(.class .b.boot
+.method run 8
+  arg_count 1
+  summon_this
+  const 30
+  i2o
+  call 16 1
+)") + print_result + R"(
+.method fib 16
+  arg_count 1
+  os_get32 0
+  o2i
+  const 2
+  ilt
+  jz recurse
+  os_get32 0
+  ret
+recurse:
+  summon_this
+  os_get32 0
+  o2i
+  iconst_1
+  isublu
+  i2o
+  call 16 1
+  o2i
+  summon_this
+  os_get32 0
+  o2i
+  const 2
+  isublu
+  i2o
+  call 16 1
+  o2i
+  isum
+  i2o
+  ret
+.end
+)",
+                 "local function fib(n) if n < 2 then return n end return fib(n-1) + fib(n-2) end\n"
+                 "local t = os.clock() local r = fib(30) print((os.clock() - t) * 1000, r)\n"});
+  all.push_back({"loop", 3000, std::string(R"(.class .b.boot
+.method run 8
+  arg_count 1
+  stack_reserve 1 3     ; IS: [n, i, j, sum]
+  iconst_0
+  const 3000
+  is_set32 1
+outer:
+  const 3000
+  is_set32 2
+inner:
+  is_get32 3
+  is_get32 1
+  is_get32 2
+  imul
+  isum
+  const 1000000007
+  iremlu
+  is_set32 3
+  is_get32 2
+  iconst_1
+  isublu
+  is_dup
+  is_set32 2
+  log_not
+  jz inner
+  is_get32 1
+  iconst_1
+  isublu
+  is_dup
+  is_set32 1
+  log_not
+  jz outer
+  is_get32 3
+  i2o
+)") + print_result,
+                 "local t = os.clock() local s = 0\n"
+                 "for i = 3000, 1, -1 do for j = 3000, 1, -1 do s = (s + i * j) % 1000000007 end end\n"
+                 "print((os.clock() - t) * 1000, s)\n"});
+  all.push_back({"calls", 3000000, std::string(R"(.class .b.boot
+.method run 8
+  arg_count 1
+  stack_reserve 1 1
+  const 3000000
+  is_set32 0
+  iconst_0
+  i2o
+  os_set32 1
+again:
+  summon_this
+  os_get32 1
+  call 17 1
+  os_set32 1
+  is_get32 0
+  iconst_1
+  isublu
+  is_dup
+  is_set32 0
+  log_not
+  jz again
+  os_get32 1
+)") + print_result + R"(
+.method step 17
+  arg_count 1
+  os_get32 0
+  o2i
+  iconst_1
+  isum
+  i2o
+  ret
+.end
+)",
+                 "local O = {} O.__index = O function O:step(x) return x + 1 end\n"
+                 "local o = setmetatable({}, O) local t = os.clock() local x = 0\n"
+                 "for i = 1, 3000000 do x = o:step(x) end print((os.clock() - t) * 1000, x)\n"});
+  all.push_back({"strings", 20000, std::string(R"(.class .b.boot
+.method run 8
+  arg_count 1
+  stack_reserve 1 1
+  const 20000
+  is_set32 0
+  sconst_bin ""
+  os_set32 1
+again:
+  os_get32 1
+  sconst_bin "x"
+  call 10 1
+  os_set32 1
+  is_get32 0
+  iconst_1
+  isublu
+  is_dup
+  is_set32 0
+  log_not
+  jz again
+  os_get32 1
+  call 11 0
+)") + print_result,
+                 "local t = os.clock() local s = ''\n"
+                 "for i = 1, 20000 do s = s .. 'x' end print((os.clock() - t) * 1000, #s)\n"});
+  all.push_back({"map", 60000, std::string(R"(.class .b.boot
+.method run 8
+  arg_count 1
+  stack_reserve 2 2     ; OS: [boot, dir, unused]  IS: [i, sum]
+  summon_by_name .internal.directory
+  new
+  os_set32 1
+  const 60000
+  is_set32 0
+put:
+  os_get32 1
+  sconst_bin "k"
+  is_get32 0
+  i2o
+  call 5 0
+  call 10 1
+  is_get32 0
+  i2o
+  call 8 2
+  os_drop
+  is_get32 0
+  iconst_1
+  isublu
+  is_dup
+  is_set32 0
+  log_not
+  jz put
+  const 60000
+  is_set32 0
+get:
+  is_get32 1
+  os_get32 1
+  sconst_bin "k"
+  is_get32 0
+  i2o
+  call 5 0
+  call 10 1
+  call 9 1
+  o2i
+  isum
+  is_set32 1
+  is_get32 0
+  iconst_1
+  isublu
+  is_dup
+  is_set32 0
+  log_not
+  jz get
+  is_get32 1
+  i2o
+)") + print_result,
+                 "local t = os.clock() local m = {}\n"
+                 "for i = 60000, 1, -1 do m['k' .. i] = i end\n"
+                 "local s = 0 for i = 60000, 1, -1 do s = s + m['k' .. i] end\n"
+                 "print((os.clock() - t) * 1000, s)\n"});
+  return all;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string only = argc > 2 && std::string(argv[1]) == "--only" ? argv[2] : "";
+  int failures = 0;
+  for (const Case& c : cases()) {
+    if (!only.empty() && only != c.name) continue;
+    std::string pvm_result, lua_result;
+    double pvm_ms = run_pvm(c, pvm_result);
+    double lua_ms = run_lua(c, lua_result);
+    if (pvm_ms < 0 || lua_ms < 0) {
+      ++failures;
+      continue;
+    }
+    if (pvm_result != lua_result) {
+      std::fprintf(stderr, "interp_bench: %s: phantom computed %s, lua %s\n", c.name, pvm_result.c_str(), lua_result.c_str());
+      ++failures;
+    }
+    std::printf("{\"bench\":\"interp.%s\",\"n\":%d,\"phantom_ms\":%.1f,\"lua_ms\":%.1f,\"ratio_to_lua\":%.2f}\n", c.name, c.n,
+                pvm_ms, lua_ms, pvm_ms / lua_ms);
+    std::fflush(stdout);
+  }
+  return failures ? 1 : 0;
+}
