@@ -19,7 +19,7 @@ build: deps
 
 # Boot the default world (created on first run) or resume it where it stopped.
 run: build
-	./$(BUILD)/phantom run --world $(WORLD)
+	./$(BUILD)/phantom run --world $(WORLD) --boot .phantom.demo.counter --classpath $(BUILD)/classes
 
 # Fuzz smoke run first, then every test; ctest's summary is the last thing printed.
 test: build fuzz
