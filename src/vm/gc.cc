@@ -35,6 +35,10 @@ GcReport Vm::collect_garbage() {
   push(wh->root);
   for (Ref r : nested_roots_) push(r);
   if (current_ != raw_null) push(current_);
+  // The scheduler's queues may still name a thread that has ended; keep it until it is dequeued.
+  for (Ref t : run_queue_) push(t);
+  for (const auto& timer : timers_) push(timer.second);
+  for (Ref t : input_waiters_) push(t);
 
   while (!stack.empty()) {
     Ref r = stack.back();

@@ -125,6 +125,35 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     isp = is + used_;                                                                                \
     is_lo = is + lo_;                                                                                \
   }
+#define FRAME_ROOM()                                                                                 \
+  if (fp + 1 == frames_end) [[unlikely]] {                                                           \
+    std::size_t depth_ = fp - frames;                                                                \
+    if (depth_ + 1 >= max_frames) THROW("stack overflow: {} nested calls", max_frames);             \
+    std::byte* p_ = grow(td->frames, depth_ + 1, sizeof(Frame), 1, cid_call_frame);                  \
+    if (!p_) THROW("stack overflow: {} nested calls", depth_);                                       \
+    frames = reinterpret_cast<Frame*>(p_);                                                           \
+    frames_end = frames + heap_.hdr(td->frames)->size / sizeof(Frame);                               \
+    fp = frames + depth_;                                                                            \
+  }
+// A non-virtual call: the arguments stay where they are and the result replaces the first of them.
+#define ENTER_AT_ARGUMENTS(after, nargs)                                                       \
+  do {                                                                                        \
+    fp->ip = static_cast<std::uint32_t>((after) - code);                                      \
+    Frame* nf_ = fp + 1;                                                                      \
+    nf_->os_base = static_cast<std::uint32_t>(sp - os) - (nargs);                             \
+    nf_->ret_slot = nf_->os_base;                                                             \
+    nf_->is_base = static_cast<std::uint32_t>(isp - is);                                      \
+    nf_->es_base = td->es_top;                                                                \
+    nf_->flags = 0;                                                                           \
+    nf_->code = callee;                                                                       \
+    nf_->self = target;                                                                       \
+    nf_->ip = 0;                                                                              \
+    fp = nf_;                                                                                 \
+    *isp++ = static_cast<std::int32_t>(nargs);                                                \
+    enter_frame();                                                                            \
+    if (--budget <= 0 || stop_requested_.load(std::memory_order_relaxed)) [[unlikely]] goto yield; \
+    DISPATCH();                                                                               \
+  } while (0)
 #define PUSH_L(v)                                      \
   do {                                                 \
     std::int64_t v_ = (v);                             \
@@ -287,15 +316,7 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
       sp = dst + nargs;
       isp = is + fp->is_base;
     } else {
-      if (fp + 1 == frames_end) {
-        if (fp - frames + 1 >= max_frames) THROW("stack overflow: {} nested calls", max_frames);
-        std::size_t depth = fp - frames;
-        std::byte* p = grow(td->frames, depth + 1, sizeof(Frame), 1, cid_call_frame);
-        if (!p) THROW("stack overflow: {} nested calls", depth);
-        frames = reinterpret_cast<Frame*>(p);
-        frames_end = frames + heap_.hdr(td->frames)->size / sizeof(Frame);
-        fp = frames + depth;
-      }
+      FRAME_ROOM();
       fp->ip = static_cast<std::uint32_t>(after - code);
       Frame* nf = fp + 1;
       nf->os_base = static_cast<std::uint32_t>(sp - os) - nargs;
@@ -330,31 +351,9 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     Ref callee = page_refs(cd->method_table)[ordinal];
     if (callee == raw_null || callee == null_object_) THROW("static_invoke: class {} does not define method {}", class_name(cls), ordinal);
     IS_ROOM(1);
-    if (fp + 1 == frames_end) {
-      if (fp - frames + 1 >= max_frames) THROW("stack overflow: {} nested calls", max_frames);
-      std::size_t depth = fp - frames;
-      std::byte* p = grow(td->frames, depth + 1, sizeof(Frame), 1, cid_call_frame);
-      if (!p) THROW("stack overflow");
-      frames = reinterpret_cast<Frame*>(p);
-      frames_end = frames + heap_.hdr(td->frames)->size / sizeof(Frame);
-      fp = frames + depth;
-    }
+    FRAME_ROOM();
     sp -= 2;
-    fp->ip = static_cast<std::uint32_t>(pc + 9 - code);
-    Frame* nf = fp + 1;
-    nf->os_base = static_cast<std::uint32_t>(sp - os) - nargs;
-    nf->ret_slot = nf->os_base;
-    nf->is_base = static_cast<std::uint32_t>(isp - is);
-    nf->es_base = td->es_top;
-    nf->flags = 0;
-    nf->code = callee;
-    nf->self = target;
-    nf->ip = 0;
-    fp = nf;
-    *isp++ = static_cast<std::int32_t>(nargs);
-    enter_frame();
-    if (--budget <= 0 || stop_requested_.load(std::memory_order_relaxed)) [[unlikely]] goto yield;
-    DISPATCH();
+    ENTER_AT_ARGUMENTS(pc + 9, nargs);
   }
 
   op_dynamic_invoke: {
@@ -378,32 +377,10 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     if (ordinal < 0 || ordinal >= cd->method_slots) THROW("dynamic_invoke: class {} has no method {}", class_name(class_of(target)), wanted);
     Ref callee = page_refs(cd->method_table)[ordinal];
     if (callee == raw_null || callee == null_object_) THROW("dynamic_invoke: class {} has no method {}", class_name(class_of(target)), wanted);
-    if (fp + 1 == frames_end) {
-      if (fp - frames + 1 >= max_frames) THROW("stack overflow: {} nested calls", max_frames);
-      std::size_t depth = fp - frames;
-      std::byte* p = grow(td->frames, depth + 1, sizeof(Frame), 1, cid_call_frame);
-      if (!p) THROW("stack overflow");
-      frames = reinterpret_cast<Frame*>(p);
-      frames_end = frames + heap_.hdr(td->frames)->size / sizeof(Frame);
-      fp = frames + depth;
-    }
+    FRAME_ROOM();
     sp -= 2;
     --isp;
-    fp->ip = static_cast<std::uint32_t>(pc + 1 - code);
-    Frame* nf = fp + 1;
-    nf->os_base = static_cast<std::uint32_t>(sp - os) - static_cast<std::uint32_t>(nargs);
-    nf->ret_slot = nf->os_base;
-    nf->is_base = static_cast<std::uint32_t>(isp - is);
-    nf->es_base = td->es_top;
-    nf->flags = 0;
-    nf->code = callee;
-    nf->self = target;
-    nf->ip = 0;
-    fp = nf;
-    *isp++ = nargs;
-    enter_frame();
-    if (--budget <= 0 || stop_requested_.load(std::memory_order_relaxed)) [[unlikely]] goto yield;
-    DISPATCH();
+    ENTER_AT_ARGUMENTS(pc + 1, static_cast<std::uint32_t>(nargs));
   }
 
   op_sys: {

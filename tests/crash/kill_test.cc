@@ -19,40 +19,18 @@
 #include <thread>
 
 #include "host/linux/file_block_device.h"
+#include "support/child_process.h"
 #include "store/fsck.h"
 #include "store/store.h"
 
 namespace phantom {
 namespace {
 
-struct Child {
-  pid_t pid = -1;
-  int out = -1;
-};
+using test::Child;
+using test::drain;
 
 Child spawn(const std::string& world, const char* mode, const std::string& phase_file) {
-  int pipe_fds[2];
-  if (::pipe(pipe_fds) != 0) return {};
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(pipe_fds[1], 1);
-    ::close(pipe_fds[0]);
-    ::close(pipe_fds[1]);
-    ::execl(STORE_TORTURE, STORE_TORTURE, world.c_str(), mode, phase_file.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::close(pipe_fds[1]);
-  return {pid, pipe_fds[0]};
-}
-
-// Reads everything the child wrote (it is dead, so this ends).
-std::string drain(int fd) {
-  std::string text;
-  char buffer[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<std::size_t>(n));
-  ::close(fd);
-  return text;
+  return test::spawn_child(STORE_TORTURE, {STORE_TORTURE, world, mode, phase_file}, false);
 }
 
 std::uint64_t env_count(const char* name, std::uint64_t fallback) {

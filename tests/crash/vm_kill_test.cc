@@ -20,6 +20,7 @@
 
 #include "classfile/assembler.h"
 #include "classfile/class_writer.h"
+#include "support/child_process.h"
 
 namespace phantom {
 namespace {
@@ -120,38 +121,9 @@ void write_class(const std::string& dir, const char* source) {
       .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
 }
 
-struct Child {
-  pid_t pid = -1;
-  int out = -1;
-};
+using test::drain;
 
-Child spawn(const std::vector<std::string>& args) {
-  int fds[2];
-  if (::pipe(fds) != 0) return {};
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(fds[1], 1);
-    ::dup2(fds[1], 2);  // one pipe: lines arrive in the order they were written
-    ::close(fds[0]);
-    ::close(fds[1]);
-    std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(PHANTOM_BINARY, argv.data());
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  return {pid, fds[0]};
-}
-
-std::string drain(int fd) {
-  std::string text;
-  char buffer[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<std::size_t>(n));
-  ::close(fd);
-  return text;
-}
+test::Child spawn(const std::vector<std::string>& args) { return test::spawn_child(PHANTOM_BINARY, args, true); }
 
 TEST(VmKillTest, ThreadsContinueAndNothingOlderThanTheLastCommitComesBack) {
   const char* kills_env = std::getenv("PHANTOM_VM_KILLS");
@@ -169,7 +141,7 @@ TEST(VmKillTest, ThreadsContinueAndNothingOlderThanTheLastCommitComesBack) {
   int resumed_runs = 0, commits_seen = 0;
   for (int kill = 0; kill < kills; ++kill) {
     SCOPED_TRACE("kill " + std::to_string(kill) + ", seed " + std::to_string(seed) + ", world kept at " + world);
-    Child child = spawn({"phantom", "run", "--world", world, "--boot", ".k.boot", "--classpath", dir.string(),
+    test::Child child = spawn({"phantom", "run", "--world", world, "--boot", ".k.boot", "--classpath", dir.string(),
                          "--interval", "40", "--arena-size", "128M", "--log-snapshots"});
     ASSERT_GT(child.pid, 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(60 + random() % 300));
@@ -208,7 +180,7 @@ TEST(VmKillTest, ThreadsContinueAndNothingOlderThanTheLastCommitComesBack) {
   EXPECT_EQ(durable.size(), 3u) << "every thread must have made durable progress";
   std::printf("vm kill test: %d kills, %d resumed runs, %d commits seen\n", kills, resumed_runs, commits_seen);
   // The image is clean.
-  Child fsck = spawn({"phantom", "fsck", world});
+  test::Child fsck = spawn({"phantom", "fsck", world});
   int status = 0;
   ::waitpid(fsck.pid, &status, 0);
   std::string report = drain(fsck.out);

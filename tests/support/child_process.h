@@ -1,0 +1,49 @@
+// Child processes for the crash tests: start a program with its output on a pipe, read it all after
+// the child died (test support).
+#pragma once
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+namespace phantom::test {
+
+struct Child {
+  pid_t pid = -1;
+  int out = -1;  // read end of the child's stdout (and stderr, when merged)
+};
+
+// Runs `program` with `args` (args[0] included). With merge_stderr both streams share one pipe, so
+// lines arrive in the order they were written.
+inline Child spawn_child(const char* program, const std::vector<std::string>& args, bool merge_stderr) {
+  int fds[2];
+  if (::pipe(fds) != 0) return {};
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(fds[1], 1);
+    if (merge_stderr) ::dup2(fds[1], 2);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    std::vector<char*> argv;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(program, argv.data());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  return {pid, fds[0]};
+}
+
+// Reads everything the child wrote until it closed its end (it is dead, so this ends).
+inline std::string drain(int fd) {
+  std::string text;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<std::size_t>(n));
+  ::close(fd);
+  return text;
+}
+
+}  // namespace phantom::test
