@@ -29,11 +29,13 @@ test: build fuzz
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DPHANTOM_FUZZ=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(FUZZ_BUILD)
-	@rm -rf $(FUZZ_BUILD)/corpus && $(FUZZ_BUILD)/fuzz/make_fuzz_seeds $(FUZZ_BUILD)/corpus/image $(FUZZ_BUILD)/corpus/class
+	@rm -rf $(FUZZ_BUILD)/corpus && $(FUZZ_BUILD)/fuzz/make_fuzz_seeds $(FUZZ_BUILD)/corpus/image $(FUZZ_BUILD)/corpus/class $(FUZZ_BUILD)/corpus/vm
 	$(FUZZ_BUILD)/fuzz/image_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=2200000 -rss_limit_mb=4096 \
 	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/image fuzz/regressions/image 2>&1 | tail -12
 	$(FUZZ_BUILD)/fuzz/class_file_fuzzer -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 \
 	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/class fuzz/regressions/class 2>&1 | tail -12
+	$(FUZZ_BUILD)/fuzz/vm_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=4096 \
+	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/vm fuzz/regressions/vm 2>&1 | tail -12
 
 bench: build
 	./$(BUILD)/bench/phantom_bench

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "classfile/assembler.h"
 #include "classfile/class_writer.h"
 #include "store/store.h"
 #include "store/world_info.h"
@@ -64,12 +65,46 @@ bool write_class_seeds(const std::filesystem::path& dir) {
   return true;
 }
 
+// Method code for the VM fuzzer: byte 0 is half the length of run's code, then run's code, then m's.
+bool write_vm_seeds(const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir);
+  const char* programs[] = {
+      // calls, arithmetic, boxing, recursion
+      ".class .f.boot\n.method run 8\n  arg_count 1\n  summon_this\n  const 12\n  i2o\n  call 16 1\n  os_get32 0\n"
+      "  os_pull32 1\n  call 16 1\n  ret\n.end\n.method m 16\n  arg_count 1\n  os_get32 0\n  o2i\n  const 2\n  ilt\n"
+      "  jz r\n  os_get32 0\n  ret\nr:\n  summon_this\n  os_get32 0\n  o2i\n  iconst_1\n  isublu\n  i2o\n  call 16 1\n  ret\n.end\n",
+      // exceptions, strings, directories, prefixes, loops
+      ".class .f.boot\n.method run 8\n  arg_count 1\n  stack_reserve 2 1\n  summon_by_name .internal.object\n"
+      "  push_catcher h\n  summon_by_name .internal.directory\n  new\n  os_set32 1\n  os_get32 1\n  sconst_bin \"k\"\n"
+      "  const_pool 0\n  call 8 2\n  os_drop\n  const 100\nl:\n  iconst_64bit 7\n  :long i2o\n  os_drop\n  djnz l\n"
+      "  const 1\n  iconst_0\n  idivlu\n  pop_catcher\nh:\n  os_get32 0\n  os_pull32 1\n  call 16 1\n  ret\n.end\n"
+      ".method m 16\n  arg_count 0\n  summon_array_class\n  new\n  ret\n.end\n",
+  };
+  int n = 0;
+  for (const char* text : programs) {
+    auto file = phantom::classfile::assemble(text, "seed.pa");
+    if (!file.ok()) {
+      std::fprintf(stderr, "make_fuzz_seeds: %s\n", file.error().message.c_str());
+      return false;
+    }
+    std::vector<std::uint8_t> run = file->methods[0].code, m = file->methods[1].code;
+    if (run.size() % 2) run.push_back(0x00);  // nop pads run's code to an even length
+    std::vector<std::uint8_t> seed{static_cast<std::uint8_t>(run.size() / 2)};
+    seed.insert(seed.end(), run.begin(), run.end());
+    seed.insert(seed.end(), m.begin(), m.end());
+    std::ofstream(dir / ("vm-" + std::to_string(n++)), std::ios::binary)
+        .write(reinterpret_cast<const char*>(seed.data()), static_cast<std::streamsize>(seed.size()));
+  }
+  return true;
+}
+
 int main(int argc, char** argv) {
-  if (argc != 2 && argc != 3) {
-    std::fprintf(stderr, "usage: make_fuzz_seeds IMAGE_DIR [CLASS_DIR]\n");
+  if (argc < 2 || argc > 4) {
+    std::fprintf(stderr, "usage: make_fuzz_seeds IMAGE_DIR [CLASS_DIR [VM_DIR]]\n");
     return 2;
   }
-  if (argc == 3 && !write_class_seeds(argv[2])) return 1;
+  if (argc >= 3 && !write_class_seeds(argv[2])) return 1;
+  if (argc == 4 && !write_vm_seeds(argv[3])) return 1;
   std::filesystem::path dir(argv[1]);
   std::filesystem::create_directories(dir);
   bool ok = write_seed(dir, "empty-world.img", 4, 0, false) && write_seed(dir, "one-level.img", 16, 3, false) &&

@@ -151,7 +151,7 @@ Result<Ref> Vm::define_class(const classfile::ClassFile& file, std::string_view 
     c->owner = cls;
     c->ordinal = static_cast<std::uint32_t>(m.ordinal);
     c->length = length;
-    std::memcpy(c->bytes, m.code.data(), length);
+    if (length) std::memcpy(c->bytes, m.code.data(), length);
     c->bytes[length] = end_of_code;
     Ref name = new_string(m.name);
     heap_.as<CodeData>(code)->name = name;
@@ -163,7 +163,7 @@ Result<Ref> Vm::define_class(const classfile::ClassFile& file, std::string_view 
         if (e.ip >= 0 && e.ip <= length) pairs.push_back({static_cast<std::uint32_t>(e.ip), static_cast<std::uint32_t>(e.line)});
       std::sort(pairs.begin(), pairs.end(), [](const LinePair& a, const LinePair& b) { return a.ip < b.ip; });
       Ref lines = new_binary(static_cast<std::uint32_t>(pairs.size() * sizeof(LinePair)));
-      std::memcpy(heap_.as<BinaryData>(lines)->bytes, pairs.data(), pairs.size() * sizeof(LinePair));
+      if (!pairs.empty()) std::memcpy(heap_.as<BinaryData>(lines)->bytes, pairs.data(), pairs.size() * sizeof(LinePair));
       heap_.as<CodeData>(code)->lines = lines;
     }
   }

@@ -35,8 +35,7 @@ enum class Kind : std::uint8_t {
   array,         // ArrayData
   directory,     // DirectoryData
   thread,        // ThreadData (and through it its frames and stacks)
-  mutex,         // MutexData
-  sema,          // SemaData
+  mutex,         // MutexData (mutex, cond and sema)
   weakref,       // WeakrefData: the target is not traced
   closure,       // ClosureData
 };

@@ -220,16 +220,13 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
 
   op_debug: {
     int mode = pc[1];
-    std::string text;
-    const std::uint8_t* next = pc + 2;
-    if (mode & 0x80) {
-      std::int32_t len = be32(pc + 2);
-      text.assign(reinterpret_cast<const char*>(pc + 6), static_cast<std::size_t>(len));
-      next = pc + 6 + len;
+    std::int32_t len = (mode & 0x80) ? be32(pc + 2) : 0;
+    std::string_view text(reinterpret_cast<const char*>(pc + 6), (mode & 0x80) ? static_cast<std::size_t>(len) : 0);
+    {  // strings die before the dispatch: an indirect goto may not leave their scope
+      std::string top = isp > is_lo ? fmt::format("{}", isp[-1]) : std::string("empty");
+      console_.write_diagnostic(fmt::format("phantom: debug 0x{:02X} {}: is top {}, os depth {}\n", mode, text, top, sp - os_lo));
     }
-    console_.write_diagnostic(fmt::format("phantom: debug 0x{:02X} {}: is top {}, os depth {}\n", mode, text,
-                                          isp > is_lo ? fmt::format("{}", isp[-1]) : std::string("empty"), sp - os_lo));
-    pc = next;
+    pc = (mode & 0x80) ? pc + 6 + len : pc + 2;
     DISPATCH();
   }
   op_djnz: {

@@ -179,9 +179,10 @@ RunReport Vm::run() {
   world_lock_ = std::unique_lock(world_mutex_);
   RunReport report;
   auto last_input_poll = std::chrono::steady_clock::now();
+  std::uint64_t slices = 0;
   while (true) {
     safepoint();
-    if (exit_requested_) {
+    if (exit_requested_ || (options_.slice_limit && ++slices > options_.slice_limit)) {
       report.exit_requested = true;
       break;
     }
@@ -202,7 +203,7 @@ RunReport Vm::run() {
         console_.write_diagnostic("phantom: every VM thread is blocked on a mutex, cond or sema; the world waits\n");
         warned_all_blocked_ = true;
       }
-      std::int64_t wait_ns = 100'000'000;
+      std::int64_t wait_ns = options_.slice_limit ? 0 : 100'000'000;
       for (const auto& timer : timers_) wait_ns = std::min(wait_ns, timer.first - wall_now());
       if (!input_waiters_.empty()) wait_ns = std::min<std::int64_t>(wait_ns, 50'000'000);
       world_lock_.unlock();
