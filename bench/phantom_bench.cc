@@ -2,6 +2,7 @@
 // Names and fields follow design.md "Benchmark output". Anchors are measured in the same run:
 // the disk's own sequential write speed for write-out. Progress goes to stderr.
 //   snapshot.pause     arena_mib, dirty_pct, threads, precopy -> p50_ms, p99_ms, max_ms, samples
+//                      (threads=8: eight busy VM threads, time to reach their safepoint included)
 //   snapshot.writeout  arena_mib, dirty_pct -> mb_per_s, seq_write_mb_per_s, ratio_to_seq
 //   world.reopen       world_mib -> ms (open until the arena is usable), process_ms
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <numeric>
 #include <random>
@@ -24,7 +26,10 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "classfile/assembler.h"
+#include "classfile/class_writer.h"
 #include "store/store.h"
+#include "vm/vm.h"
 
 using namespace phantom;
 using Clock = std::chrono::steady_clock;
@@ -186,6 +191,120 @@ void bench_pause(host::Env& env, const std::string& dir, std::uint64_t mib, int 
         {"max_ms", *std::max_element(pauses.begin(), pauses.end())}, {"samples", pauses.size()},
         {"safepoint_p99_ms", percentile(stops, 0.99)}, {"residual_pages_avg", residual / pauses.size()},
         {"pages_written_avg", data_blocks / pauses.size()}, {"interval_ms", interval_ms}});
+}
+
+// Eight VM threads that allocate and mutate without pause (the kill test's self-checking worker).
+constexpr const char* busy_worker = R"(.class .b.worker
+.fields 3
+.method run 8
+  arg_count 1
+  iconst_0
+  i2o
+  os_save8 1
+  iconst_1
+  i2o
+  os_save8 2
+loop:
+  os_load8 1
+  o2i
+  const 3
+  imul
+  iconst_1
+  isum
+  os_load8 2
+  o2i
+  isublu
+  jz ok
+  sconst_bin "self-check failed"
+  throw
+ok:
+  os_load8 1
+  o2i
+  iconst_1
+  isum
+  is_dup
+  i2o
+  os_save8 1
+  const 3
+  imul
+  iconst_1
+  isum
+  i2o
+  os_save8 2
+  jmp loop
+.end
+)";
+constexpr const char* busy_boot = R"(.class .b.boot
+.method run 8
+  arg_count 1
+  const 8
+spawn:
+  os_get32 0
+  summon_by_name .b.worker
+  new
+  call 18 1
+  os_drop
+  djnz spawn
+  is_drop
+  summon_null
+  ret
+.end
+)";
+
+struct BenchConsole final : vm::Console {
+  void write_output(std::string_view) override {}
+  void write_diagnostic(std::string_view text) override { std::fwrite(text.data(), 1, text.size(), stderr); }
+  int poll_input() override { return input_eof; }
+};
+
+void bench_vm_pause(host::Env& env, const std::string& dir, std::uint64_t mib, int samples, int interval_ms) {
+  std::string classes = dir + "/classes";
+  std::filesystem::create_directories(classes);
+  for (const char* source : {busy_worker, busy_boot}) {
+    auto file = classfile::assemble(source, "bench.pa");
+    if (!file.ok()) {
+      std::fprintf(stderr, "bench: %s\n", file.error().message.c_str());
+      std::exit(1);
+    }
+    auto bytes = classfile::write_class_file(*file);
+    std::ofstream(classes + "/" + file->header.name.substr(1) + ".pc", std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  }
+  auto store = fresh_world(env, dir + "/vm-pause.img", mib);
+  vm::Heap heap(store->arena().base(), store->arena().size());
+  heap.format();
+  BenchConsole console;
+  vm::VmOptions options;
+  options.class_path = {classes};
+  options.boot_class = ".b.boot";
+  vm::Vm machine(heap, env.clock(), console, options);
+  if (auto booted = machine.boot(); !booted.ok()) {
+    std::fprintf(stderr, "bench: %s\n", booted.error().message.c_str());
+    std::exit(1);
+  }
+  std::thread executor([&] { machine.run(); });
+  std::vector<double> pauses, stops;
+  std::uint64_t pages = 0;
+  for (int i = 0; i < samples + 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
+    auto r = store->snapshot(machine);
+    if (!r.ok()) {
+      std::fprintf(stderr, "bench: snapshot: %s\n", r.error().message.c_str());
+      std::exit(1);
+    }
+    if (i < 2) continue;
+    pauses.push_back(r->pause_ns / 1e6);
+    stops.push_back(r->stop_ns / 1e6);
+    pages += r->data_blocks;
+  }
+  machine.request_exit();
+  executor.join();
+  emit({{"bench", "snapshot.pause"}, {"arena_mib", mib}, {"dirty_pct", nullptr}, {"threads", 8}, {"vm", true},
+        {"p50_ms", percentile(pauses, 0.5)}, {"p99_ms", percentile(pauses, 0.99)},
+        {"max_ms", *std::max_element(pauses.begin(), pauses.end())}, {"samples", pauses.size()},
+        {"safepoint_p50_ms", percentile(stops, 0.5)}, {"safepoint_p99_ms", percentile(stops, 0.99)},
+        {"pages_written_avg", pages / pauses.size()}, {"interval_ms", interval_ms},
+        {"gc_runs", heap.header()->gc_runs}});
 }
 
 // The anchor: the disk's sequential write speed for the same number of bytes, measured the way the
@@ -362,6 +481,10 @@ int main(int argc, char** argv) {
         bench_writeout(*env, dir, mib, pct, quick ? 3 : 5);
       }
     }
+  }
+  if (wanted("snapshot.pause")) {
+    std::fprintf(stderr, "bench: snapshot.pause with 8 VM threads\n");
+    bench_vm_pause(*env, dir, quick ? 64 : 256, samples, 200);
   }
   if (wanted("world.reopen")) {
     std::fprintf(stderr, "bench: world.reopen\n");

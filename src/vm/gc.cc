@@ -167,6 +167,7 @@ GcReport Vm::collect_garbage() {
   }
   if (large_tail != raw_null && heap_.hdr(large_tail)->flags != raw_null) heap_.hdr(large_tail)->flags = raw_null;
   if (wh->large_free != large_head) wh->large_free = large_head;
+  heap_.refresh_free_mask();
 
   report.live_bytes = live_bytes;
   wh->live_bytes = live_bytes;

@@ -17,6 +17,7 @@ void Heap::format() {
   h->heap_top = heap_begin_offset;
   h->heap_end = std::min<std::uint64_t>(size_, max_heap_bytes) & ~std::uint64_t(7);
   h->next_thread_id = 1;
+  nonempty_ = 0;
 }
 
 bool Heap::plausible(Ref r) const {
@@ -28,30 +29,42 @@ bool Heap::plausible(Ref r) const {
          units_for(o->size) <= o->units;
 }
 
-// Reuse before growth: the exact-size list, then a bigger small block split in two, then the large
-// list (first fit). The collector coalesces neighbours, so exact sizes alone would rarely match.
+void Heap::refresh_free_mask() {
+  nonempty_ = 0;
+  for (std::uint32_t u = 0; u < small_units_limit; ++u)
+    if (header()->small_free[u] != raw_null) nonempty_ |= 1ull << u;
+}
+
+void Heap::push_free(Ref block, std::uint32_t units) {
+  WorldHeader* h = header();
+  ObjectHeader* t = hdr(block);
+  t->klass = 0;
+  t->size = 0;
+  t->units = units;
+  Ref& head = units < small_units_limit ? h->small_free[units] : h->large_free;
+  t->flags = head;
+  head = block;
+  if (units < small_units_limit) nonempty_ |= 1ull << units;
+}
+
+// Reuse before growth: the exact-size list, then the smallest bigger small block split in two, then
+// the large list (first fit). The collector coalesces neighbours, so exact sizes alone rarely match.
 Ref Heap::take_free(std::uint32_t units) {
   WorldHeader* h = header();
-  auto give_back = [&](Ref tail, std::uint32_t rest) {
-    ObjectHeader* t = hdr(tail);
-    t->klass = 0;
-    t->size = 0;
-    t->units = rest;
-    Ref& head = rest < small_units_limit ? h->small_free[rest] : h->large_free;
-    t->flags = head;
-    head = tail;
+  auto pop = [&](std::uint32_t u) {
+    Ref r = h->small_free[u];
+    h->small_free[u] = hdr(r)->flags;
+    if (h->small_free[u] == raw_null) nonempty_ &= ~(1ull << u);
+    return r;
   };
   if (units < small_units_limit) {
-    if (h->small_free[units] != raw_null) {
-      Ref r = h->small_free[units];
-      h->small_free[units] = hdr(r)->flags;
-      return r;
-    }
-    for (std::uint32_t bigger = units + units_for(0); bigger < small_units_limit; ++bigger) {
-      Ref r = h->small_free[bigger];
-      if (r == raw_null) continue;
-      h->small_free[bigger] = hdr(r)->flags;
-      give_back(r + units, bigger - units);
+    if (nonempty_ & (1ull << units)) return pop(units);
+    std::uint32_t from = units + units_for(0);
+    std::uint64_t bigger = from < 64 ? nonempty_ >> from << from : 0;
+    if (bigger) {
+      auto u = static_cast<std::uint32_t>(__builtin_ctzll(bigger));
+      Ref r = pop(u);
+      push_free(r + units, u - units);
       return r;
     }
   }
@@ -61,7 +74,7 @@ Ref Heap::take_free(std::uint32_t units) {
     ObjectHeader* block = hdr(r);
     if (block->units == units || block->units >= units + units_for(0)) {
       *link = block->flags;
-      if (block->units > units) give_back(r + units, block->units - units);
+      if (block->units > units) push_free(r + units, block->units - units);
       return r;
     }
     link = &block->flags;
@@ -69,7 +82,7 @@ Ref Heap::take_free(std::uint32_t units) {
   return raw_null;
 }
 
-Ref Heap::allocate(Ref klass, std::uint32_t flags, Kind kind, std::uint32_t size) {
+Ref Heap::allocate(Ref klass, std::uint32_t flags, Kind kind, std::uint32_t size, bool zero) {
   WorldHeader* h = header();
   std::uint32_t units = units_for(size);
   std::uint64_t bytes = std::uint64_t(units) << 3;
@@ -84,7 +97,7 @@ Ref Heap::allocate(Ref klass, std::uint32_t flags, Kind kind, std::uint32_t size
   o->flags = (flags & 0xFFFFFF) | (static_cast<std::uint32_t>(kind) << kind_shift);
   o->size = size;
   o->units = units;
-  std::memset(o + 1, 0, bytes - sizeof(ObjectHeader));
+  if (zero) std::memset(o + 1, 0, bytes - sizeof(ObjectHeader));
   h->allocated_since_gc += bytes;
   return r;
 }

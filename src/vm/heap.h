@@ -79,7 +79,11 @@ enum class WorldState : std::uint32_t { empty = 0, booting = 1, running = 2 };
 class Heap {
  public:
   // `base`/`size`: the arena. attach() checks or initialises the header.
-  Heap(std::byte* base, std::uint64_t size) : base_(base), size_(size) {}
+  Heap(std::byte* base, std::uint64_t size) : base_(base), size_(size) {
+    if (is_formatted()) refresh_free_mask();
+  }
+  // Recomputes which small free lists are non-empty (after format, attach or a collection).
+  void refresh_free_mask();
   bool is_formatted() const;            // the header carries our magic
   std::uint32_t stored_layout_version() const { return header()->layout_version; }
   void format();                        // an empty heap in an untouched arena
@@ -97,15 +101,18 @@ class Heap {
   // True when `r` names an allocated block inside the heap (used to check references read from a world).
   bool plausible(Ref r) const;
 
-  // A new object with a zeroed data area of `size` bytes, or raw_null when the heap is exhausted.
-  Ref allocate(Ref klass, std::uint32_t flags, Kind kind, std::uint32_t size);
+  // A new object with a data area of `size` bytes, zeroed unless the caller fills it at once, or
+  // raw_null when the heap is exhausted.
+  Ref allocate(Ref klass, std::uint32_t flags, Kind kind, std::uint32_t size, bool zero = true);
   std::uint64_t heap_used() const { return header()->heap_top - header()->heap_begin; }
   std::uint64_t heap_capacity() const { return header()->heap_end - header()->heap_begin; }
 
  private:
   Ref take_free(std::uint32_t units);
+  void push_free(Ref block, std::uint32_t units);
   std::byte* base_;
   std::uint64_t size_;
+  std::uint64_t nonempty_ = 0;  // bit u: small_free[u] has a block (a cache of the header)
 };
 
 inline std::uint32_t units_for(std::uint32_t size) {

@@ -304,9 +304,44 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     Ref callee = page_refs(cd->method_table)[ordinal];
     if (callee == raw_null || callee == null_object_)
       THROW("method call: class {} does not define method {}", class_name(class_of(target)), ordinal);
-    IS_ROOM(1);
     bool tail = td->es_top == fp->es_base &&
                 ((tail_on_ret && after[0] == classfile::op_ret) || (after[0] == classfile::op_os_drop && after[1] == classfile::op_ret));
+    auto* callee_code = heap_.as<CodeData>(callee);
+    if (callee_code->owner == internal_[cid_void] && callee_code->length == 3 && !tail) {
+      // A native method ([sys i; ret]): call it from here, without a frame. If it blocks, this call
+      // instruction runs again; what it throws is thrown here, as the frame would have no catcher.
+      std::uint32_t index = callee_code->bytes[1];
+      std::int32_t id = class_data(class_of(target))->sys_table_id;
+      Native fn;
+      if (id >= 0) {
+        if (index >= natives_[id].size()) THROW("class {} has no native method {}", class_name(class_of(target)), index);
+        fn = natives_[id][index];
+      } else {
+        if (index >= 16) THROW("class {} does not define method {}", class_name(class_of(target)), index);
+        fn = natives_[cid_void][index];
+      }
+      save(insn);
+      NativeCall call{target, thread, sp - nargs, nargs};
+      NativeOutcome outcome = fn(*this, call);
+      if (outcome == NativeOutcome::blocked) {
+        current_ = raw_null;
+        return SliceOutcome::blocked;
+      }
+      if (outcome == NativeOutcome::thrown) {
+        thrown = call.result;
+        goto unwind;
+      }
+      sp -= nargs;
+      sp[-1] = NORMAL(call.result);
+      pc = after;
+      if (td->state != ThreadState::runnable) {
+        save(pc);
+        current_ = raw_null;
+        return SliceOutcome::blocked;
+      }
+      DISPATCH();
+    }
+    IS_ROOM(1);
     if (tail) {
       Ref* dst = os + fp->os_base;
       std::memmove(dst, sp - nargs, nargs * sizeof(Ref));

@@ -130,9 +130,13 @@ NO string_char_at(Vm& vm, NC& c) {
 NO string_concat(Vm& vm, NC& c) {
   NEED(1);
   STRING_ARG(0);
-  std::string joined(vm.string_of(c.self));
-  joined += vm.string_of(c.args[0]);
-  return c.ret(vm.new_string(joined));
+  std::uint64_t a = vm.string_of(c.self).size(), b = vm.string_of(c.args[0]).size();
+  if (a + b > UINT32_MAX - 64) throw OutOfMemory{};
+  Ref joined = vm.new_string_uninitialized(static_cast<std::uint32_t>(a + b));
+  char* out = vm.heap().as<StringData>(joined)->bytes;
+  std::memcpy(out, vm.string_of(c.self).data(), a);
+  std::memcpy(out + a, vm.string_of(c.args[0]).data(), b);
+  return c.ret(joined);
 }
 NO string_length(Vm& vm, NC& c) { return c.ret(vm.new_int(static_cast<std::int32_t>(vm.string_of(c.self).size()))); }
 NO string_strstr(Vm& vm, NC& c) {

@@ -16,8 +16,8 @@ Vm::Vm(Heap& heap, host::Clock& clock, Console& console, VmOptions options)
 
 Vm::~Vm() = default;
 
-Ref Vm::alloc(Ref cls, std::uint32_t flags, Kind kind, std::uint32_t size) {
-  Ref r = heap_.allocate(cls, flags, kind, size);
+Ref Vm::alloc(Ref cls, std::uint32_t flags, Kind kind, std::uint32_t size, bool zero) {
+  Ref r = heap_.allocate(cls, flags, kind, size, zero);
   if (r == raw_null) throw OutOfMemory{};
   if (heap_.header()->allocated_since_gc > std::max(options_.gc_min_bytes, heap_.header()->live_bytes))
     gc_requested_ = true;
@@ -70,13 +70,17 @@ Ref Vm::new_instance(Ref cls) {
   }
 }
 
+Ref Vm::new_string_uninitialized(std::uint32_t length) {
+  if (length > UINT32_MAX - 64) throw OutOfMemory{};
+  Ref s = alloc(internal_[cid_string], internal_class_info(cid_string).instance_flags, Kind::bytes, 4 + length, false);
+  heap_.as<StringData>(s)->length = length;
+  return s;
+}
+
 Ref Vm::new_string(std::string_view text) {
   if (text.size() > UINT32_MAX - 64) throw OutOfMemory{};
-  auto length = static_cast<std::uint32_t>(text.size());
-  Ref s = alloc(internal_[cid_string], internal_class_info(cid_string).instance_flags, Kind::bytes, 4 + length);
-  auto* d = heap_.as<StringData>(s);
-  d->length = length;
-  if (length) std::memcpy(d->bytes, text.data(), length);
+  Ref s = new_string_uninitialized(static_cast<std::uint32_t>(text.size()));
+  if (!text.empty()) std::memcpy(heap_.as<StringData>(s)->bytes, text.data(), text.size());
   return s;
 }
 

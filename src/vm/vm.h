@@ -121,9 +121,10 @@ class Vm final : public store::WorldControl {
   bool is_or_child(Ref obj, Ref cls) const;
   std::string class_name(Ref cls) const;
 
-  Ref alloc(Ref cls, std::uint32_t flags, Kind kind, std::uint32_t size);  // throws OutOfMemory
+  Ref alloc(Ref cls, std::uint32_t flags, Kind kind, std::uint32_t size, bool zero = true);  // throws OutOfMemory
   Ref new_instance(Ref cls);  // pvm.md §3.6 (`new`)
   Ref new_string(std::string_view text);
+  Ref new_string_uninitialized(std::uint32_t length);  // the caller fills all `length` bytes
   Ref new_binary(std::uint32_t size);
   Ref new_int(std::int32_t v);
   Ref new_long(std::int64_t v);

@@ -13,15 +13,24 @@ namespace phantom::test {
 struct Child {
   pid_t pid = -1;
   int out = -1;  // read end of the child's stdout (and stderr, when merged)
+  int in = -1;   // write end of the child's stdin, when asked for
 };
 
 // Runs `program` with `args` (args[0] included). With merge_stderr both streams share one pipe, so
 // lines arrive in the order they were written.
-inline Child spawn_child(const char* program, const std::vector<std::string>& args, bool merge_stderr) {
-  int fds[2];
+// With pipe_stdin the child's stdin is a pipe whose write end is Child::in.
+inline Child spawn_child(const char* program, const std::vector<std::string>& args, bool merge_stderr,
+                         bool pipe_stdin = false) {
+  int fds[2], in_fds[2] = {-1, -1};
   if (::pipe(fds) != 0) return {};
+  if (pipe_stdin && ::pipe(in_fds) != 0) return {};
   pid_t pid = ::fork();
   if (pid == 0) {
+    if (pipe_stdin) {
+      ::dup2(in_fds[0], 0);
+      ::close(in_fds[0]);
+      ::close(in_fds[1]);
+    }
     ::dup2(fds[1], 1);
     if (merge_stderr) ::dup2(fds[1], 2);
     ::close(fds[0]);
@@ -33,7 +42,8 @@ inline Child spawn_child(const char* program, const std::vector<std::string>& ar
     ::_exit(127);
   }
   ::close(fds[1]);
-  return {pid, fds[0]};
+  if (pipe_stdin) ::close(in_fds[0]);
+  return {pid, fds[0], in_fds[1]};
 }
 
 // Reads everything the child wrote until it closed its end (it is dead, so this ends).
