@@ -58,7 +58,11 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   console.on_input([&machine] { machine.wake_executor(); });
 
   bool fresh = created || arena_is_blank(*store);
-  if (fresh) {
+  if (config.once && fresh) {
+    // Nothing to boot: the world is created (or stays blank) and the next run boots it.
+    std::fprintf(stderr, "phantom: %s: %s world, arena %llu MiB, not booted (--once)\n", config.world.c_str(),
+                 created ? "new" : "blank", static_cast<unsigned long long>(store->arena().size() >> 20));
+  } else if (fresh) {
     heap.format();
     if (auto booted = machine.boot(); !booted.ok()) {
       std::fprintf(stderr, "phantom: %s: cannot boot: %s\n", config.world.c_str(), booted.error().message.c_str());
@@ -79,6 +83,16 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   }
 
   LoggedControl control(machine, config.log_snapshots);
+  if (config.once) {
+    auto report = store->snapshot(control);
+    if (!report.ok()) {
+      std::fprintf(stderr, "phantom: snapshot failed: %s\n", report.error().message.c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "phantom: snapshot %llu committed (requested, %llu pages)\n",
+                 static_cast<unsigned long long>(report->seq), static_cast<unsigned long long>(report->data_blocks));
+    return 0;
+  }
   std::atomic<bool> snapshot_failed{false};
   auto take = [&](const char* why) {
     auto report = store->snapshot(control);
@@ -93,7 +107,6 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
                    report->pause_ns / 1e6);
     return true;
   };
-  if (config.once) return take("requested") ? 0 : 1;
 
   std::atomic<bool> done{false};
   std::thread policy([&] {

@@ -53,7 +53,7 @@ class PhantomCli : public ::testing::Test {
 TEST_F(PhantomCli, HelpAndUsageErrors) {
   Outcome help = phantom("--help");
   EXPECT_EQ(help.status, 0);
-  for (const char* sub : {"run", "snapshots", "fsck", "rollback", "inspect"}) {
+  for (const char* sub : {"run", "snapshots", "fsck", "rollback", "inspect", "asm", "disasm"}) {
     EXPECT_NE(help.out.find(sub), std::string::npos) << sub;
     Outcome sub_help = phantom(std::string(sub) + " --help");
     EXPECT_EQ(sub_help.status, 0) << sub;
@@ -71,7 +71,7 @@ TEST_F(PhantomCli, WorldLifecycle) {
   EXPECT_NE(created.out.find("new world"), std::string::npos) << created.out;
   Outcome resumed = phantom("run --world " + world_ + " --once");
   ASSERT_EQ(resumed.status, 0) << resumed.out;
-  EXPECT_NE(resumed.out.find("restored snapshot 1"), std::string::npos) << resumed.out;
+  EXPECT_NE(resumed.out.find("blank world"), std::string::npos) << resumed.out;
 
   auto list = nlohmann::json::parse(phantom_stdout("snapshots --json " + world_));
   ASSERT_EQ(list.size(), 2u);
@@ -128,13 +128,34 @@ TEST_F(PhantomCli, BadInputGivesAClearError) {
   EXPECT_NE(missing.out.find("no such file"), std::string::npos);
 }
 
+// Assembles `source` with `phantom asm` into the test directory; returns the class directory.
+std::string assemble(const std::filesystem::path& dir, const std::string& name, const std::string& source) {
+  std::filesystem::create_directories(dir / "classes");
+  std::ofstream(dir / (name + ".pa")) << source;
+  Outcome r = phantom("asm " + (dir / (name + ".pa")).string() + " -o " + (dir / "classes").string());
+  EXPECT_EQ(r.status, 0) << r.out;
+  return (dir / "classes").string();
+}
+
 TEST_F(PhantomCli, SignalsSnapshotAndShutDownCleanly) {
+  std::string classes = assemble(dir_, "sleeper", R"(.class .c.sleeper
+.method run 8
+  arg_count 1
+again:
+  os_get32 0
+  const 1000
+  i2o
+  call 21 1
+  os_drop
+  jmp again
+.end
+)");
   std::string log = (dir_ / "run.log").string();
   pid_t pid = ::fork();
   if (pid == 0) {
     std::freopen(log.c_str(), "w", stderr);
     ::execl(PHANTOM_BINARY, PHANTOM_BINARY, "run", "--world", world_.c_str(), "--arena-size", "4M", "--interval",
-            "100000", static_cast<char*>(nullptr));
+            "100000", "--boot", ".c.sleeper", "--classpath", classes.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
   auto wait_for = [&](const std::string& text) {
@@ -146,7 +167,7 @@ TEST_F(PhantomCli, SignalsSnapshotAndShutDownCleanly) {
     }
     return false;
   };
-  ASSERT_TRUE(wait_for("Ctrl-C stops it"));
+  ASSERT_TRUE(wait_for("new world"));
   ::kill(pid, SIGUSR1);
   EXPECT_TRUE(wait_for("snapshot 1 committed (requested"));
   ::kill(pid, SIGTERM);
@@ -156,6 +177,60 @@ TEST_F(PhantomCli, SignalsSnapshotAndShutDownCleanly) {
   EXPECT_TRUE(wait_for("snapshot 2 committed (shutdown"));
   auto list = nlohmann::json::parse(phantom_stdout("snapshots --json " + world_));
   EXPECT_EQ(list.back()["seq"], 2);
+}
+
+TEST_F(PhantomCli, ProgramOutputGoesToStdoutAndABootFailureExitsNonZero) {
+  std::string classes = assemble(dir_, "fails", R"(.class .c.fails
+.method run 8
+  arg_count 1
+  os_get32 0
+  sconst_bin "program output\n"
+  call 16 1
+  os_drop
+  .line 7
+  sconst_bin "boom"
+  throw
+.end
+)");
+  std::string err = (dir_ / "err.txt").string();
+  Outcome r;  // stdout alone: the stderr redirection comes before phantom()'s own 2>&1 would
+  {
+    std::string command = std::string(PHANTOM_BINARY) + " run --world " + world_ +
+                          " --arena-size 8M --boot .c.fails --classpath " + classes + " 2>" + err;
+    FILE* pipe = ::popen(command.c_str(), "r");
+    char buffer[4096];
+    std::size_t n;
+    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) r.out.append(buffer, n);
+    int status = ::pclose(pipe);
+    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "program output\n");  // stdout holds the program's output and nothing else
+  std::ifstream in(err);
+  std::string diag((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(diag.find("uncaught exception 'boom'"), std::string::npos) << diag;
+  EXPECT_NE(diag.find("at .c.fails.run (ordinal 8) line 7"), std::string::npos) << diag;
+
+  // A world that exists ignores --boot; this one has no thread left, so it ends at once.
+  Outcome again = phantom("run --world " + world_ + " --boot .c.other");
+  EXPECT_EQ(again.status, 0) << again.out;
+  EXPECT_NE(again.out.find("--boot ignored"), std::string::npos) << again.out;
+}
+
+TEST_F(PhantomCli, AssemblerAndDisassembler) {
+  std::string classes = assemble(dir_, "ok", ".class .c.ok\n.method run 8\n  arg_count 1\n  summon_null\n  ret\n.end\n");
+  Outcome listing = phantom("disasm " + classes + "/c.ok.pc");
+  EXPECT_EQ(listing.status, 0) << listing.out;
+  EXPECT_NE(listing.out.find("arg_count 1"), std::string::npos) << listing.out;
+  std::ofstream(dir_ / "bad.pa") << ".class .c.bad\n.method run 8\n  jmp nowhere\n.end\n";
+  Outcome bad = phantom("asm " + (dir_ / "bad.pa").string() + " -o " + classes);
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.out.find("bad.pa:3: undefined label nowhere"), std::string::npos) << bad.out;
+  EXPECT_FALSE(std::filesystem::exists(classes + "/c.bad.pc"));  // no partial class file
+  std::ofstream(dir_ / "junk.pc") << "not a class file";
+  Outcome junk = phantom("disasm " + (dir_ / "junk.pc").string());
+  EXPECT_EQ(junk.status, 1);
+  EXPECT_NE(junk.out.find("junk.pc"), std::string::npos) << junk.out;
 }
 
 }  // namespace
