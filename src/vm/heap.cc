@@ -82,7 +82,7 @@ Ref Heap::take_free(std::uint32_t units) {
   return raw_null;
 }
 
-Ref Heap::allocate(Ref klass, std::uint32_t flags, Kind kind, std::uint32_t size, bool zero) {
+Ref Heap::allocate_slow(Ref klass, std::uint32_t flags, Kind kind, std::uint32_t size, bool zero) {
   WorldHeader* h = header();
   std::uint32_t units = units_for(size);
   std::uint64_t bytes = std::uint64_t(units) << 3;
@@ -92,14 +92,7 @@ Ref Heap::allocate(Ref klass, std::uint32_t flags, Kind kind, std::uint32_t size
     r = static_cast<Ref>(h->heap_top >> ref_shift);
     h->heap_top += bytes;
   }
-  ObjectHeader* o = hdr(r);
-  o->klass = klass;
-  o->flags = (flags & 0xFFFFFF) | (static_cast<std::uint32_t>(kind) << kind_shift);
-  o->size = size;
-  o->units = units;
-  if (zero) std::memset(o + 1, 0, bytes - sizeof(ObjectHeader));
-  h->allocated_since_gc += bytes;
-  return r;
+  return init_block(r, klass, flags, kind, size, units, zero);
 }
 
 }  // namespace phantom::vm

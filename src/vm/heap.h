@@ -74,6 +74,11 @@ constexpr std::uint32_t world_layout_version = 1;
 constexpr std::uint64_t heap_begin_offset = 4096;
 constexpr std::uint32_t small_units_limit = 64;
 
+// The block size, in 8-byte units, of an object with `size` data bytes.
+inline std::uint32_t units_for(std::uint32_t size) {
+  return static_cast<std::uint32_t>((sizeof(ObjectHeader) + std::uint64_t(size) + 7) >> 3);
+}
+
 enum class WorldState : std::uint32_t { empty = 0, booting = 1, running = 2 };
 
 class Heap {
@@ -103,11 +108,35 @@ class Heap {
 
   // A new object with a data area of `size` bytes, zeroed unless the caller fills it at once, or
   // raw_null when the heap is exhausted.
-  Ref allocate(Ref klass, std::uint32_t flags, Kind kind, std::uint32_t size, bool zero = true);
+  Ref allocate(Ref klass, std::uint32_t flags, Kind kind, std::uint32_t size, bool zero = true) {
+    // Fast path, inline: a block from the exact-size list. Everything else is allocate_slow().
+    std::uint32_t units = units_for(size);
+    if (units < small_units_limit && (nonempty_ >> units & 1)) {
+      WorldHeader* h = header();
+      Ref r = h->small_free[units];
+      ObjectHeader* o = hdr(r);
+      h->small_free[units] = o->flags;
+      if (o->flags == raw_null) nonempty_ &= ~(1ull << units);
+      return init_block(r, klass, flags, kind, size, units, zero);
+    }
+    return allocate_slow(klass, flags, kind, size, zero);
+  }
   std::uint64_t heap_used() const { return header()->heap_top - header()->heap_begin; }
   std::uint64_t heap_capacity() const { return header()->heap_end - header()->heap_begin; }
 
  private:
+  Ref allocate_slow(Ref klass, std::uint32_t flags, Kind kind, std::uint32_t size, bool zero);
+  Ref init_block(Ref r, Ref klass, std::uint32_t flags, Kind kind, std::uint32_t size, std::uint32_t units, bool zero) {
+    ObjectHeader* o = hdr(r);
+    o->klass = klass;
+    o->flags = (flags & 0xFFFFFF) | (static_cast<std::uint32_t>(kind) << kind_shift);
+    o->size = size;
+    o->units = units;
+    std::uint64_t bytes = std::uint64_t(units) << 3;
+    if (zero) std::memset(o + 1, 0, bytes - sizeof(ObjectHeader));
+    header()->allocated_since_gc += bytes;
+    return r;
+  }
   Ref take_free(std::uint32_t units);
   void push_free(Ref block, std::uint32_t units);
   std::byte* base_;
@@ -115,8 +144,5 @@ class Heap {
   std::uint64_t nonempty_ = 0;  // bit u: small_free[u] has a block (a cache of the header)
 };
 
-inline std::uint32_t units_for(std::uint32_t size) {
-  return static_cast<std::uint32_t>((sizeof(ObjectHeader) + std::uint64_t(size) + 7) >> 3);
-}
 
 }  // namespace phantom::vm

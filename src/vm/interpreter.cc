@@ -65,7 +65,6 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
   std::int32_t* is_lo = is + fp->is_base;
   std::string error_text;
   Ref thrown = raw_null;
-  int prefix = 0;
 
   auto save = [&](const std::uint8_t* at) {
     fp->ip = static_cast<std::uint32_t>(at - code);
@@ -166,7 +165,6 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
 #define DISPATCH()            \
   do {                        \
     insn = pc;                \
-    prefix = 0;               \
     goto* table[*pc];         \
   } while (0)
 #define JUMP_TO(target)                                              \
@@ -849,7 +847,7 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
 
   // ---- type prefixes (pvm.md §2.3): long, float, double versions of the next instruction ----
   op_prefix: {
-    prefix = *pc;
+    const std::uint8_t prefix = *pc;
     ++pc;
     std::uint8_t op = *pc;
     using namespace classfile;

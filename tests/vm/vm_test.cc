@@ -10,15 +10,15 @@ namespace phantom::test {
 namespace {
 
 // A boot class that prints the int each snippet leaves on the integer stack, each followed by a space.
-std::string ints_program(const std::vector<std::string>& snippets) {
-  std::string s = ".class .t.boot\n.method run 8\n  arg_count 1\n";
+std::string ints_program(const std::vector<std::string>& snippets, const std::string& header = "") {
+  std::string s = ".class .t.boot\n" + header + ".method run 8\n  arg_count 1\n";
   for (const auto& snippet : snippets) s += "  os_get32 0\n  sconst_bin \" \"\n" + snippet + "\n  i2o\n  call 16 2\n  os_drop\n";
   return s + "  summon_null\n  ret\n.end\n";
 }
 
 // Wraps `body` in a catch-all handler that prints "caught: <exception>".
-std::string catching(const std::string& body) {
-  return ".class .t.boot\n.method run 8\n  arg_count 1\n  summon_by_name .internal.object\n  push_catcher handler\n" + body +
+std::string catching(const std::string& body, const std::string& header = "") {
+  return ".class .t.boot\n" + header + ".method run 8\n  arg_count 1\n  summon_by_name .internal.object\n  push_catcher handler\n" + body +
          "\n  pop_catcher\n  jmp end\nhandler:\n  os_get32 0\n  os_pull32 1\n  sconst_bin \"caught: \"\n  call 16 2\n"
          "  os_drop\n  os_drop\nend:\n  summon_null\n  ret\n.end\n";
 }
@@ -59,6 +59,91 @@ TEST(Vm, LongFloatDoublePrefixes) {
   }));
   ASSERT_EQ(r.exit_code, 0) << r.diag;
   EXPECT_EQ(r.out, "2 0 18 5 5 1 2 -2 2 ");
+}
+
+TEST(Vm, ControlFlowStackAndIdentityOpcodes) {
+  // switch adds shift (pvm.md §6.4: v = 0, 1, 2, 5, -1 with shift +1, div 1 -> 1, 2, default, default, 0).
+  std::vector<std::string> switches;
+  for (int v : {0, 1, 2, 5, -1})
+    switches.push_back("const " + std::to_string(v) + "\nswitch 1 1 e0 e1 e2\nconst 9\njmp s" + std::to_string(v + 1) +
+                       "\ne0:\nconst 0\njmp s" + std::to_string(v + 1) + "\ne1:\nconst 1\njmp s" + std::to_string(v + 1) +
+                       "\ne2:\nconst 2\ns" + std::to_string(v + 1) + ":");
+  // Labels must be unique per method: one program per switch.
+  std::string out;
+  for (const std::string& sw : switches) {
+    auto r = run_one(ints_program({sw}));
+    ASSERT_EQ(r.exit_code, 0) << r.diag;
+    out += r.out;
+  }
+  EXPECT_EQ(out, "1 2 9 9 0 ");
+  auto r = run_one(ints_program({
+      "const 3\nloop:\ndjnz loop",                                 // djnz leaves 0 on the stack
+      "const_pool 0\nconst_pool 0\nos_eq",                          // the same constant object
+      "sconst_bin \"a\"\nsconst_bin \"a\"\nos_eq",                   // sconst makes a new string each time
+      "summon_null\nsummon_null\nos_eq",
+      "stack_reserve 1 0\nsummon_null\nos_eq",                      // B10: one null
+      "summon_null\nos_isnull",
+      "summon_this\nos_isnull",
+      "summon_this\nsummon_this\nos_neq",
+      "summon_int_class\nconst 5\ni2o\ncall 2 0\nos_eq",              // an int's class is .internal.int
+      "summon_by_name .internal.object\nsummon_by_name .internal.void\nos_eq",
+      "const 7\nconst 8\nsummon_this\ngeneral_lock\nis_drop",        // general_lock pops its operand only
+      "const 1\nconst 2\nconst 3\nis_drop\nis_drop",
+      "summon_this\nsconst_bin \"x\"\nos_pull32 1\nos_pull32 2\nos_eq\nos_drop\nos_drop",  // pull copies from below
+      "const 33\niconst_64bit 1\n:long ishl\niconst_64bit 8589934591\n:long isublu\nfroml",  // value on top
+      "debug 129 \"probe\"\nconst 4",
+  }, ".const 0 \"k\"\n"));
+  ASSERT_EQ(r.exit_code, 0) << r.diag;
+  EXPECT_EQ(r.out, "0 1 0 1 1 1 0 0 1 1 7 1 1 1 4 ");
+  EXPECT_NE(r.diag.find("debug 0x81 probe"), std::string::npos) << r.diag;
+}
+
+TEST(Vm, EveryRuntimeErrorPathOfTheOpcodes) {
+  struct Case {
+    const char* body;
+    const char* expected;  // a prefix of what the handler prints, or of the diagnostic for a stopped thread
+  } thrown[] = {
+      {"  summon_this\n  new\n  os_drop", "caught: new: the operand is not a class"},
+      {"  summon_this\n  summon_string_class\n  static_invoke 5 0\n  os_drop", "caught: static_invoke: an object of class .t.boot is not a .internal.string"},
+      {"  summon_this\n  sconst_bin \"nope\"\n  iconst_0\n  dynamic_invoke\n  os_drop", "caught: dynamic_invoke: class .t.boot has no method nope"},
+      {"  summon_this\n  sconst_bin \"m\"\n  iconst_0\n  dynamic_invoke\n  os_drop", "caught: done"},
+      {"  os_load8 3\n  os_drop", "caught: field 3 of a .t.boot: it has 1 fields"},
+      {"  summon_null\n  os_save32 7", "caught: field 7 of a .t.boot: it has 1 fields"},
+      {"  is_load8 0\n  is_drop", "caught: is_load8 0: the field does not hold an int"},
+      {"  summon_this\n  call 14 0\n  os_drop\n  summon_null\n  os_save8 0", "caught: cannot store into immutable object of class .t.boot"},
+      {"  const 1\n  :float fromi\n  const 1\n  :float fromi\n  :float ior\n  is_drop", "caught: invalid float operation: ior"},
+      {"  const 5\n  i2o\n  :double o2i\n  is_drop\n  is_drop", "caught: type assert failed: double o2i of a .internal.int"},
+      {"  summon_null\n  summon_null\n  cast\n  os_drop", "caught: cast to not parent"},
+      {"  summon_this\n  call 17 0\n  os_drop", "caught: class .t.boot does not define method 17"},
+      {"  sconst_bin \"s\"\n  call 30 0\n  os_drop", "caught: class .internal.string has no native method 30"},
+      {"  os_drop\n  throw", ""},  // an empty object stack: the thread stops (checked below)
+  };
+  for (const Case& c : thrown) {
+    std::string source = catching(c.body, ".fields 1\n.slots 18\n") +
+                         ".method m 16\n  arg_count 0\n  sconst_bin \"done\"\n  throw\n.end\n";
+    auto r = run_one(source);
+    if (std::string(c.body) == "  os_drop\n  throw") {
+      EXPECT_EQ(r.exit_code, 1) << r.diag;
+      EXPECT_NE(r.diag.find("stopped: malformed code: 'object stack underflow"), std::string::npos) << r.diag;
+      continue;
+    }
+    EXPECT_EQ(r.exit_code, 0) << c.body << "\n" << r.diag;
+    EXPECT_TRUE(r.out.starts_with(c.expected)) << c.body << "\n got: " << r.out << "\n" << r.diag;
+  }
+  const char* stopped[][2] = {
+      {"os_pull32 5", "os_pull32 5: the object stack holds 1"},
+      {"os_set32 3", "os_set32 3: the object stack holds 0"},
+      {"is_get32 2", "is_get32 2: the integer stack holds 0"},
+      {"is_set32 0", "integer stack underflow"},
+      {"pop_catcher", "pop_catcher: no catcher in this frame"},
+      {"isum", "integer stack underflow (2 needed, 0 there)"},
+      {"call 16 4", "object stack underflow (5 needed, 1 there)"},
+  };
+  for (const auto& c : stopped) {
+    auto r = run_one(std::string(".class .t.boot\n.method run 8\n  arg_count 1\n  ") + c[0] + "\n  ret\n.end\n");
+    EXPECT_EQ(r.exit_code, 1) << c[0];
+    EXPECT_NE(r.diag.find(c[1]), std::string::npos) << c[0] << "\n" << r.diag;
+  }
 }
 
 TEST(Vm, DivisionByZeroIsACatchableException) {
