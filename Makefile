@@ -39,7 +39,7 @@ fuzz: deps
 
 bench: build
 	./$(BUILD)/bench/phantom_bench
-	./$(BUILD)/bench/interp_bench
+	./$(BUILD)/bench/vm_bench
 
 # Long crash runs: 2000 kills.
 soak: build

@@ -30,7 +30,10 @@ GcReport Vm::collect_garbage() {
   std::vector<Ref> stack;
   std::vector<Ref> weakrefs;
   auto push = [&](Ref r) {
-    if (r != raw_null && r >= first && (std::uint64_t(r) << ref_shift) < top && mark(r)) stack.push_back(r);
+    if (r == raw_null || r < first || (std::uint64_t(r) << ref_shift) >= top || !mark(r)) return;
+    // Leaves (strings, numbers, binaries) hold no references; their class is marked through others.
+    if (kind_of(heap_.hdr(r)) == Kind::bytes && is_marked(heap_.hdr(r)->klass)) return;
+    stack.push_back(r);
   };
   push(wh->root);
   for (Ref r : nested_roots_) push(r);

@@ -68,8 +68,10 @@ Ref Heap::take_free(std::uint32_t units) {
       return r;
     }
   }
+  // First fit, but only over the first few blocks: growing requests (a string built by appends)
+  // would otherwise walk the whole list each time. The next collection coalesces what was skipped.
   Ref* link = &h->large_free;
-  while (*link != raw_null) {
+  for (int scanned = 0; *link != raw_null && scanned < 16; ++scanned) {
     Ref r = *link;
     ObjectHeader* block = hdr(r);
     if (block->units == units || block->units >= units + units_for(0)) {

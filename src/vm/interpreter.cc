@@ -66,21 +66,25 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
   std::string error_text;
   Ref thrown = raw_null;
 
-  auto save = [&](const std::uint8_t* at) {
-    fp->ip = static_cast<std::uint32_t>(at - code);
-    td->frame_count = static_cast<std::uint32_t>(fp - frames + 1);
-    td->os_top = static_cast<std::uint32_t>(sp - os);
-    td->is_top = static_cast<std::uint32_t>(isp - is);
-  };
-  auto enter_frame = [&]() {  // load the registers of *fp
-    code = heap_.as<CodeData>(fp->code)->bytes;
-    pc = code + fp->ip;
-    self = fp->self;
-    os_lo = os + fp->os_base;
-    is_lo = is + fp->is_base;
-  };
+  // The registers are plain locals, never captured by reference, so that they can live in machine
+  // registers; save() and enter_frame() are macros for that reason.
+#define save(at)                                                         \
+  do {                                                                   \
+    fp->ip = static_cast<std::uint32_t>((at) - code);                     \
+    td->frame_count = static_cast<std::uint32_t>(fp - frames + 1);        \
+    td->os_top = static_cast<std::uint32_t>(sp - os);                     \
+    td->is_top = static_cast<std::uint32_t>(isp - is);                    \
+  } while (0)
+#define enter_frame()                                                    \
+  do {                                                                   \
+    code = heap_.as<CodeData>(fp->code)->bytes;                           \
+    pc = code + fp->ip;                                                  \
+    self = fp->self;                                                     \
+    os_lo = os + fp->os_base;                                            \
+    is_lo = is + fp->is_base;                                            \
+  } while (0)
   // Grows one of the thread's regions to hold `more` further elements; every pointer into it moves.
-  auto grow = [&](Ref& region, std::size_t used, std::size_t elem, std::size_t more, ClassId cls) -> std::byte* {
+  auto grow = [this](Ref& region, std::size_t used, std::size_t elem, std::size_t more, ClassId cls) -> std::byte* {
     std::size_t cap = heap_.hdr(region)->size / elem;
     std::size_t want = std::max<std::size_t>(cap * 2, used + more + 16);
     if (want * elem > std::size_t(max_stack_cells) * 4) return nullptr;
@@ -150,7 +154,7 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     fp = nf_;                                                                                 \
     *isp++ = static_cast<std::int32_t>(nargs);                                                \
     enter_frame();                                                                            \
-    if (--budget <= 0 || stop_requested_.load(std::memory_order_relaxed)) [[unlikely]] goto yield; \
+    if (--budget <= 0 || gc_requested_ || stop_requested_.load(std::memory_order_relaxed)) [[unlikely]] goto yield; \
     DISPATCH();                                                                               \
   } while (0)
 #define PUSH_L(v)                                      \
@@ -171,7 +175,7 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
   do {                                                               \
     const std::uint8_t* t_ = (target);                               \
     pc = t_;                                                         \
-    if (t_ <= insn && (--budget <= 0 || stop_requested_.load(std::memory_order_relaxed))) [[unlikely]] goto yield;        \
+    if (t_ <= insn && (--budget <= 0 || gc_requested_ || stop_requested_.load(std::memory_order_relaxed))) [[unlikely]] goto yield;        \
     DISPATCH();                                                      \
   } while (0)
 
@@ -195,8 +199,12 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     table[0x3F] = &&op_summon_by_name;
     table[0x40] = &&op_i2o; table[0x41] = &&op_o2i;
     for (int i = 0x42; i <= 0x4F; ++i) table[i] = &&op_int_math;
+    // The frequent binary operations get a handler each (no second dispatch on the opcode).
+    table[0x42] = &&op_isum; table[0x43] = &&op_imul; table[0x44] = &&op_isubul; table[0x45] = &&op_isublu;
+    table[0x48] = &&op_ior; table[0x49] = &&op_iand; table[0x4A] = &&op_ixor;
     table[0x50] = &&op_is_load8; table[0x51] = &&op_is_save8;
     for (int i = 0x52; i <= 0x57; ++i) table[i] = &&op_int_math;
+    table[0x52] = &&op_ige; table[0x53] = &&op_ile; table[0x54] = &&op_igt; table[0x55] = &&op_ilt;
     table[0x58] = &&op_os_eq; table[0x59] = &&op_os_neq; table[0x5A] = &&op_os_isnull;
     table[0x5C] = &&op_prefix; table[0x5D] = &&op_prefix; table[0x5E] = &&op_prefix;
     table[0x62] = &&op_general_lock; table[0x63] = &&op_general_lock;
@@ -361,7 +369,7 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     fp->ip = 0;
     *isp++ = static_cast<std::int32_t>(nargs);
     enter_frame();
-    if (--budget <= 0 || stop_requested_.load(std::memory_order_relaxed)) [[unlikely]] goto yield;
+    if (--budget <= 0 || gc_requested_ || stop_requested_.load(std::memory_order_relaxed)) [[unlikely]] goto yield;
     DISPATCH();
   }
   }
@@ -786,6 +794,30 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
   }
 
   // ---- 32-bit integer arithmetic (pvm.md §2.2.6); U = top, L = below ----
+#define BINARY(label, expr)                       \
+  label: {                                        \
+    IS_NEED(2);                                   \
+    std::uint32_t u = std::uint32_t(isp[-1]);     \
+    std::uint32_t l = std::uint32_t(isp[-2]);     \
+    (void)u;                                      \
+    (void)l;                                      \
+    --isp;                                        \
+    isp[-1] = static_cast<std::int32_t>(expr);    \
+    ++pc;                                         \
+    DISPATCH();                                   \
+  }
+  BINARY(op_isum, l + u)
+  BINARY(op_imul, l * u)
+  BINARY(op_isubul, u - l)
+  BINARY(op_isublu, l - u)
+  BINARY(op_ior, l | u)
+  BINARY(op_iand, l & u)
+  BINARY(op_ixor, l ^ u)
+  BINARY(op_ige, std::int32_t(l) >= std::int32_t(u))
+  BINARY(op_ile, std::int32_t(l) <= std::int32_t(u))
+  BINARY(op_igt, std::int32_t(l) > std::int32_t(u))
+  BINARY(op_ilt, std::int32_t(l) < std::int32_t(u))
+#undef BINARY
   op_int_math: {
     std::uint8_t op = *pc;
     if (op == classfile::op_inot || op == classfile::op_log_not || op == classfile::op_fromi || op == classfile::op_fromf) {
@@ -853,13 +885,15 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     using namespace classfile;
     const bool is_long = prefix == op_prefix_long, is_float = prefix == op_prefix_float;
     const char* kind = is_long ? "long" : is_float ? "float" : "double";
-    auto need = [&](int cells) { return isp - is_lo >= cells; };
     const int w = is_float ? 1 : 2;  // cells of one operand
-    auto pop_fp = [&]() -> double { return is_float ? double(bits_f(*--isp)) : bits_d(POP_L()); };
-    auto push_fp = [&](double v) {
-      if (is_float) *isp++ = f_bits(static_cast<float>(v));
-      else PUSH_L(d_bits(v));
-    };
+#define need(cells) (isp - is_lo >= (cells))
+#define pop_fp() (is_float ? double(bits_f(*--isp)) : bits_d(POP_L()))
+#define push_fp(v)                                           \
+  do {                                                       \
+    double v_fp_ = (v);                                      \
+    if (is_float) *isp++ = f_bits(static_cast<float>(v_fp_)); \
+    else PUSH_L(d_bits(v_fp_));                              \
+  } while (0)
     switch (op) {
       case op_isum: case op_imul: case op_isubul: case op_isublu: case op_idivul: case op_idivlu: case op_iremul:
       case op_iremlu: case op_ige: case op_ile: case op_igt: case op_ilt: {
@@ -1064,5 +1098,11 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     return SliceOutcome::need_gc;
   }
 }
+
+#undef save
+#undef enter_frame
+#undef need
+#undef pop_fp
+#undef push_fp
 
 }  // namespace phantom::vm
