@@ -482,7 +482,7 @@ int main(int argc, char** argv) {
       }
     }
   }
-  if (wanted("snapshot.pause")) {
+  if (wanted("snapshot.pause") || only == "snapshot.pause.vm") {  // the latter: this one alone
     std::fprintf(stderr, "bench: snapshot.pause with 8 VM threads\n");
     bench_vm_pause(*env, dir, quick ? 64 : 256, samples, 200);
   }

@@ -1,4 +1,7 @@
 // Garbage collector: stop-the-world mark and sweep at a safepoint (VM layer, pvm.md §5.3).
+// Marking and the reading half of the sweep give way to a snapshot's stop request (the collection is
+// dropped and runs again later), so a collection never lengthens a snapshot pause by more than the
+// writing half, whose cost follows the number of free runs, not the heap size.
 // Marks live in a bitmap in host memory, one bit per 8-byte unit, so marking never writes into the
 // arena (design.md rule 4); only dead blocks and the free lists are written by the sweep, and a free
 // block's header is rewritten only when it changes. Reclaims cycles; clears weak references whose
@@ -43,7 +46,17 @@ GcReport Vm::collect_garbage() {
   for (const auto& timer : timers_) push(timer.second);
   for (Ref t : input_waiters_) push(t);
 
+  std::uint32_t until_check = 4096;
   while (!stack.empty()) {
+    // Marking writes nothing to the arena, so a snapshot that asks to stop the world wins: the
+    // collection is dropped and runs again after the world resumes.
+    if (--until_check == 0) {
+      until_check = 4096;
+      if (stop_requested_.load(std::memory_order_relaxed)) {
+        report.aborted = true;
+        return report;
+      }
+    }
     Ref r = stack.back();
     stack.pop_back();
     ObjectHeader* h = heap_.hdr(r);
@@ -100,12 +113,55 @@ GcReport Vm::collect_garbage() {
       }
     }
   }
+  // Sweep, first reading only: find every run of dead and free blocks. This pass writes nothing, so
+  // it too gives way to a stop request. Then the runs become free blocks on fresh lists.
+  std::vector<std::pair<Ref, std::uint64_t>> runs;  // start, units
+  std::uint64_t live_bytes = 0;
+  Ref run_start = raw_null;
+  std::uint64_t run_units = 0;
+  std::uint32_t blocks_until_check = 4096;
+  for (std::uint64_t at = begin; at < top;) {
+    if (--blocks_until_check == 0) {
+      blocks_until_check = 4096;
+      if (stop_requested_.load(std::memory_order_relaxed)) {
+        report = GcReport{};
+        report.aborted = true;
+        return report;
+      }
+    }
+    Ref r = static_cast<Ref>(at >> ref_shift);
+    ObjectHeader* h = heap_.hdr(r);
+    std::uint64_t block_units = h->units;
+    if (block_units == 0 || at + (block_units << ref_shift) > top) {
+      console_.write_diagnostic(fmt::format("phantom: internal error: heap block at {:#x} has {} units\n", at, block_units));
+      std::abort();
+    }
+    if (h->klass != 0 && is_marked(r)) {
+      if (run_start != raw_null) runs.emplace_back(run_start, run_units);
+      run_start = raw_null;
+      live_bytes += block_units << ref_shift;
+      ++report.live_objects;
+    } else {
+      if (h->klass != 0) {
+        ++report.freed_objects;
+        report.freed_bytes += block_units << ref_shift;
+      }
+      if (run_start == raw_null) {
+        run_start = r;
+        run_units = 0;
+      }
+      run_units += block_units;
+    }
+    at += block_units << ref_shift;
+  }
+  // From here on the collection commits. Weak references to the dead are cleared first.
   for (Ref w : weakrefs) {
     Ref& target = heap_.as<WeakrefData>(w)->target;
     if (target != raw_null && target != null_object_ && !is_marked(target)) target = null_object_;
   }
+  // A free run at the very end goes back to the bump region instead.
+  if (run_start != raw_null) wh->heap_top = std::uint64_t(run_start) << ref_shift;
 
-  // Sweep: coalesce every run of dead and free blocks, and thread the runs onto fresh free lists.
   Ref small_head[small_units_limit] = {};
   Ref small_tail[small_units_limit] = {};
   Ref large_head = raw_null, large_tail = raw_null;
@@ -116,53 +172,21 @@ GcReport Vm::collect_garbage() {
     else if (heap_.hdr(tail)->flags != block) heap_.hdr(tail)->flags = block;
     tail = block;
   };
-  Ref run_start = raw_null;
-  std::uint64_t run_units = 0;
-  auto close_run = [&]() {
-    if (run_start == raw_null) return;
-    // A run may hold more than a header can count; split it into maximal blocks.
-    while (run_units > 0) {
-      std::uint32_t n = static_cast<std::uint32_t>(std::min<std::uint64_t>(run_units, 0x7FFFFFFFu));
-      ObjectHeader* h = heap_.hdr(run_start);
+  for (auto [start, units_left] : runs) {
+    // A run may hold more than a header can count; split it into maximal blocks. Headers that
+    // already say the right thing are not written (rule 4: no needless dirty pages).
+    while (units_left > 0) {
+      auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(units_left, 0x7FFFFFFFu));
+      ObjectHeader* h = heap_.hdr(start);
       if (h->klass != 0 || h->units != n || h->size != 0) {
         h->klass = 0;
         h->size = 0;
         h->units = n;
       }
-      link(run_start, n);
-      run_start += n;
-      run_units -= n;
+      link(start, n);
+      start += n;
+      units_left -= n;
     }
-    run_start = raw_null;
-  };
-  std::uint64_t live_bytes = 0;
-  for (std::uint64_t at = begin; at < top;) {
-    Ref r = static_cast<Ref>(at >> ref_shift);
-    ObjectHeader* h = heap_.hdr(r);
-    std::uint64_t block_units = h->units;
-    if (block_units == 0 || at + (block_units << ref_shift) > top) {
-      console_.write_diagnostic(fmt::format("phantom: internal error: heap block at {:#x} has {} units\n", at, block_units));
-      std::abort();
-    }
-    if (h->klass != 0 && is_marked(r)) {
-      close_run();
-      live_bytes += block_units << ref_shift;
-      ++report.live_objects;
-    } else {
-      if (h->klass != 0) {
-        ++report.freed_objects;
-        report.freed_bytes += block_units << ref_shift;
-      }
-      if (run_start == raw_null) run_start = r;
-      run_units += block_units;
-    }
-    at += block_units << ref_shift;
-  }
-  // A free run at the very end goes back to the bump region instead.
-  if (run_start != raw_null) {
-    wh->heap_top = std::uint64_t(run_start) << ref_shift;
-    run_start = raw_null;
-    run_units = 0;
   }
   for (std::uint32_t i = 0; i < small_units_limit; ++i) {
     if (small_tail[i] != raw_null && heap_.hdr(small_tail[i])->flags != raw_null) heap_.hdr(small_tail[i])->flags = raw_null;

@@ -250,7 +250,9 @@ RunReport Vm::run() {
       case SliceOutcome::need_gc: {
         std::uint64_t before = heap_.header()->allocated_since_gc;
         GcReport gc = collect_garbage();
-        if (gc.freed_bytes == 0 && before == 0) {
+        if (gc.aborted) {
+          run_queue_.push_front(t);
+        } else if (gc.freed_bytes == 0 && before == 0) {
           // Nothing to free: this thread cannot go on.
           td->result = out_of_memory_error_;
           report_uncaught(t);

@@ -80,6 +80,7 @@ struct RunReport {
 
 struct GcReport {
   std::uint64_t live_objects = 0, live_bytes = 0, freed_objects = 0, freed_bytes = 0, ns = 0;
+  bool aborted = false;  // a stop request came during marking; nothing was changed
 };
 
 class Vm final : public store::WorldControl {
