@@ -721,6 +721,118 @@ loop:
   EXPECT_LT(last.live_bytes, 1u << 20);
 }
 
+TEST(Vm, ARegisteredClassLoaderIsAskedForUnknownClasses) {
+  VmWorld world;
+  // The loader keeps the bootstrap object in field 0, prints each name it is asked for, and loads
+  // the class through bootstrap.loadClass (pvm.md §3.10).
+  ASSERT_EQ(world.add_class(R"(.class .t.loader
+.fields 1
+.method init 16
+  arg_count 1
+  os_get32 0
+  os_save8 0
+  summon_null
+  ret
+.end
+.method load 8
+  arg_count 1
+  os_load8 0
+  sconst_bin "\n"
+  os_get32 0
+  sconst_bin "loader asked for "
+  call 16 3
+  os_drop
+  os_load8 0
+  os_get32 0
+  call 8 1           ; bootstrap.loadClass(name)
+  ret
+.end
+)"), "");
+  ASSERT_EQ(world.add_class(".class .t.other\n.method hello 16\n  arg_count 0\n  sconst_bin \"other says hello\\n\"\n  ret\n.end\n"), "");
+  ASSERT_EQ(world.add_class(R"(.class .t.boot
+.method run 8
+  arg_count 1
+  stack_reserve 1 0
+  summon_by_name .t.loader
+  new
+  os_set32 1
+  os_get32 1
+  os_get32 0
+  call 16 1
+  os_drop
+  os_get32 0
+  os_get32 1
+  call 17 1          ; setClassLoader
+  os_drop
+  os_get32 0
+  summon_by_name .t.other
+  new
+  call 16 0
+  call 16 1
+  os_drop
+  os_get32 0
+  summon_by_name .t.other   ; cached now: the loader is not asked again
+  new
+  call 16 0
+  call 16 1
+  os_drop
+  summon_null
+  ret
+.end
+)"), "");
+  auto r = world.boot_and_run(".t.boot");
+  ASSERT_EQ(r.exit_code, 0) << r.diag;
+  EXPECT_EQ(r.out, "loader asked for .t.other\nother says hello\nother says hello\n");
+}
+
+TEST(Vm, WeakReferencesAreClearedWhenTheTargetDies) {
+  VmWorld world(32u << 20);
+  ASSERT_EQ(world.add_class(R"(.class .t.boot
+.method run 8
+  arg_count 1
+  stack_reserve 2 0
+  summon_by_name .internal.weakref
+  new
+  os_set32 1
+  os_get32 1
+  sconst_bin "short-lived"
+  call 9 1           ; set
+  os_drop
+  summon_by_name .internal.weakref
+  new
+  os_set32 2
+  os_get32 2
+  os_get32 0         ; the bootstrap object stays alive (root slot 74)
+  call 9 1
+  os_drop
+  const 200000       ; garbage, so that collections run
+churn:
+  is_dup
+  i2o
+  os_drop
+  djnz churn
+  is_drop
+  os_get32 0
+  sconst_bin "\n"
+  os_get32 2
+  call 8 0
+  sconst_bin " "
+  os_get32 1
+  call 8 0           ; get: the string died, so null
+  call 16 4
+  os_drop
+  summon_null
+  ret
+.end
+)"), "");
+  vm::VmOptions options;
+  options.gc_min_bytes = 1u << 20;
+  auto r = world.boot_and_run(".t.boot", options);
+  ASSERT_EQ(r.exit_code, 0) << r.diag;
+  EXPECT_GT(world.heap().header()->gc_runs, 0u);
+  EXPECT_EQ(r.out, "(void) bootstrap\n");
+}
+
 TEST(Vm, ConsoleInputReachesTheReadingThread) {
   VmWorld world;
   world.console().input = "hi";
