@@ -199,6 +199,7 @@ GcReport Vm::collect_garbage() {
   report.live_bytes = live_bytes;
   wh->live_bytes = live_bytes;
   wh->allocated_since_gc = 0;
+  gc_threshold_ = std::max(options_.gc_min_bytes, live_bytes);
   ++wh->gc_runs;
   gc_requested_ = false;
   report.ns = static_cast<std::uint64_t>(

@@ -12,17 +12,10 @@ namespace phantom::vm {
 Vm::Vm(Heap& heap, host::Clock& clock, Console& console, VmOptions options)
     : heap_(heap), clock_(clock), console_(console), options_(std::move(options)) {
   build_natives();
+  gc_threshold_ = options_.gc_min_bytes;
 }
 
 Vm::~Vm() = default;
-
-Ref Vm::alloc(Ref cls, std::uint32_t flags, Kind kind, std::uint32_t size, bool zero) {
-  Ref r = heap_.allocate(cls, flags, kind, size, zero);
-  if (r == raw_null) throw OutOfMemory{};
-  if (heap_.header()->allocated_since_gc > std::max(options_.gc_min_bytes, heap_.header()->live_bytes))
-    gc_requested_ = true;
-  return r;
-}
 
 Ref Vm::new_instance(Ref cls) {
   ClassData* cd = class_data(cls);
@@ -90,11 +83,6 @@ Ref Vm::new_binary(std::uint32_t size) {
   return b;
 }
 
-Ref Vm::new_int(std::int32_t v) {
-  Ref o = alloc(internal_[cid_int], flag_internal | flag_int | flag_childfree | flag_immutable, Kind::bytes, 4);
-  *heap_.as<std::int32_t>(o) = v;
-  return o;
-}
 Ref Vm::new_long(std::int64_t v) {
   Ref o = alloc(internal_[cid_long], flag_internal | flag_childfree | flag_immutable, Kind::bytes, 8);
   std::memcpy(heap_.data(o), &v, 8);
@@ -371,6 +359,7 @@ Status Vm::attach() {
   if (wh->state == static_cast<std::uint32_t>(WorldState::empty))
     return make_error(Errc::invalid_argument, "the world was never booted");
   rebuild_caches();
+  gc_threshold_ = std::max(options_.gc_min_bytes, wh->live_bytes);
   class_path_.clear();
   Ref cp = root_slot(root_class_path);
   for (std::uint32_t i = 0; i < array_size(cp); ++i) class_path_.push_back(std::string(string_of(array_get(cp, i))));

@@ -122,12 +122,22 @@ class Vm final : public store::WorldControl {
   bool is_or_child(Ref obj, Ref cls) const;
   std::string class_name(Ref cls) const;
 
-  Ref alloc(Ref cls, std::uint32_t flags, Kind kind, std::uint32_t size, bool zero = true);  // throws OutOfMemory
+  // Throws OutOfMemory; asks for a collection once enough has been allocated since the last one.
+  Ref alloc(Ref cls, std::uint32_t flags, Kind kind, std::uint32_t size, bool zero = true) {
+    Ref r = heap_.allocate(cls, flags, kind, size, zero);
+    if (r == raw_null) [[unlikely]] throw OutOfMemory{};
+    if (heap_.header()->allocated_since_gc > gc_threshold_) [[unlikely]] gc_requested_ = true;
+    return r;
+  }
   Ref new_instance(Ref cls);  // pvm.md §3.6 (`new`)
   Ref new_string(std::string_view text);
   Ref new_string_uninitialized(std::uint32_t length);  // the caller fills all `length` bytes
   Ref new_binary(std::uint32_t size);
-  Ref new_int(std::int32_t v);
+  Ref new_int(std::int32_t v) {
+    Ref o = alloc(internal_[cid_int], flag_internal | flag_int | flag_childfree | flag_immutable, Kind::bytes, 4, false);
+    *heap_.as<std::int32_t>(o) = v;
+    return o;
+  }
   Ref new_long(std::int64_t v);
   Ref new_float(float v);
   Ref new_double(double v);
@@ -224,6 +234,7 @@ class Vm final : public store::WorldControl {
   std::vector<Ref> nested_roots_;
   std::uint64_t instructions_ = 0;
   bool gc_requested_ = false;
+  std::uint64_t gc_threshold_ = 0;  // max(gc_min_bytes, live bytes after the last collection)
   Ref out_of_memory_error_ = raw_null;
 
   // Safepoint hand-shake with stop()/resume() and wake-ups from other host threads.
