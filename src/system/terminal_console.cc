@@ -33,7 +33,10 @@ void TerminalConsole::write_diagnostic(std::string_view text) {
   std::fflush(stderr);
 }
 
-void TerminalConsole::on_input(std::function<void()> callback) { on_input_ = std::move(callback); }
+void TerminalConsole::on_input(std::function<void()> callback) {
+  std::lock_guard lock(mutex_);
+  on_input_ = std::move(callback);
+}
 
 int TerminalConsole::poll_input() {
   std::lock_guard lock(mutex_);
@@ -54,11 +57,9 @@ int TerminalConsole::poll_input() {
 void TerminalConsole::read_loop() {
   for (;;) {
     int ch = std::getc(stdin);
-    {
-      std::lock_guard lock(mutex_);
-      if (ch == EOF) eof_ = true;
-      else input_.push_back(ch);
-    }
+    std::lock_guard lock(mutex_);  // held while calling back: on_input(nullptr) waits for a call in flight
+    if (ch == EOF) eof_ = true;
+    else input_.push_back(ch);
     if (on_input_) on_input_();
     if (ch == EOF) return;
   }

@@ -23,7 +23,8 @@ class TerminalConsole final : public vm::Console {
   void write_diagnostic(std::string_view text) override;
   int poll_input() override;
   void flush() override;
-  // Called (from the reader thread) whenever input arrives or ends.
+  // Called (from the reader thread) whenever input arrives or ends; nullptr stops the calls, and
+  // returns only when no call is in flight.
   void on_input(std::function<void()> callback);
 
  private:

@@ -84,6 +84,7 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
 
   LoggedControl control(machine, config.log_snapshots);
   if (config.once) {
+    console.on_input(nullptr);
     auto report = store->snapshot(control);
     if (!report.ok()) {
       std::fprintf(stderr, "phantom: snapshot failed: %s\n", report.error().message.c_str());
@@ -128,6 +129,7 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
     }
   });
   vm::RunReport run = machine.run();
+  console.on_input(nullptr);  // the reader thread outlives the VM
   done = true;
   policy.join();
   if (snapshot_failed) return 1;

@@ -66,7 +66,7 @@ Ref Vm::new_thread(Ref target, Ref code, const std::vector<Ref>& args, std::stri
 Ref Vm::start_thread(Ref target, std::uint32_t ordinal, Ref arg, std::string_view name) {
   ClassData* cd = class_data(class_of(target));
   Ref code = ordinal < cd->method_slots ? page_refs(cd->method_table)[ordinal] : raw_null;
-  if (is_null(code)) throw OutOfMemory{};  // callers check the method exists first
+  if (is_null(code)) return raw_null;
   Ref t = new_thread(target, code, {arg}, name);
   nested_roots_.push_back(t);
   array_push(root_slot(root_thread_list), t);

@@ -325,6 +325,7 @@ Status Vm::boot() {
     Ref boot_object = new_instance(*boot_class);
     wh->state = static_cast<std::uint32_t>(WorldState::booting);
     Ref t = start_thread(boot_object, 8, bootstrap, boot_name);
+    if (t == raw_null) return make_error(Errc::invalid_argument, "boot class {} has no method 8 to run", boot_name);
     thread_data(t)->thread_flags |= thread_boot;
     wh->boots = 1;
   } catch (const OutOfMemory&) {

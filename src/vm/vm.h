@@ -165,6 +165,7 @@ class Vm final : public store::WorldControl {
   // Threads (natives).
   Ref current_thread() const { return current_; }
   ThreadData* thread_data(Ref t) const { return heap_.as<ThreadData>(t); }
+  // A new thread running `ordinal` of `target` with one argument; raw_null when there is no such method.
   Ref start_thread(Ref target, std::uint32_t ordinal, Ref arg, std::string_view name);
   void make_runnable(Ref thread);
   void wake_at(Ref thread, std::int64_t wall_ns);

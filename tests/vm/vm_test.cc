@@ -255,6 +255,16 @@ TEST(Vm, ABadClassFileIsRejectedWithFileMethodAndOffset) {
   EXPECT_NE(r.diag.find("method run (ordinal 8): bytecode offset 2: unknown opcode 0x5B"), std::string::npos) << r.diag;
 }
 
+TEST(Vm, BootNeedsAClassWithMethod8) {
+  auto r = run_one(".class .t.boot\n.method other 16\n  ret\n.end\n");
+  EXPECT_EQ(r.exit_code, -1);
+  EXPECT_EQ(r.diag, "boot class .t.boot has no method 8 to run");
+  VmWorld world;
+  r = world.boot_and_run(".t.missing");
+  EXPECT_EQ(r.exit_code, -1);
+  EXPECT_TRUE(r.diag.starts_with("boot class: class .t.missing not found in the class path")) << r.diag;
+}
+
 TEST(Vm, StringNatives) {
   auto r = run_one(R"(.class .t.boot
 .method run 8
