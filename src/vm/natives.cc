@@ -288,8 +288,7 @@ NO boot_start_thread(Vm& vm, NC& c) {
   NEED(1);
   Ref target = c.args[0];
   if (vm.is_null(target)) return vm.throw_string(c, "startThread: the object is null");
-  ClassData* cd = vm.class_data(vm.class_of(target));
-  if (cd->method_slots <= 8 || vm.is_null(vm.page_refs(cd->method_table)[8]))
+  if (!vm.defines_method(target, 8))
     return vm.throw_string(c, fmt::format("startThread: class {} has no method 8", vm.class_name(vm.class_of(target))));
   vm.start_thread(target, 8, vm.root_slot(root_bootstrap), vm.class_name(vm.class_of(target)));
   return c.ret(vm.null_object());

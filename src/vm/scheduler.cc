@@ -80,6 +80,14 @@ Ref Vm::start_thread(Ref target, std::uint32_t ordinal, Ref arg, std::string_vie
   return t;
 }
 
+bool Vm::defines_method(Ref obj, std::uint32_t ordinal) const {
+  ClassData* cd = class_data(class_of(obj));
+  if (ordinal >= cd->method_slots) return false;
+  Ref code = page_refs(cd->method_table)[ordinal];
+  if (is_null(code)) return false;
+  return cd->sys_table_id >= 0 || heap_.as<CodeData>(code)->owner != internal_[cid_void];
+}
+
 void Vm::make_runnable(Ref thread) {
   ThreadData* td = thread_data(thread);
   td->state = ThreadState::runnable;

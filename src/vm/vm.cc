@@ -323,6 +323,8 @@ Status Vm::boot() {
     auto boot_class = load_class_from_path(boot_name);
     if (!boot_class.ok()) return make_error(Errc::not_found, "boot class: {}", boot_class.error().message);
     Ref boot_object = new_instance(*boot_class);
+    if (!defines_method(boot_object, 8))
+      return make_error(Errc::invalid_argument, "boot class {} has no method 8 to run", boot_name);
     wh->state = static_cast<std::uint32_t>(WorldState::booting);
     Ref t = start_thread(boot_object, 8, bootstrap, boot_name);
     if (t == raw_null) return make_error(Errc::invalid_argument, "boot class {} has no method 8 to run", boot_name);

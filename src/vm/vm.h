@@ -167,6 +167,9 @@ class Vm final : public store::WorldControl {
   ThreadData* thread_data(Ref t) const { return heap_.as<ThreadData>(t); }
   // A new thread running `ordinal` of `target` with one argument; raw_null when there is no such method.
   Ref start_thread(Ref target, std::uint32_t ordinal, Ref arg, std::string_view name);
+  // True when `obj`'s class has its own code for `ordinal` (not an empty slot, nor, for a loaded
+  // class, the root class's native stub it inherits).
+  bool defines_method(Ref obj, std::uint32_t ordinal) const;
   void make_runnable(Ref thread);
   void wake_at(Ref thread, std::int64_t wall_ns);
   std::int64_t wall_now() const { return static_cast<std::int64_t>(clock_.wall_ns()); }
