@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
+#include <unordered_map>
 
 #include "classfile/opcodes.h"
 
@@ -166,6 +168,90 @@ Result<std::vector<Instruction>> decode_code(std::span<const std::uint8_t> code,
         return fail(in.offset, t == UINT32_MAX ? std::string("jump target outside the code")
                                                : fmt::format("jump target {} is inside an instruction", t));
   return out;
+}
+
+namespace {
+
+// Objects an instruction needs on the stack and the net change it makes; nullopt: depends on run time.
+struct StackEffect {
+  std::int64_t needs = 0;
+  std::int64_t change = 0;
+};
+std::optional<StackEffect> object_effect(const Instruction& in) {
+  std::uint8_t op = in.opcode;
+  if (is_short_call(op)) return StackEffect{in.a + 1, -in.a};
+  switch (op) {
+    case op_short_call_0: case op_short_call_1: case op_short_call_2: case op_short_call_3: return StackEffect{1, 0};
+    case op_call_8bit: case op_call_32bit:
+      if (in.b < 0) return std::nullopt;
+      return StackEffect{in.b + 1, -in.b};
+    case op_static_invoke:
+      if (in.b < 0) return std::nullopt;
+      return StackEffect{in.b + 2, -in.b - 1};
+    case op_sys: case op_dynamic_invoke: return std::nullopt;
+    case op_os_dup: return StackEffect{1, 1};
+    case op_os_drop: case op_os_save8: case op_os_save32: case op_push_catcher: case op_general_lock:
+    case op_general_unlock: case op_throw:
+      return StackEffect{1, -1};
+    case op_os_load8: case op_os_load32: case op_sconst_bin: case op_const_pool: case op_summon_thread:
+    case op_summon_this: case op_summon_null: case op_summon_class_class: case op_summon_int_class:
+    case op_summon_string_class: case op_summon_interface_class: case op_summon_code_class:
+    case op_summon_array_class: case op_summon_by_name: case op_i2o:
+      return StackEffect{0, 1};
+    case op_new: return StackEffect{1, 0};
+    case op_os_pull32: return in.a < 0 ? std::nullopt : std::optional<StackEffect>(StackEffect{in.a + 1, 1});
+    case op_os_get32: return in.a < 0 ? std::nullopt : std::optional<StackEffect>(StackEffect{in.a + 1, 1});
+    case op_os_set32: return in.a < 0 ? std::nullopt : std::optional<StackEffect>(StackEffect{in.a + 2, -1});
+    case op_stack_reserve: return StackEffect{0, in.a};
+    case op_cast: return StackEffect{2, -1};
+    case op_o2i: case op_os_isnull: return StackEffect{1, -1};
+    case op_os_eq: case op_os_neq: return StackEffect{2, -2};
+    default: return StackEffect{0, 0};  // integer-stack and control instructions
+  }
+}
+
+}  // namespace
+
+Status check_object_stack(const std::vector<Instruction>& code, std::string_view where) {
+  if (code.empty() || code[0].opcode != op_arg_count) return ok_status();  // the depth is not known
+  std::unordered_map<std::uint32_t, std::size_t> index;
+  for (std::size_t i = 0; i < code.size(); ++i) index[code[i].offset] = i;
+  std::vector<std::int64_t> depth(code.size(), -1);  // -1: not reached yet
+  std::vector<std::size_t> work;
+  auto reach = [&](std::uint32_t offset, std::int64_t d) -> bool {  // false: paths meet with different depths
+    auto it = index.find(offset);
+    if (it == index.end()) return true;  // the end of the code: reported at run time
+    if (depth[it->second] == -1) {
+      depth[it->second] = d;
+      work.push_back(it->second);
+      return true;
+    }
+    return depth[it->second] == d;
+  };
+  if (code.size() < 2) return ok_status();
+  reach(code[1].offset, code[0].a);
+  while (!work.empty()) {
+    std::size_t i = work.back();
+    work.pop_back();
+    const Instruction& in = code[i];
+    std::int64_t d = depth[i];
+    auto effect = object_effect(in);
+    if (!effect) return ok_status();  // from here on the depth depends on run time
+    if (d < effect->needs)
+      return make_error(Errc::corrupt, "{}: bytecode offset {}: {} needs {} object(s) on the stack, which holds {} here",
+                        where, in.offset, op_info(in.opcode).mnemonic, effect->needs, d);
+    std::int64_t next = d + effect->change;
+    std::uint8_t op = in.opcode;
+    if (op == op_ret || op == op_throw) continue;
+    if (op == op_push_catcher) {  // the handler is entered at a run-time depth; only fall through
+      if (!reach(in.offset + in.length, next)) return ok_status();
+      continue;
+    }
+    for (std::uint32_t t : in.targets)
+      if (!reach(t, next)) return ok_status();
+    if (op != op_jmp && !reach(in.offset + in.length, next)) return ok_status();
+  }
+  return ok_status();
 }
 
 }  // namespace phantom::classfile

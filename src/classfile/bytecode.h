@@ -30,4 +30,12 @@ struct Instruction {
 // Decodes and verifies `code`; `where` names the method in messages ("class .a.b method run (ordinal 8)").
 Result<std::vector<Instruction>> decode_code(std::span<const std::uint8_t> code, std::string_view where);
 
+// Proves, where it can be known, that no path pops the object stack below empty. The depth is known
+// after the prologue `arg_count N` (the caller passed exactly N objects) and is followed along every
+// path until it depends on run time (`sys` and `dynamic_invoke` take their count from the integer
+// stack) or two paths meet with different depths; catch handlers are entered at run-time depths and
+// are not followed from `push_catcher`. The integer stack is left to run time (its cell counts depend
+// on the type prefixes). Fails with the offset of the first instruction that must underflow.
+Status check_object_stack(const std::vector<Instruction>& code, std::string_view where);
+
 }  // namespace phantom::classfile

@@ -104,7 +104,9 @@ Result<Ref> Vm::define_class(const classfile::ClassFile& file, std::string_view 
     if (m.ordinal < 0 || m.ordinal >= h.method_slots)
       return make_error(Errc::corrupt, "{}: method {} has ordinal {} outside the {} method slots", where, m.name,
                         m.ordinal, h.method_slots);
-    PHANTOM_ASSIGN(auto code, classfile::decode_code(m.code, fmt::format("{}: method {} (ordinal {})", where, m.name, m.ordinal)));
+    std::string method = fmt::format("{}: method {} (ordinal {})", where, m.name, m.ordinal);
+    PHANTOM_ASSIGN(auto code, classfile::decode_code(m.code, method));
+    PHANTOM_TRY(classfile::check_object_stack(code, method));
     decoded.push_back(std::move(code));
   }
   std::int32_t max_const = -1;

@@ -122,9 +122,9 @@ TEST(Vm, EveryRuntimeErrorPathOfTheOpcodes) {
     std::string source = catching(c.body, ".fields 1\n.slots 18\n") +
                          ".method m 16\n  arg_count 0\n  sconst_bin \"done\"\n  throw\n.end\n";
     auto r = run_one(source);
-    if (std::string(c.body) == "  os_drop\n  throw") {
-      EXPECT_EQ(r.exit_code, 1) << r.diag;
-      EXPECT_NE(r.diag.find("stopped: malformed code: 'object stack underflow"), std::string::npos) << r.diag;
+    if (std::string(c.body) == "  os_drop\n  throw") {  // provably empty: the loader refuses it
+      EXPECT_EQ(r.exit_code, -1) << r.diag;
+      EXPECT_NE(r.diag.find("throw needs 1 object(s) on the stack, which holds 0 here"), std::string::npos) << r.diag;
       continue;
     }
     EXPECT_EQ(r.exit_code, 0) << c.body << "\n" << r.diag;
@@ -140,7 +140,8 @@ TEST(Vm, EveryRuntimeErrorPathOfTheOpcodes) {
       {"call 16 4", "object stack underflow (5 needed, 1 there)"},
   };
   for (const auto& c : stopped) {
-    auto r = run_one(std::string(".class .t.boot\n.method run 8\n  arg_count 1\n  ") + c[0] + "\n  ret\n.end\n");
+    // No arg_count prologue: the loader cannot know the depth, so the interpreter must catch these.
+    auto r = run_one(std::string(".class .t.boot\n.method run 8\n  is_drop\n  ") + c[0] + "\n  ret\n.end\n");
     EXPECT_EQ(r.exit_code, 1) << c[0];
     EXPECT_NE(r.diag.find(c[1]), std::string::npos) << c[0] << "\n" << r.diag;
   }
@@ -236,11 +237,33 @@ TEST(Vm, UncaughtExceptionPrintsABacktraceWithLines) {
 }
 
 TEST(Vm, MalformedBytecodeStopsOnlyThatThreadWithADiagnostic) {
-  auto r = run_one(".class .t.boot\n.method run 8\n  arg_count 1\n  os_drop\n  os_drop\n  ret\n.end\n");
+  auto r = run_one(".class .t.boot\n.method run 8\n  is_drop\n  os_drop\n  os_drop\n  ret\n.end\n");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.diag.find("object stack underflow"), std::string::npos) << r.diag;
   r = run_one(".class .t.boot\n.method run 8\n  arg_count 1\n  jmp end\nend:\n.end\n");
   EXPECT_NE(r.diag.find("ran off the end of the method"), std::string::npos) << r.diag;
+}
+
+TEST(Vm, AProvableObjectStackUnderflowIsRejectedAtLoad) {
+  auto r = run_one(R"(.class .t.boot
+.method run 8
+  arg_count 1
+  iconst_1
+  jz skip
+  nop
+skip:
+  os_drop
+  os_drop              ; both paths reach here with an empty stack
+  ret
+.end
+)");
+  EXPECT_EQ(r.exit_code, -1);
+  EXPECT_NE(r.diag.find("method run (ordinal 8): bytecode offset 10: os_drop needs 1 object(s) on the stack, which holds 0 here"),
+            std::string::npos) << r.diag;
+  // Paths that meet with different depths leave the check to run time, which still catches it.
+  r = run_one(".class .t.boot\n.method run 8\n  arg_count 1\n  iconst_1\n  jz l\n  summon_null\nl:\n  os_drop\n  os_drop\n  os_drop\n  ret\n.end\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.diag.find("object stack underflow"), std::string::npos) << r.diag;
 }
 
 TEST(Vm, ABadClassFileIsRejectedWithFileMethodAndOffset) {
