@@ -1,6 +1,7 @@
 // Terminal console (system layer). Uses only the C library's stdio, which every host provides.
 #include "system/terminal_console.h"
 
+#include <chrono>
 #include <cstdio>
 
 namespace phantom::system {
@@ -11,10 +12,13 @@ TerminalConsole::~TerminalConsole() { flush(); }
 void TerminalConsole::write_output(std::string_view bytes) {
   std::lock_guard lock(mutex_);
   out_.append(bytes);
-  if (out_.size() >= 4096) {
+  // Buffered, but never for long: a program that prints while it computes is seen within 50 ms.
+  auto now = std::chrono::steady_clock::now();
+  if (out_.size() >= 4096 || now - last_flush_ > std::chrono::milliseconds(50)) {
     std::fwrite(out_.data(), 1, out_.size(), stdout);
     std::fflush(stdout);
     out_.clear();
+    last_flush_ = now;
   }
 }
 

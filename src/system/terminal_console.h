@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -31,6 +32,7 @@ class TerminalConsole final : public vm::Console {
   void read_loop();
   std::mutex mutex_;
   std::string out_;
+  std::chrono::steady_clock::time_point last_flush_{};
   std::deque<int> input_;
   bool eof_ = false;
   bool reader_started_ = false;
