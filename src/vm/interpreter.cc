@@ -239,7 +239,8 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     IS_NEED(1);
     const std::uint8_t* target = pc + 1 + be32(pc + 1);
     pc += 5;
-    if (--isp[-1] != 0) JUMP_TO(target);
+    isp[-1] = static_cast<std::int32_t>(static_cast<std::uint32_t>(isp[-1]) - 1u);  // wraps, like isum
+    if (isp[-1] != 0) JUMP_TO(target);
     DISPATCH();
   }
   op_jz: {
