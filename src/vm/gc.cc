@@ -15,6 +15,7 @@ namespace phantom::vm {
 GcReport Vm::collect_garbage() {
   auto began = std::chrono::steady_clock::now();
   GcReport report;
+  heap_.retire_region();  // the sweep sees its rest as a free block and puts it on a list
   WorldHeader* wh = heap_.header();
   const std::uint64_t begin = wh->heap_begin, top = wh->heap_top;
   const std::uint64_t units = (top - begin) >> ref_shift;

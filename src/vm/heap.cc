@@ -18,6 +18,7 @@ void Heap::format() {
   h->heap_end = std::min<std::uint64_t>(size_, max_heap_bytes) & ~std::uint64_t(7);
   h->next_thread_id = 1;
   nonempty_ = 0;
+  retire_region();
 }
 
 bool Heap::plausible(Ref r) const {
@@ -47,6 +48,13 @@ void Heap::push_free(Ref block, std::uint32_t units) {
   if (units < small_units_limit) nonempty_ |= 1ull << units;
 }
 
+void Heap::start_region(Ref block, std::uint32_t units) {
+  if (region_units_ > 0) push_free(region_, region_units_);  // the old rest goes back on a list
+  region_ = block;
+  region_units_ = units;
+  set_free_header(block, units);
+}
+
 // Reuse before growth: the exact-size list, then the smallest bigger small block split in two, then
 // the large list (first fit). The collector coalesces neighbours, so exact sizes alone rarely match.
 Ref Heap::take_free(std::uint32_t units) {
@@ -64,7 +72,7 @@ Ref Heap::take_free(std::uint32_t units) {
     if (bigger) {
       auto u = static_cast<std::uint32_t>(__builtin_ctzll(bigger));
       Ref r = pop(u);
-      push_free(r + units, u - units);
+      start_region(r + units, u - units);
       return r;
     }
   }
@@ -76,7 +84,7 @@ Ref Heap::take_free(std::uint32_t units) {
     ObjectHeader* block = hdr(r);
     if (block->units == units || block->units >= units + units_for(0)) {
       *link = block->flags;
-      if (block->units > units) push_free(r + units, block->units - units);
+      if (block->units > units) start_region(r + units, block->units - units);
       return r;
     }
     link = &block->flags;

@@ -119,8 +119,22 @@ class Heap {
       if (o->flags == raw_null) nonempty_ &= ~(1ull << units);
       return init_block(r, klass, flags, kind, size, units, zero);
     }
+    if (region_units_ >= units) {  // the rest of a free block the allocator took: bump through it
+      Ref r = region_;
+      std::uint32_t rest = region_units_ - units;
+      if (rest == 1) {  // too small for a free-block header: this object takes it
+        ++units;
+        rest = 0;
+      }
+      region_ += units;
+      region_units_ = rest;
+      if (rest) set_free_header(region_, rest);  // the heap stays walkable
+      return init_block(r, klass, flags, kind, size, units, zero);
+    }
     return allocate_slow(klass, flags, kind, size, zero);
   }
+  // Forgets the bump region; its rest is a valid free block that the next sweep reclaims.
+  void retire_region() { region_units_ = 0; region_ = raw_null; }
   std::uint64_t heap_used() const { return header()->heap_top - header()->heap_begin; }
   std::uint64_t heap_capacity() const { return header()->heap_end - header()->heap_begin; }
 
@@ -139,9 +153,22 @@ class Heap {
   }
   Ref take_free(std::uint32_t units);
   void push_free(Ref block, std::uint32_t units);
+  void set_free_header(Ref block, std::uint32_t units) {
+    ObjectHeader* t = hdr(block);
+    t->klass = 0;
+    t->size = 0;
+    t->units = units;
+    t->flags = raw_null;
+  }
+  void start_region(Ref block, std::uint32_t units);
   std::byte* base_;
   std::uint64_t size_;
   std::uint64_t nonempty_ = 0;  // bit u: small_free[u] has a block (a cache of the header)
+  // The rest of the last free block split by the allocator, bumped through before any list is
+  // consulted again (host memory: after a restart the rest is a free block on no list until the
+  // next collection).
+  Ref region_ = raw_null;
+  std::uint32_t region_units_ = 0;
 };
 
 
