@@ -120,7 +120,8 @@ Result<Ref> Vm::define_class(const classfile::ClassFile& file, std::string_view 
                         h.object_slots);
 
   Ref cls = alloc(internal_[cid_class], internal_class_info(cid_class).instance_flags, Kind::klass, sizeof(ClassData));
-  nested_roots_.push_back(cls);  // reachable before it is in the class cache
+  TempRoots roots(*this);
+  roots.add(cls);  // reachable before it is in the class cache
   ClassData* cd = class_data(cls);
   cd->instance_flags = 0;
   cd->instance_size = static_cast<std::uint32_t>(h.object_slots) * sizeof(Ref);
@@ -186,7 +187,6 @@ Result<Ref> Vm::define_class(const classfile::ClassFile& file, std::string_view 
   Ref key = new_string(lower(h.name));
   dir_put(root_slot(root_class_cache), key, cls, true);
   class_by_name_[lower(h.name)] = cls;
-  nested_roots_.pop_back();
   return cls;
 }
 

@@ -11,13 +11,13 @@
 namespace phantom::vm {
 namespace {
 
+// A nested call's depth count and the interrupted thread, restored however the call ends.
 struct NestedGuard {
   Vm* vm;
   std::uint32_t& depth;
-  std::vector<Ref>& roots;
   Ref& current;
   Ref saved;
-  NestedGuard(Vm* v, std::uint32_t& d, std::vector<Ref>& r, Ref& c) : vm(v), depth(d), roots(r), current(c), saved(c) { ++depth; }
+  NestedGuard(Vm* v, std::uint32_t& d, Ref& c) : vm(v), depth(d), current(c), saved(c) { ++depth; }
   ~NestedGuard() {
     --depth;
     current = saved;
@@ -28,11 +28,8 @@ struct NestedGuard {
 
 Ref Vm::new_thread(Ref target, Ref code, const std::vector<Ref>& args, std::string_view name) {
   Ref t = alloc(internal_[cid_thread], internal_class_info(cid_thread).instance_flags, Kind::thread, sizeof(ThreadData));
-  nested_roots_.push_back(t);
-  struct Pop {
-    std::vector<Ref>& r;
-    ~Pop() { r.pop_back(); }
-  } pop{nested_roots_};
+  TempRoots roots(*this);
+  roots.add(t);
   auto region = [&](ClassId id, std::uint32_t bytes) {
     return alloc(internal_[id], internal_class_info(id).instance_flags, Kind::bytes, bytes);
   };
@@ -68,9 +65,9 @@ Ref Vm::start_thread(Ref target, std::uint32_t ordinal, Ref arg, std::string_vie
   Ref code = ordinal < cd->method_slots ? page_refs(cd->method_table)[ordinal] : raw_null;
   if (is_null(code)) return raw_null;
   Ref t = new_thread(target, code, {arg}, name);
-  nested_roots_.push_back(t);
+  TempRoots roots(*this);
+  roots.add(t);
   array_push(root_slot(root_thread_list), t);
-  nested_roots_.pop_back();
   // Threads started while the boot method runs wait until it has returned (pvm.md §3.9 step 7).
   if (heap_.header()->state == static_cast<std::uint32_t>(WorldState::booting) && current_ != raw_null) {
     thread_data(t)->state = ThreadState::held;
@@ -283,16 +280,12 @@ Result<Ref> Vm::call_sync(Ref target, std::uint32_t ordinal, std::vector<Ref> ar
   ClassData* cd = class_data(class_of(target));
   Ref code = ordinal < cd->method_slots ? page_refs(cd->method_table)[ordinal] : raw_null;
   if (is_null(code)) return make_error(Errc::not_found, "class {} has no method {}", class_name(class_of(target)), ordinal);
-  NestedGuard guard(this, nested_depth_, nested_roots_, current_);
-  for (Ref a : args) nested_roots_.push_back(a);
+  NestedGuard guard(this, nested_depth_, current_);
+  TempRoots roots(*this);
+  for (Ref a : args) roots.add(a);
   Ref t = new_thread(target, code, args, "nested call");
-  nested_roots_.resize(nested_roots_.size() - args.size());
-  nested_roots_.push_back(t);
+  roots.add(t);
   thread_data(t)->thread_flags |= thread_nested;
-  struct PopRoot {
-    std::vector<Ref>& r;
-    ~PopRoot() { r.pop_back(); }
-  } pop{nested_roots_};
   for (;;) {
     SliceOutcome outcome = run_slice(t, options_.slice_budget);
     ThreadData* td = thread_data(t);

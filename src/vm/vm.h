@@ -190,8 +190,20 @@ class Vm final : public store::WorldControl {
   const std::vector<std::string>& class_path() const { return class_path_; }
 
  private:
-  friend class Interpreter;
-  struct Natives;
+  // Keeps objects reachable for the collector while host code holds them between allocations;
+  // everything added is dropped when the scope ends, also when an allocation throws.
+  class TempRoots {
+   public:
+    explicit TempRoots(Vm& vm) : roots_(vm.nested_roots_), mark_(roots_.size()) {}
+    ~TempRoots() { roots_.resize(mark_); }
+    TempRoots(const TempRoots&) = delete;
+    TempRoots& operator=(const TempRoots&) = delete;
+    void add(Ref r) { roots_.push_back(r); }
+
+   private:
+    std::vector<Ref>& roots_;
+    std::size_t mark_;
+  };
   void build_natives();
   Status check_header();
   void rebuild_caches();
