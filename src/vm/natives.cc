@@ -115,8 +115,7 @@ NO string_substring(Vm& vm, NC& c) {
   INT_ARG(0, index);
   INT_ARG(1, length);
   std::string_view s = vm.string_of(c.self);
-  if (index < 0 || static_cast<std::size_t>(index) >= s.size() + (s.empty() ? 1 : 0) || (s.empty() && index > 0))
-    return vm.throw_string(c, "string.substring index is out of bounds");
+  if (index < 0 || static_cast<std::size_t>(index) >= s.size()) return vm.throw_string(c, "string.substring index is out of bounds");
   if (length < 0) return vm.throw_string(c, "string.substring length is negative");
   return c.ret(vm.new_string(s.substr(static_cast<std::size_t>(index), static_cast<std::size_t>(length))));
 }
