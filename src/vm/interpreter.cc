@@ -487,6 +487,14 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
   op_os_get32: {
     std::int32_t p = be32(pc + 1);
     if (p < 0 || p >= sp - os_lo) FATAL("os_get32 {}: the object stack holds {}", p, sp - os_lo);
+    if (pc[5] == classfile::op_o2i && is_a(os_lo[p], cid_int)) {
+      // The compiler's "read an int variable" pair, fused: the same effect, one dispatch. Any
+      // failing case takes the two instructions one by one, so errors are reported as before.
+      IS_ROOM(1);
+      *isp++ = int_of(os_lo[p]);
+      pc += 6;
+      DISPATCH();
+    }
     OS_ROOM(1);
     *sp = os_lo[p];
     ++sp;
