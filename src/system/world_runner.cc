@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <thread>
 
 #include "system/terminal_console.h"
@@ -51,7 +52,12 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   vm::Heap heap(store->arena().base(), store->arena().size());
   TerminalConsole console;
   vm::VmOptions vm_options;
-  vm_options.class_path = config.class_path;
+  // Absolute, because a new world keeps its class path and may be resumed from another directory.
+  for (const std::string& entry : config.class_path) {
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(entry, ec);
+    vm_options.class_path.push_back(ec ? entry : absolute.lexically_normal().string());
+  }
   vm_options.environment = config.environment;
   vm_options.boot_class = config.boot_class;
   vm::Vm machine(heap, env.clock(), console, vm_options);
