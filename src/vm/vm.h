@@ -47,7 +47,7 @@ struct VmOptions {
   std::vector<std::string> environment;  // "name=value", added to the kernel environment at first boot
   std::string boot_class;                // overrides root.boot
   std::uint32_t slice_budget = 20000;    // calls and backward jumps per slice
-  std::uint64_t gc_min_bytes = 32u << 20;  // allocation between collections, at least
+  std::uint64_t gc_min_bytes = 4u << 20;   // allocation between collections, at least
   std::uint64_t slice_limit = 0;         // run() returns after this many slices and idle waits (0: never)
 };
 
