@@ -82,7 +82,10 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
       std::fprintf(stderr, "phantom: %s: cannot resume: %s\n", config.world.c_str(), attached.error().message.c_str());
       return 1;
     }
-    if (!config.boot_class.empty()) std::fprintf(stderr, "phantom: %s: the world exists; --boot ignored\n", config.world.c_str());
+    if (!config.boot_class.empty() && machine.environment_value("root.boot") != config.boot_class)
+      std::fprintf(stderr, "phantom: %s: the world exists and was booted with %s; --boot %s ignored\n",
+                   config.world.c_str(), machine.environment_value("root.boot").value_or("?").c_str(),
+                   config.boot_class.c_str());
     std::fprintf(stderr, "phantom: %s: resumed snapshot %llu in %.1f ms (boot %llu of this world)\n", config.world.c_str(),
                  static_cast<unsigned long long>(restored.restored_seq), restored.restore_ns / 1e6,
                  static_cast<unsigned long long>(heap.header()->boots));

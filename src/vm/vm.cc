@@ -384,6 +384,18 @@ Status Vm::attach() {
   return ok_status();
 }
 
+std::optional<std::string> Vm::environment_value(std::string_view name) const {
+  Ref env = root_slot(root_kernel_environment);
+  for (std::uint32_t i = 0; i < array_size(env); ++i) {
+    Ref entry = array_get(env, i);
+    if (!is_a(entry, cid_string)) continue;
+    std::string_view text = string_of(entry);
+    if (text.size() > name.size() && text.starts_with(name) && text[name.size()] == '=')
+      return std::string(text.substr(name.size() + 1));
+  }
+  return std::nullopt;
+}
+
 void Vm::rebuild_caches() {
   Ref root = heap_.header()->root;
   for (int id = 0; id < cid_count; ++id) internal_[id] = heap_.as<Ref>(root)[internal_class_info(id).root_slot];

@@ -15,6 +15,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -186,6 +187,8 @@ class Vm final : public store::WorldControl {
   // Errors raised by natives: a new string thrown as a Phantom exception.
   NativeOutcome throw_string(NativeCall& call, std::string_view text);
 
+  // The value of `name` in the world's kernel environment ("name=value" strings), if it is there.
+  std::optional<std::string> environment_value(std::string_view name) const;
   std::uint64_t instructions_executed() const { return instructions_; }
   const std::vector<std::string>& class_path() const { return class_path_; }
 
