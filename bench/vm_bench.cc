@@ -40,37 +40,57 @@ struct Case {
   std::string lua;  // prints "<ms> <result>"
 };
 
-// Runs the PVM program; returns ms, or -1 on failure. `result` gets what it printed.
+// A world in plain memory with one assembled boot class, .b.boot, ready to boot and run.
+class BenchWorld {
+ public:
+  BenchWorld(const std::string& source, std::size_t arena_bytes)
+      : dir_(std::filesystem::temp_directory_path() / ("phantom-bench-" + std::to_string(::getpid()))),
+        memory_(static_cast<std::byte*>(std::calloc(arena_bytes, 1)), &std::free),
+        heap_(memory_.get(), arena_bytes) {
+    std::filesystem::create_directories(dir_);
+    auto file = classfile::assemble(source, "bench.pa");
+    if (!file.ok()) {
+      std::fprintf(stderr, "vm_bench: %s\n", file.error().message.c_str());
+      return;
+    }
+    auto bytes = classfile::write_class_file(*file);
+    std::ofstream(dir_ / "b.boot.pc", std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    heap_.format();
+    vm::VmOptions options;
+    options.class_path = {dir_.string()};
+    options.boot_class = ".b.boot";
+    machine_ = std::make_unique<vm::Vm>(heap_, clock_, console_, options);
+  }
+  ~BenchWorld() { std::filesystem::remove_all(dir_); }
+  // Boots and runs until every thread has ended; false on any failure.
+  bool run() {
+    if (!machine_) return false;
+    if (auto booted = machine_->boot(); !booted.ok()) {
+      std::fprintf(stderr, "vm_bench: %s\n", booted.error().message.c_str());
+      return false;
+    }
+    return machine_->run().exit_code == 0;
+  }
+  vm::Vm& machine() { return *machine_; }
+  const std::string& output() const { return console_.out; }
+
+ private:
+  std::filesystem::path dir_;
+  std::unique_ptr<std::byte, decltype(&std::free)> memory_;
+  vm::Heap heap_;
+  NullConsole console_;
+  Clock clock_;
+  std::unique_ptr<vm::Vm> machine_;
+};
+
+// Runs the PVM program; returns ms from boot to the end of its last thread, or -1 on failure.
 double run_pvm(const Case& c, std::string& result) {
-  auto dir = std::filesystem::temp_directory_path() / ("phantom-bench-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  auto file = classfile::assemble(c.pvm, c.name);
-  if (!file.ok()) {
-    std::fprintf(stderr, "vm_bench: %s\n", file.error().message.c_str());
-    return -1;
-  }
-  auto bytes = classfile::write_class_file(*file);
-  std::ofstream(dir / "b.boot.pc", std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  std::size_t size = 512u << 20;
-  std::unique_ptr<std::byte, decltype(&std::free)> memory(static_cast<std::byte*>(std::calloc(size, 1)), &std::free);
-  vm::Heap heap(memory.get(), size);
-  heap.format();
-  NullConsole console;
-  Clock clock;
-  vm::VmOptions options;
-  options.class_path = {dir.string()};
-  options.boot_class = ".b.boot";
-  vm::Vm machine(heap, clock, console, options);
+  BenchWorld world(c.pvm, 512u << 20);
   auto began = std::chrono::steady_clock::now();
-  if (auto booted = machine.boot(); !booted.ok()) {
-    std::fprintf(stderr, "vm_bench: %s\n", booted.error().message.c_str());
-    return -1;
-  }
-  vm::RunReport report = machine.run();
+  bool ok = world.run();
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
-  std::filesystem::remove_all(dir);
-  result = console.out;
-  return report.exit_code == 0 ? ms : -1;
+  result = world.output();
+  return ok ? ms : -1;
 }
 
 double run_lua(const Case& c, std::string& result) {
@@ -342,29 +362,9 @@ fill:
   ret
 .end
 )";
-  Case c{"gc", count, pvm, ""};
-  auto dir = std::filesystem::temp_directory_path() / ("phantom-bench-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  auto file = classfile::assemble(c.pvm, "gc");
-  if (!file.ok()) {
-    std::fprintf(stderr, "vm_bench: %s\n", file.error().message.c_str());
-    return;
-  }
-  auto bytes = classfile::write_class_file(*file);
-  std::ofstream(dir / "b.boot.pc", std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  std::size_t size = 1024u << 20;
-  std::unique_ptr<std::byte, decltype(&std::free)> memory(static_cast<std::byte*>(std::calloc(size, 1)), &std::free);
-  vm::Heap heap(memory.get(), size);
-  heap.format();
-  NullConsole console;
-  Clock clock;
-  vm::VmOptions options;
-  options.class_path = {dir.string()};
-  options.boot_class = ".b.boot";
-  vm::Vm machine(heap, clock, console, options);
-  if (!machine.boot().ok()) return;
-  machine.run();
-  std::filesystem::remove_all(dir);
+  BenchWorld world(pvm, 1024u << 20);
+  if (!world.run()) return;
+  vm::Vm& machine = world.machine();
   std::vector<double> pauses;
   vm::GcReport last;
   for (int i = 0; i < 11; ++i) {
