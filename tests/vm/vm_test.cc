@@ -3,6 +3,8 @@
 // frames, strings, arrays, directories, threads with mutex and cond, and garbage collection.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "classfile/class_writer.h"
 #include "support/vm_world.h"
 
@@ -864,6 +866,96 @@ churn:
   ASSERT_EQ(r.exit_code, 0) << r.diag;
   EXPECT_GT(world.heap().header()->gc_runs, 0u);
   EXPECT_EQ(r.out, "(void) bootstrap\n");
+}
+
+// Every block in [heap_begin, heap_top) has a sane header, and every free list holds free blocks of
+// its size, each once.
+void expect_heap_consistent(vm::Heap& heap) {
+  vm::WorldHeader* h = heap.header();
+  std::set<vm::Ref> free_blocks;
+  std::uint64_t blocks = 0;
+  for (std::uint64_t at = h->heap_begin; at < h->heap_top; ++blocks) {
+    auto r = static_cast<vm::Ref>(at >> vm::ref_shift);
+    vm::ObjectHeader* o = heap.hdr(r);
+    ASSERT_GE(o->units, 2u) << "block at " << at;
+    ASSERT_LE(at + (std::uint64_t(o->units) << 3), h->heap_top) << "block at " << at;
+    if (o->klass == 0) free_blocks.insert(r);
+    else ASSERT_GE(o->units, vm::units_for(o->size)) << "block at " << at;
+    at += std::uint64_t(o->units) << 3;
+  }
+  std::set<vm::Ref> listed;
+  auto walk = [&](vm::Ref head, std::uint32_t units) {
+    for (vm::Ref r = head; r != vm::raw_null; r = heap.hdr(r)->flags) {
+      ASSERT_TRUE(free_blocks.count(r)) << "listed block " << r << " is not a free block of the heap walk";
+      ASSERT_TRUE(listed.insert(r).second) << "block " << r << " is on two lists";
+      if (units) ASSERT_EQ(heap.hdr(r)->units, units);
+      else ASSERT_GE(heap.hdr(r)->units, vm::small_units_limit);
+    }
+  };
+  for (std::uint32_t u = 0; u < vm::small_units_limit; ++u) walk(h->small_free[u], u);
+  walk(h->large_free, 0);
+  EXPECT_GT(blocks, 0u);
+}
+
+TEST(Vm, TheHeapStaysWalkableUnderRandomAllocationAndCollection) {
+  VmWorld world(64u << 20);
+  // 100,000 binaries of pseudo-random sizes (0..1023 bytes), each replacing one of 64 live slots.
+  ASSERT_EQ(world.add_class(R"(.class .t.boot
+.method run 8
+  arg_count 1
+  stack_reserve 2 2
+  summon_array_class
+  new
+  os_set32 1
+  const 12345
+  is_set32 0
+  const 100000
+  is_set32 1
+loop:
+  is_get32 0
+  const 1103515245
+  imul
+  const 12345
+  isum
+  is_set32 0
+  os_get32 0
+  const 16
+  is_get32 0
+  ushr
+  const 1023
+  iand
+  i2o
+  call 19 1          ; createBinary(size)
+  os_set32 2
+  os_get32 1
+  os_get32 2
+  const 8
+  is_get32 0
+  ushr
+  const 63
+  iand
+  i2o
+  call 11 2          ; array.set(binary, index)
+  os_drop
+  is_get32 1
+  iconst_1
+  isublu
+  is_dup
+  is_set32 1
+  log_not
+  jz loop
+  summon_null
+  ret
+.end
+)"), "");
+  vm::VmOptions options;
+  options.gc_min_bytes = 512u << 10;
+  auto r = world.boot_and_run(".t.boot", options);
+  ASSERT_EQ(r.exit_code, 0) << r.diag;
+  EXPECT_GT(world.heap().header()->gc_runs, 5u);
+  expect_heap_consistent(world.heap());
+  world.machine().collect_garbage();
+  expect_heap_consistent(world.heap());
 }
 
 TEST(Vm, ConsoleInputReachesTheReadingThread) {
