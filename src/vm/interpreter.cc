@@ -314,7 +314,7 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     bool tail = td->es_top == fp->es_base &&
                 ((tail_on_ret && after[0] == classfile::op_ret) || (after[0] == classfile::op_os_drop && after[1] == classfile::op_ret));
     auto* callee_code = heap_.as<CodeData>(callee);
-    if (callee_code->owner == internal_[cid_void] && callee_code->length == 3 && !tail) {
+    if (callee_code->length == 3 && callee_code->owner == internal_[cid_void] && !tail) {
       // A native method ([sys i; ret]): call it from here, without a frame. If it blocks, this call
       // instruction runs again; what it throws is thrown here, as the frame would have no catcher.
       std::uint32_t index = callee_code->bytes[1];
