@@ -6,6 +6,7 @@
 // arena (design.md rule 4); only dead blocks and the free lists are written by the sweep, and a free
 // block's header is rewritten only when it changes. Reclaims cycles; clears weak references whose
 // target died. Objects never move, so references held by natives stay valid across a collection.
+#include <algorithm>
 #include <chrono>
 
 #include "vm/vm.h"
@@ -200,7 +201,10 @@ GcReport Vm::collect_garbage() {
   report.live_bytes = live_bytes;
   wh->live_bytes = live_bytes;
   wh->allocated_since_gc = 0;
-  gc_threshold_ = std::max(options_.gc_min_bytes, live_bytes);
+  // The next collection waits for at least a quarter of the heap's extent to be allocated, so the
+  // sweep, whose cost follows the extent, costs a bounded amount per byte allocated even in a
+  // large, mostly free heap.
+  gc_threshold_ = std::max({options_.gc_min_bytes, live_bytes, heap_.heap_used() / 4});
   ++wh->gc_runs;
   gc_requested_ = false;
   report.ns = static_cast<std::uint64_t>(

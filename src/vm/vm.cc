@@ -362,7 +362,7 @@ Status Vm::attach() {
   if (wh->state == static_cast<std::uint32_t>(WorldState::empty))
     return make_error(Errc::invalid_argument, "the world was never booted");
   rebuild_caches();
-  gc_threshold_ = std::max(options_.gc_min_bytes, wh->live_bytes);
+  gc_threshold_ = std::max({options_.gc_min_bytes, wh->live_bytes, heap_.heap_used() / 4});
   class_path_.clear();
   Ref cp = root_slot(root_class_path);
   for (std::uint32_t i = 0; i < array_size(cp); ++i) class_path_.push_back(std::string(string_of(array_get(cp, i))));

@@ -253,7 +253,7 @@ class Vm final : public store::WorldControl {
   std::vector<Ref> nested_roots_;
   std::uint64_t instructions_ = 0;
   bool gc_requested_ = false;
-  std::uint64_t gc_threshold_ = 0;  // max(gc_min_bytes, live bytes after the last collection)
+  std::uint64_t gc_threshold_ = 0;  // max(gc_min_bytes, live bytes, a quarter of the heap's extent)
   Ref out_of_memory_error_ = raw_null;
 
   // Safepoint hand-shake with stop()/resume() and wake-ups from other host threads.
