@@ -92,17 +92,6 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   }
 
   LoggedControl control(machine, config.log_snapshots);
-  if (config.once) {
-    console.on_input(nullptr);
-    auto report = store->snapshot(control);
-    if (!report.ok()) {
-      std::fprintf(stderr, "phantom: snapshot failed: %s\n", report.error().message.c_str());
-      return 1;
-    }
-    std::fprintf(stderr, "phantom: snapshot %llu committed (requested, %llu pages)\n",
-                 static_cast<unsigned long long>(report->seq), static_cast<unsigned long long>(report->data_blocks));
-    return 0;
-  }
   std::atomic<bool> snapshot_failed{false};
   auto take = [&](const char* why) {
     auto report = store->snapshot(control);
@@ -117,6 +106,11 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
                    report->pause_ns / 1e6);
     return true;
   };
+
+  if (config.once) {
+    console.on_input(nullptr);
+    return take("requested") ? 0 : 1;
+  }
 
   std::atomic<bool> done{false};
   std::thread policy([&] {

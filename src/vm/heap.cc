@@ -55,8 +55,8 @@ void Heap::start_region(Ref block, std::uint32_t units) {
   set_free_header(block, units);
 }
 
-// Reuse before growth: the exact-size list, then the smallest bigger small block split in two, then
-// the large list (first fit). The collector coalesces neighbours, so exact sizes alone rarely match.
+// Reuse before growth: the smallest bigger small block split in two, then the large list (first
+// fit). The collector coalesces neighbours, so exact sizes alone rarely match.
 Ref Heap::take_free(std::uint32_t units) {
   WorldHeader* h = header();
   auto pop = [&](std::uint32_t u) {
@@ -65,8 +65,8 @@ Ref Heap::take_free(std::uint32_t units) {
     if (h->small_free[u] == raw_null) nonempty_ &= ~(1ull << u);
     return r;
   };
+  // The exact size was tried by allocate()'s fast path.
   if (units < small_units_limit) {
-    if (nonempty_ & (1ull << units)) return pop(units);
     std::uint32_t from = units + units_for(0);
     std::uint64_t bigger = from < 64 ? nonempty_ >> from << from : 0;
     if (bigger) {

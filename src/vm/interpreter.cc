@@ -43,6 +43,19 @@ inline std::int64_t d_bits(double d) { std::int64_t b; std::memcpy(&b, &d, 8); r
 
 }  // namespace
 
+Native Vm::native_for(Ref target, std::uint32_t index, std::string& error) const {
+  std::int32_t id = class_data(class_of(target))->sys_table_id;
+  if (id >= 0) {
+    if (index < natives_[id].size()) return natives_[id][index];
+    error = fmt::format("class {} has no native method {}", class_name(class_of(target)), index);
+    return nullptr;
+  }
+  // B14: ordinary objects get the root class's behaviour for ordinals 0..15.
+  if (index < 16) return natives_[cid_void][index];
+  error = fmt::format("class {} does not define method {}", class_name(class_of(target)), index);
+  return nullptr;
+}
+
 SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
   ThreadData* td = thread_data(thread);
   current_ = thread;
@@ -317,16 +330,8 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     if (callee_code->length == 3 && callee_code->owner == internal_[cid_void] && !tail) {
       // A native method ([sys i; ret]): call it from here, without a frame. If it blocks, this call
       // instruction runs again; what it throws is thrown here, as the frame would have no catcher.
-      std::uint32_t index = callee_code->bytes[1];
-      std::int32_t id = class_data(class_of(target))->sys_table_id;
-      Native fn;
-      if (id >= 0) {
-        if (index >= natives_[id].size()) THROW("class {} has no native method {}", class_name(class_of(target)), index);
-        fn = natives_[id][index];
-      } else {
-        if (index >= 16) THROW("class {} does not define method {}", class_name(class_of(target)), index);
-        fn = natives_[cid_void][index];
-      }
+      Native fn = native_for(target, callee_code->bytes[1], error_text);
+      if (!fn) goto throw_text;
       save(insn);
       NativeCall call{target, thread, sp - nargs, nargs};
       NativeOutcome outcome = fn(*this, call);
@@ -428,17 +433,8 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     if (nargs < 0 || sp - os_lo < nargs) FATAL("sys: {} arguments are not on the object stack", nargs);
     std::uint32_t index = pc[1];
     Ref target = NORMAL(self);
-    std::int32_t id = class_data(class_of(target))->sys_table_id;
-    Native fn;
-    if (id >= 0) {
-      const auto& natives = natives_[id];
-      if (index >= natives.size()) THROW("class {} has no native method {}", class_name(class_of(target)), index);
-      fn = natives[index];
-    } else {
-      // B14: ordinary objects get the root class's behaviour for ordinals 0..15.
-      if (index >= 16) THROW("class {} does not define method {}", class_name(class_of(target)), index);
-      fn = natives_[cid_void][index];
-    }
+    Native fn = native_for(target, index, error_text);
+    if (!fn) goto throw_text;
     save(insn);  // restartable: a native that blocks, or a snapshot during a nested call, runs it again
     NativeCall call{target, thread, sp - nargs, static_cast<std::uint32_t>(nargs)};
     NativeOutcome outcome = fn(*this, call);

@@ -126,7 +126,7 @@ struct ThreadData {
   std::int64_t wake_ns;  // wall clock (survives restarts), while sleeping or in a timed wait
 };
 constexpr std::uint32_t thread_ref_fields = 10;  // frames .. name, in order
-enum ThreadFlag : std::uint32_t { thread_boot = 1, thread_nested = 2, thread_uncaught = 4, thread_timed_out = 8 };
+enum ThreadFlag : std::uint32_t { thread_boot = 1, thread_nested = 2, thread_uncaught = 4 };
 
 struct MutexData {  // also cond (owner unused) and sema (count)
   Ref owner;

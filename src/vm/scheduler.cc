@@ -13,11 +13,10 @@ namespace {
 
 // A nested call's depth count and the interrupted thread, restored however the call ends.
 struct NestedGuard {
-  Vm* vm;
   std::uint32_t& depth;
   Ref& current;
   Ref saved;
-  NestedGuard(Vm* v, std::uint32_t& d, Ref& c) : vm(v), depth(d), current(c), saved(c) { ++depth; }
+  NestedGuard(std::uint32_t& d, Ref& c) : depth(d), current(c), saved(c) { ++depth; }
   ~NestedGuard() {
     --depth;
     current = saved;
@@ -104,6 +103,13 @@ void Vm::fire_timers() {
     if (waiting && td->wake_ns == it->first) make_runnable(it->second);
   }
   timers_.erase(due, timers_.end());
+}
+
+// Threads waiting for console input run again and issue their read once more.
+void Vm::wake_input_waiters() {
+  for (Ref t : input_waiters_)
+    if (thread_data(t)->state == ThreadState::wait_input) make_runnable(t);
+  input_waiters_.clear();
 }
 
 Ref Vm::pick_runnable() {
@@ -195,9 +201,7 @@ RunReport Vm::run() {
     fire_timers();
     auto now = std::chrono::steady_clock::now();
     if (!input_waiters_.empty() && (wake_pending_ || now - last_input_poll > std::chrono::milliseconds(50))) {
-      for (Ref t : input_waiters_)
-        if (thread_data(t)->state == ThreadState::wait_input) make_runnable(t);
-      input_waiters_.clear();
+      wake_input_waiters();
       last_input_poll = now;
     }
     Ref t = pick_runnable();
@@ -222,9 +226,7 @@ RunReport Vm::run() {
       if (wake_pending_) {
         std::lock_guard lock(control_mutex_);
         wake_pending_ = false;
-        for (Ref w : input_waiters_)
-          if (thread_data(w)->state == ThreadState::wait_input) make_runnable(w);
-        input_waiters_.clear();
+        wake_input_waiters();
       }
       continue;
     }
@@ -280,7 +282,7 @@ Result<Ref> Vm::call_sync(Ref target, std::uint32_t ordinal, std::vector<Ref> ar
   ClassData* cd = class_data(class_of(target));
   Ref code = ordinal < cd->method_slots ? page_refs(cd->method_table)[ordinal] : raw_null;
   if (is_null(code)) return make_error(Errc::not_found, "class {} has no method {}", class_name(class_of(target)), ordinal);
-  NestedGuard guard(this, nested_depth_, current_);
+  NestedGuard guard(nested_depth_, current_);
   TempRoots roots(*this);
   for (Ref a : args) roots.add(a);
   Ref t = new_thread(target, code, args, "nested call");

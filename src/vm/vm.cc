@@ -262,7 +262,6 @@ Status Vm::boot() {
     Ref root = alloc(internal_[cid_void], 0, Kind::refs, root_slots * sizeof(Ref));
     wh->root = root;
     null_object_ = alloc(internal_[cid_void], internal_class_info(cid_void).instance_flags, Kind::bytes, 0);
-    set_root_slot(root_null_object, null_object_);
     std::fill_n(heap_.as<Ref>(root), root_slots, null_object_);
     set_root_slot(root_null_object, null_object_);
     sys_codes_ = alloc(internal_[cid_interface], flag_interface, Kind::refs, sys_interface_size * sizeof(Ref));

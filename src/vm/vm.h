@@ -189,8 +189,6 @@ class Vm final : public store::WorldControl {
 
   // The value of `name` in the world's kernel environment ("name=value" strings), if it is there.
   std::optional<std::string> environment_value(std::string_view name) const;
-  std::uint64_t instructions_executed() const { return instructions_; }
-  const std::vector<std::string>& class_path() const { return class_path_; }
 
  private:
   // Keeps objects reachable for the collector while host code holds them between allocations;
@@ -220,6 +218,9 @@ class Vm final : public store::WorldControl {
   void safepoint();
   Ref new_thread(Ref target, Ref code, const std::vector<Ref>& args, std::string_view name);
   void fire_timers();
+  void wake_input_waiters();
+  // The native behind ordinal `index` of `target`'s class, or nullptr (then `error` says why).
+  Native native_for(Ref target, std::uint32_t index, std::string& error) const;
   bool any_thread_alive();
   void finish_thread(Ref thread);
   void release_held_threads();
@@ -251,7 +252,6 @@ class Vm final : public store::WorldControl {
   Ref current_ = raw_null;
   std::uint32_t nested_depth_ = 0;
   std::vector<Ref> nested_roots_;
-  std::uint64_t instructions_ = 0;
   bool gc_requested_ = false;
   std::uint64_t gc_threshold_ = 0;  // max(gc_min_bytes, live bytes, a quarter of the heap's extent)
   Ref out_of_memory_error_ = raw_null;
@@ -262,8 +262,6 @@ class Vm final : public store::WorldControl {
   std::condition_variable control_cv_;
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> exit_requested_{false};
-  bool parked_ = false;
-  bool executor_running_ = false;
 };
 
 // Parses a class file from disk or a bulk container entry (used by the loader and the CLI).

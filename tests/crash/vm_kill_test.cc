@@ -18,8 +18,7 @@
 #include <string>
 #include <thread>
 
-#include "classfile/assembler.h"
-#include "classfile/class_writer.h"
+#include "support/assembled_class.h"
 #include "support/child_process.h"
 
 namespace phantom {
@@ -113,14 +112,6 @@ spawn:
 .end
 )";
 
-void write_class(const std::string& dir, const char* source) {
-  auto file = classfile::assemble(source, "kill.pa");
-  ASSERT_TRUE(file.ok()) << file.error().message;
-  auto bytes = classfile::write_class_file(*file);
-  std::ofstream(dir + "/" + file->header.name.substr(1) + ".pc", std::ios::binary)
-      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-}
-
 using test::drain;
 
 test::Child spawn(const std::vector<std::string>& args) { return test::spawn_child(PHANTOM_BINARY, args, true); }
@@ -133,8 +124,8 @@ TEST(VmKillTest, ThreadsContinueAndNothingOlderThanTheLastCommitComesBack) {
   std::mt19937_64 random(seed);
   auto dir = std::filesystem::temp_directory_path() / ("phantom-vmkill-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  write_class(dir.string(), worker_source);
-  write_class(dir.string(), boot_source);
+  ASSERT_EQ(test::write_assembled_class(dir, worker_source), "");
+  ASSERT_EQ(test::write_assembled_class(dir, boot_source), "");
   std::string world = (dir / "world.img").string();
 
   std::map<int, long> durable;  // thread id -> last tick printed before the last committed capture

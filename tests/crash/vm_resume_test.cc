@@ -9,8 +9,7 @@
 #include <string>
 #include <thread>
 
-#include "classfile/assembler.h"
-#include "classfile/class_writer.h"
+#include "support/assembled_class.h"
 #include "support/child_process.h"
 
 namespace phantom {
@@ -29,13 +28,7 @@ class VmResume : public ::testing::Test {
   void TearDown() override {
     if (!HasFailure()) std::filesystem::remove_all(dir_);
   }
-  void add_class(const char* source) {
-    auto file = classfile::assemble(source, "resume.pa");
-    ASSERT_TRUE(file.ok()) << file.error().message;
-    auto bytes = classfile::write_class_file(*file);
-    std::ofstream((dir_ / (file->header.name.substr(1) + ".pc")).string(), std::ios::binary)
-        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  }
+  void add_class(const char* source) { ASSERT_EQ(test::write_assembled_class(dir_, source), ""); }
   test::Child start(bool pipe_stdin) {
     return test::spawn_child(PHANTOM_BINARY,
                              {"phantom", "run", "--world", (dir_ / "w.img").string(), "--boot", ".r.boot", "--classpath",

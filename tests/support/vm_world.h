@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "classfile/assembler.h"
 #include "classfile/class_writer.h"
 #include "host/env.h"
+#include "support/assembled_class.h"
 #include "vm/vm.h"
 
 namespace phantom::test {
@@ -46,14 +46,8 @@ class VmWorld {
     std::filesystem::remove_all(dir_, ec);
   }
   // Assembles `source` into the class directory; fails the test on an assembler error.
-  std::string add_class(const std::string& source) {
-    auto file = classfile::assemble(source, "test.pa");
-    if (!file.ok()) return file.error().message;
-    std::string name = file->header.name.substr(1);
-    auto bytes = classfile::write_class_file(*file);
-    std::ofstream(dir_ / (name + ".pc"), std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    return "";
-  }
+  // Assembles `source` into the class directory; returns "" or the assembler's error.
+  std::string add_class(const std::string& source) { return write_assembled_class(dir_, source); }
   void add_raw_class(const std::string& file_name, const std::vector<std::uint8_t>& bytes) {
     std::ofstream(dir_ / file_name, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   }
