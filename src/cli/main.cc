@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   cli::add_rollback_command(app, *env);
   cli::add_inspect_command(app, *env);
   cli::add_asm_commands(app);
+  cli::add_compile_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -60,6 +60,7 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   }
   vm_options.environment = config.environment;
   vm_options.boot_class = config.boot_class;
+  vm_options.snapshot_request = &signals.snapshot_requested;
   vm::Vm machine(heap, env.clock(), console, vm_options);
   console.on_input([&machine] { machine.wake_executor(); });
 

@@ -761,9 +761,13 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     OS_NEED(1);
     IS_ROOM(1);
     Ref obj = sp[-1];
-    if (!is_a(obj, cid_int))  // B23: no reinterpretation of other classes
-      THROW("type assert failed: o2i of a {}", is_null(obj) ? std::string("null") : class_name(class_of(obj)));
-    *isp++ = int_of(obj);
+    if (is_null(obj)) {
+      *isp++ = 0;  // a number never stored (a fresh int field) reads as 0 (docs/compatibility.md)
+    } else {
+      if (!is_a(obj, cid_int))  // B23: no reinterpretation of other classes
+        THROW("type assert failed: o2i of a {}", class_name(class_of(obj)));
+      *isp++ = int_of(obj);
+    }
     --sp;
     ++pc;
     DISPATCH();
@@ -1006,6 +1010,13 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
         IS_ROOM(2);
         Ref obj = sp[-1];
         ClassId want = is_long ? cid_long : is_float ? cid_float : cid_double;
+        if (is_null(obj)) {  // as unprefixed o2i: a number never stored reads as 0
+          if (is_float) *isp++ = 0;
+          else PUSH_L(0);
+          --sp;
+          pc += 1;
+          DISPATCH();
+        }
         if (!is_a(obj, want))
           THROW("type assert failed: {} o2i of a {}", kind, is_null(obj) ? std::string("null") : class_name(class_of(obj)));
         if (is_float) *isp++ = *heap_.as<std::int32_t>(obj);

@@ -546,6 +546,21 @@ NO weakref_set(Vm& vm, NC& c) {
 // ---- time, statistics ----
 NO time_uptime(Vm& vm, NC& c) { return c.ret(vm.new_long(static_cast<std::int64_t>(vm.clock().monotonic_ns() / 1000))); }
 NO time_now(Vm& vm, NC& c) { return c.ret(vm.new_long(vm.wall_now() / 1'000'000)); }
+NO stat_classes(Vm& vm, NC& c) {
+  Ref out = vm.new_array();
+  for (const std::string& name : vm.loaded_class_names()) vm.array_push(out, vm.new_string(name));
+  return c.ret(out);
+}
+NO stat_threads(Vm& vm, NC& c) {
+  Ref out = vm.new_array();
+  Ref list = vm.root_slot(root_thread_list);
+  for (std::uint32_t i = 0; i < vm.array_size(list); ++i) {
+    Ref t = vm.array_get(list, i);
+    if (!vm.is_null(t)) vm.array_push(out, vm.new_string(vm.thread_summary(t)));
+  }
+  return c.ret(out);
+}
+NO stat_request_snapshot(Vm& vm, NC& c) { return c.ret(vm.new_int(vm.request_snapshot() ? 1 : 0)); }
 NO stat_snapshot(Vm& vm, NC& c) {
   WorldHeader* h = vm.heap().header();
   Ref dir = vm.new_directory();
@@ -666,6 +681,7 @@ void Vm::build_natives() {
   set(cid_weakref, 5, &constant_string<s_weakref>); set(cid_weakref, 8, &weakref_get); set(cid_weakref, 9, &weakref_set);
   set(cid_time, 5, &constant_string<s_time>); set(cid_time, 9, &time_uptime); set(cid_time, 16, &time_now);
   set(cid_stat, 5, &constant_string<s_stat>); set(cid_stat, 16, &stat_snapshot);
+  set(cid_stat, 17, &stat_classes); set(cid_stat, 18, &stat_threads); set(cid_stat, 19, &stat_request_snapshot);
 
   set(cid_tty, 5, &constant_string<s_tty>); set(cid_tty, 16, &tty_getwc); set(cid_tty, 17, &tty_putws);
   set(cid_tty, 18, &tty_debug);

@@ -319,25 +319,45 @@ std::string Vm::to_display(Ref obj) {
   return text.ok() ? class_name(class_of(obj)) : fmt::format("(toString failed: {})", text.error().message);
 }
 
+std::string Vm::frame_description(Ref thread, std::uint32_t i) {
+  ThreadData* td = thread_data(thread);
+  const Frame& f = heap_.as<Frame>(td->frames)[i];
+  auto* code = heap_.as<CodeData>(f.code);
+  std::uint32_t ip = i + 1 == td->frame_count ? f.ip : (f.ip > 0 ? f.ip - 1 : 0);
+  std::string line;
+  if (code->lines != raw_null) {
+    auto* pairs = reinterpret_cast<const LinePair*>(heap_.as<BinaryData>(code->lines)->bytes);
+    std::uint32_t n = heap_.as<BinaryData>(code->lines)->length / sizeof(LinePair);
+    for (std::uint32_t k = 0; k < n && pairs[k].ip <= ip; ++k) line = fmt::format(" line {}", pairs[k].line);
+  }
+  std::string owner = code->owner == internal_[cid_void] && code->length == 3 ? class_name(class_of(f.self)) : class_name(code->owner);
+  std::string method = code->name == raw_null ? std::string("?") : std::string(string_of(code->name));
+  return fmt::format("{}.{} (ordinal {}){}, ip {}", owner, method, code->ordinal, line, ip);
+}
+
 std::string Vm::backtrace(Ref thread) {
   ThreadData* td = thread_data(thread);
   std::string out;
-  Frame* frames = heap_.as<Frame>(td->frames);
-  for (std::uint32_t i = td->frame_count; i-- > 0;) {
-    const Frame& f = frames[i];
-    auto* code = heap_.as<CodeData>(f.code);
-    std::uint32_t ip = i + 1 == td->frame_count ? f.ip : (f.ip > 0 ? f.ip - 1 : 0);
-    std::string line;
-    if (code->lines != raw_null) {
-      auto* pairs = reinterpret_cast<const LinePair*>(heap_.as<BinaryData>(code->lines)->bytes);
-      std::uint32_t n = heap_.as<BinaryData>(code->lines)->length / sizeof(LinePair);
-      for (std::uint32_t k = 0; k < n && pairs[k].ip <= ip; ++k) line = fmt::format(" line {}", pairs[k].line);
-    }
-    std::string owner = code->owner == internal_[cid_void] && code->length == 3 ? class_name(class_of(f.self)) : class_name(code->owner);
-    std::string method = code->name == raw_null ? std::string("?") : std::string(string_of(code->name));
-    out += fmt::format("    at {}.{} (ordinal {}){}, ip {}\n", owner, method, code->ordinal, line, ip);
-  }
+  for (std::uint32_t i = td->frame_count; i-- > 0;) out += fmt::format("    at {}\n", frame_description(thread, i));
   return out;
+}
+
+std::string Vm::thread_summary(Ref thread) {
+  static const char* const states[] = {"runnable", "sleeping", "waiting for a mutex", "waiting on a condition",
+                                       "waiting on a semaphore", "waiting for input", "held", "finished"};
+  ThreadData* td = thread_data(thread);
+  auto state = static_cast<std::uint32_t>(td->state);
+  std::string name = td->name == raw_null ? std::string("?") : std::string(string_of(td->name));
+  std::string where = td->frame_count ? frame_description(thread, td->frame_count - 1) : std::string("(no frame)");
+  return fmt::format("{} {}: {}, in {}", td->id, name, state < 8 ? states[state] : "?", where);
+}
+
+std::vector<std::string> Vm::loaded_class_names() const {
+  std::vector<std::string> names;
+  for (const auto& [key, cls] : class_by_name_) names.push_back(class_name(cls));
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
 }
 
 void Vm::report_uncaught(Ref thread, bool killed) {

@@ -50,6 +50,7 @@ struct VmOptions {
   std::uint32_t slice_budget = 20000;    // calls and backward jumps per slice
   std::uint64_t gc_min_bytes = 4u << 20;   // allocation between collections, at least
   std::uint64_t slice_limit = 0;         // run() returns after this many slices and idle waits (0: never)
+  std::atomic<bool>* snapshot_request = nullptr;  // set by the system: raised to ask for a snapshot now
 };
 
 // Raised inside the VM when the heap is exhausted; the instruction is retried after a collection.
@@ -190,6 +191,16 @@ class Vm final : public store::WorldControl {
   // The value of `name` in the world's kernel environment ("name=value" strings), if it is there.
   std::optional<std::string> environment_value(std::string_view name) const;
 
+  // For the shell and `phantom inspect`: "id name: state, in class.method (ordinal n) line l, ip i".
+  std::string thread_summary(Ref thread);
+  std::vector<std::string> loaded_class_names() const;
+  // Asks the system for a snapshot now (the shell's `snapshot`); false when nobody listens.
+  bool request_snapshot() {
+    if (!options_.snapshot_request) return false;
+    options_.snapshot_request->store(true);
+    return true;
+  }
+
  private:
   // Keeps objects reachable for the collector while host code holds them between allocations;
   // everything added is dropped when the scope ends, also when an allocation throws.
@@ -215,6 +226,7 @@ class Vm final : public store::WorldControl {
   SliceOutcome run_slice(Ref thread, std::int64_t budget);
   void report_uncaught(Ref thread, bool killed = false);
   std::string backtrace(Ref thread);
+  std::string frame_description(Ref thread, std::uint32_t frame);
   void safepoint();
   Ref new_thread(Ref target, Ref code, const std::vector<Ref>& args, std::string_view name);
   void fire_timers();

@@ -1,0 +1,10 @@
+// .internal.long: a boxed long (pvm.md §4.3.1).
+package .internal;
+
+class long
+{
+    .internal.object clone() [3] {}
+    int equals(var o : .internal.object) [4] {}
+    string toString() [5] {}
+    int hashCode() [15] {}
+};

@@ -1,0 +1,21 @@
+// .phantom.os: the operating system as a program sees it: clocks, statistics, the thread list.
+package .phantom;
+
+class os
+{
+    // Microseconds of the host's monotonic clock (since the host started).
+    .internal.long uptime() { return (new .internal.time()).uptime(); }
+
+    // Milliseconds since 1970 (wall clock).
+    .internal.long now() { return (new .internal.time()).now(); }
+
+    // A directory of counters: boots, gc_runs, heap_used, heap_capacity, live_bytes, threads.
+    .internal.directory stats() { return (new .internal.stat()).snapshot(); }
+
+    string[] threads() { return (new .internal.stat()).threads(); }
+
+    string[] classes() { return (new .internal.stat()).classes(); }
+
+    // Asks the system for a snapshot now; 1 if the request was taken.
+    int snapshot() { return (new .internal.stat()).requestSnapshot(); }
+};

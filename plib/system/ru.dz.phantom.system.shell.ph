@@ -1,0 +1,136 @@
+// .ru.dz.phantom.system.shell: the console shell, a VM thread reading commands from the terminal
+// (stdin) and answering on stdout. Its state (history, started programs) is part of the world, so it
+// survives restarts like everything else.
+package .ru.dz.phantom.system;
+
+import .phantom.util.arraylist;
+import .phantom.os;
+
+class shell extends runnable
+{
+    var tty : .internal.io.tty;
+    var boot_object : .internal.bootstrap;
+    var history : .phantom.util.arraylist;
+    var started : .phantom.util.arraylist;
+    var line : string;
+    var os : .phantom.os;
+
+    void run(var _boot_object) [8]
+    {
+        var c : string;
+        boot_object = _boot_object;
+        tty = new .internal.io.tty();
+        history = new .phantom.util.arraylist();
+        started = new .phantom.util.arraylist();
+        os = new .phantom.os();
+        say("Phantom shell. Type 'help' for the commands.\n");
+        while (1)
+        {
+            say("phantom> ");
+            line = "";
+            c = tty.getwc();
+            while (c.length() > 0 && !(c == "\n"))
+            {
+                if (!(c == "\r")) line = line + c;
+                c = tty.getwc();
+            }
+            if (c.length() == 0 && line.length() == 0) { say("\n"); return; }
+            if (line.length() > 0)
+            {
+                history.add(line);
+                try { execute(line); }
+                catch (string e) { say("error: " + e + "\n"); }
+            }
+        }
+    }
+
+    void say(var s : string) { tty.putws(s); }
+
+    // Splits "verb rest" at the first blank.
+    void execute(var command : string)
+    {
+        var blank : int;
+        var verb : string;
+        var rest : string;
+        blank = command.strstr(" ");
+        if (blank < 0) { verb = command; rest = ""; }
+        else
+        {
+            verb = command.substring(0, blank);
+            rest = command.substring(blank + 1, command.length());
+        }
+        if (verb == "help") { help(); return; }
+        if (verb == "echo") { say(rest + "\n"); return; }
+        if (verb == "ls") { list(os.classes(), "loaded classes"); return; }
+        if (verb == "threads") { list(os.threads(), "threads"); return; }
+        if (verb == "stats") { stats(); return; }
+        if (verb == "uptime") { uptime(); return; }
+        if (verb == "snapshot")
+        {
+            if (os.snapshot()) say("snapshot requested\n");
+            else say("no snapshot policy is listening\n");
+            return;
+        }
+        if (verb == "start") { start(rest); return; }
+        if (verb == "history") { show_history(); return; }
+        say("unknown command '" + verb + "'; type 'help'\n");
+    }
+
+    void help()
+    {
+        say("commands:\n");
+        say("  help            this list\n");
+        say("  ls              loaded classes\n");
+        say("  start CLASS     load CLASS and run its method 8 in a new thread\n");
+        say("  threads         VM threads, their state and where they are\n");
+        say("  snapshot        take a snapshot now\n");
+        say("  stats           heap and world counters\n");
+        say("  uptime          time since the host started\n");
+        say("  echo TEXT       print TEXT\n");
+        say("  history         the commands typed so far (kept across restarts)\n");
+    }
+
+    void list(var items : string[], var what : string)
+    {
+        var i : int;
+        i = 0;
+        while (i < items.size()) { say("  " + items[i] + "\n"); i = i + 1; }
+        say(items.size() + " " + what + "\n");
+    }
+
+    void stats()
+    {
+        var d : .internal.directory;
+        d = os.stats();
+        say("boots " + d.get("boots") + ", gc runs " + d.get("gc_runs") + ", threads " + d.get("threads") + "\n");
+        say("heap used " + d.get("heap_used") + " bytes of " + d.get("heap_capacity") + ", live after last gc " + d.get("live_bytes") + "\n");
+        say("started from this shell: " + started.size() + ", commands typed: " + history.size() + "\n");
+    }
+
+    void uptime()
+    {
+        var us : .internal.long;
+        us = os.uptime();
+        say("host up " + (us / 1000000L) + " s (" + us + " us)\n");
+    }
+
+    void start(var name : string)
+    {
+        var cls : .internal."class";
+        var o : .internal.object;
+        if (name.length() == 0) { say("start: which class?\n"); return; }
+        if (!(name.charAt(0) == 46)) name = "." + name;
+        cls = boot_object.loadClass(name);
+        o = new *(cls)();
+        boot_object.startThread(o);
+        started.add(name);
+        say("started " + name + "\n");
+    }
+
+    void show_history()
+    {
+        var i : int;
+        i = 0;
+        while (i < history.size()) { say("  " + (i + 1) + "  " + history.get(i) + "\n"); i = i + 1; }
+    }
+};
