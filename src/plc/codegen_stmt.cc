@@ -86,7 +86,7 @@ void MethodCompiler::leave_tries(std::size_t to_depth) {
 }
 
 void MethodCompiler::statement(const Stmt& s) {
-  line(s.where);
+  if (s.kind != StmtKind::var || s.expr) line(s.where);
   switch (s.kind) {
     case StmtKind::block:
       statements(s.body);

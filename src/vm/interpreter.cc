@@ -331,7 +331,10 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
       // A native method ([sys i; ret]): call it from here, without a frame. If it blocks, this call
       // instruction runs again; what it throws is thrown here, as the frame would have no catcher.
       Native fn = native_for(target, callee_code->bytes[1], error_text);
-      if (!fn) goto throw_text;
+      if (!fn) {
+        if (target == null_object_) error_text = fmt::format("method call on null (method {})", ordinal);
+        goto throw_text;
+      }
       save(insn);
       NativeCall call{target, thread, sp - nargs, nargs};
       NativeOutcome outcome = fn(*this, call);
