@@ -21,6 +21,7 @@ void on_snapshot_signal(int) { active_signals->snapshot_requested = true; }
 struct RunOptions {
   system::RunConfig config;
   std::string tracking = "auto";
+  bool no_default_class_path = false;
 };
 
 host::TrackingMode parse_tracking(const std::string& name) {
@@ -58,6 +59,8 @@ void add_run_command(CLI::App& app, host::Env& env) {
   cmd->add_option("--boot", c.boot_class, "boot class of a new world (sets root.boot), e.g. .my.boot");
   cmd->add_option("--classpath", c.class_path, "directories or bulk class files to load classes from (repeatable)")
       ->delimiter(':');
+  cmd->add_flag("--no-default-classpath", options->no_default_class_path,
+                "do not look for classes in the built class library (plib) after the class path");
   cmd->add_option("--env", c.environment, "NAME=VALUE for the kernel environment of a new world (repeatable)");
   cmd->add_option("--arena-size", c.arena_size, "arena size of a new world (e.g. 256M, 4G)")
       ->transform(CLI::AsSizeValue(false))
@@ -73,7 +76,10 @@ void add_run_command(CLI::App& app, host::Env& env) {
       ->capture_default_str();
   cmd->add_flag("--log-snapshots", c.log_snapshots, "print a line for every snapshot (captured, committed)");
   cmd->add_flag("--once", c.once, "open or boot, take one snapshot and exit without running threads");
-  cmd->callback([options, &env] { std::exit(run(env, *options)); });
+  cmd->callback([options, &env] {
+    if (!options->no_default_class_path) options->config.class_path.push_back(PHANTOM_PLIB_DIR);
+    std::exit(run(env, *options));
+  });
 }
 
 }  // namespace phantom::cli

@@ -70,7 +70,7 @@ TEST_P(Program, CompilesAndRunsAsExpected) {
   fs::path dir = fs::temp_directory_path() / ("phantom-prog-" + std::to_string(::getpid()) + "-" + name);
   fs::remove_all(dir);
   fs::create_directories(dir / "classes");
-  std::string phantom = PHANTOM_BINARY;
+  std::string phantom = std::string("timeout 120 ") + PHANTOM_BINARY;  // a hung program fails, never hangs the suite
   // The program's directory is the working directory, so `import "file"` finds its data files.
   std::string cd = "cd " + std::string(PROGRAMS_DIR) + " && ";
   Outcome compiled = run(cd + phantom + " compile -o " + (dir / "classes").string() + " " + src.string(), dir);
