@@ -36,6 +36,9 @@ fuzz: deps
 	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/class fuzz/regressions/class 2>&1 | tail -12
 	$(FUZZ_BUILD)/fuzz/vm_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=4096 \
 	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/vm fuzz/regressions/vm 2>&1 | tail -12
+	@mkdir -p $(FUZZ_BUILD)/corpus/plc
+	$(FUZZ_BUILD)/fuzz/plc_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -rss_limit_mb=4096 \
+	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/plc fuzz/regressions/plc tests/programs plib/phantom 2>&1 | tail -12
 
 bench: build
 	./$(BUILD)/bench/phantom_bench

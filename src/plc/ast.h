@@ -70,6 +70,7 @@ struct Expr {
   TypeSpec type;
   bool has_type = false;
   bool parenthesized = false;  // `(a)`: an assignment inside is still an assignment, but not a statement form
+  std::uint32_t depth = 1;     // height of this subtree (the parser bounds it: code generation recurses)
 };
 
 enum class StmtKind : std::uint8_t {

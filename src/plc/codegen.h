@@ -55,6 +55,7 @@ class MethodCompiler {
   void leave_tries(std::size_t to_depth);
   // ---- expressions (codegen_expr.cc) ----
   Value expr(const Expr& e);
+  Value expr_at(const Expr& e);
   Value expr_os(const Expr& e) { Value v = expr(e); to_os(v, e.where); return v; }
   Value expr_is(const Expr& e, Base as);
   void discard(const Value& v);
@@ -98,6 +99,7 @@ class MethodCompiler {
   std::vector<classfile::LineEntry> lines_;
   std::uint32_t last_line_ = 0;
   std::map<const Expr*, Value> peeked_;
+  int expr_depth_ = 0;
 };
 
 }  // namespace phantom::plc

@@ -108,11 +108,13 @@ Value MethodCompiler::binary(const Expr& ex) {
   Value lt = peek(l), rt = peek(r);
   if (op == "+" && (lt.type.is_string() || rt.type.is_string())) return string_concat(ex);
 
+  bool reported = false;  // one error per operator: the operands' code then reports nothing more
   auto numeric_base = [&](const Value& v, const Value& other, const Expr& where) -> Base {
     if (v.type.numeric()) return v.type.base;
     if (v.type.unknown() && other.type.numeric()) return other.type.base;  // checked at run time
     if (v.type.unknown() && other.type.unknown()) return Base::int_;
-    sink_.error(where.where, fmt::format("'{}' needs numbers, but this operand is a {}", op, type_string(v.type)));
+    if (!reported) sink_.error(where.where, fmt::format("'{}' needs numbers, but this operand is a {}", op, type_string(v.type)));
+    reported = true;
     return Base::int_;
   };
   if (op == "<<" || op == ">>" || op == ">>>") {
@@ -134,8 +136,10 @@ Value MethodCompiler::binary(const Expr& ex) {
     sink_.error(ex.where, fmt::format("'{}' works on int and long, not on {}", op, type_string(Type::of(common))));
     common = Base::int_;
   }
+  if (reported) sink_.mute(1);
   expr_is(l, common);
   expr_is(r, common);
+  if (reported) sink_.mute(-1);
   std::uint8_t code = 0;
   bool comparison = false;
   if (op == "+") code = op_isum;

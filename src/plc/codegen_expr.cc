@@ -155,6 +155,21 @@ void MethodCompiler::truthy(Value& v, Location where) {
 }
 
 Value MethodCompiler::expr(const Expr& ex) {
+  // The parser bounds each operator chain; nesting of several bounded chains is caught here, so a
+  // hostile source cannot exhaust the compiler's stack.
+  struct Depth {
+    int& d;
+    explicit Depth(int& depth) : d(++depth) {}
+    ~Depth() { --d; }
+  } depth(expr_depth_);
+  if (expr_depth_ > 1500) {
+    if (expr_depth_ == 1501) sink_.error(ex.where, "this expression is nested too deeply; split it with local variables");
+    return {Type{}, Stack::none};
+  }
+  return expr_at(ex);
+}
+
+Value MethodCompiler::expr_at(const Expr& ex) {
   line(ex.where);
   switch (ex.kind) {
     case ExprKind::integer:
@@ -200,7 +215,7 @@ Value MethodCompiler::expr(const Expr& ex) {
     case ExprKind::name: return name_load(ex);
     case ExprKind::field: {
       if (!ex.target || ex.target->kind != ExprKind::this_) {
-        sink_.error(ex.where, fmt::format("'.{}' without '(': only this.field can be read, fields of other objects are private", ex.text));
+        sink_.error(ex.where, fmt::format("'.{0}': only this.{0} can be used; the fields of other objects are private", ex.text));
         return {Type{}, Stack::none};
       }
       Expr name;
@@ -270,7 +285,12 @@ Value MethodCompiler::assign(const Expr& ex, bool keep) {
   std::string name;
   if (target.kind == ExprKind::name) name = target.text;
   else if (target.kind == ExprKind::field && target.target && target.target->kind == ExprKind::this_) name = target.text;
-  else {
+  else if (target.kind == ExprKind::field) {
+    sink_.error(target.where, fmt::format("'.{0}': only this.{0} can be used; the fields of other objects are private", target.text));
+    Value v = expr(value);
+    if (!keep) discard(v);
+    return v;
+  } else {
     sink_.error(target.where, "the left side of '=' must be a variable, a field (this.f) or an array element");
     Value v = expr(value);
     if (!keep) discard(v);

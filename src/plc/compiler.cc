@@ -47,9 +47,12 @@ CompileResult run(std::vector<std::unique_ptr<SourceFile>> files, const CompileO
       else if (!declared.count(full) && !table.find_or_load(full, error)) sink.error(imp.name.where, error);
     }
   }
-  if (sink.error_count() == 0) declare_classes(units, table, sink);
+  // Declaration and code generation run even after syntax errors, so that one run reports the errors
+  // of every method (a statement that did not parse is left out, which may cause a follow-up error).
+  // Nothing is written unless the whole run is clean.
+  declare_classes(units, table, sink);
   std::vector<classfile::ClassFile> generated;
-  if (sink.error_count() == 0) {
+  {
     for (const Unit& unit : units) {
       for (const ClassDecl& decl : unit.classes) {
         ClassInfo* info = table.find(absolute_name(decl.name));
@@ -61,6 +64,7 @@ CompileResult run(std::vector<std::unique_ptr<SourceFile>> files, const CompileO
   }
   // Our own verifier checks what we generate: a failure is a compiler bug, never a silent bad file.
   for (const auto& file : generated) {
+    if (sink.error_count()) break;  // code around an error is incomplete by design
     for (const auto& m : file.methods) {
       std::string where = fmt::format("class {} method {} (ordinal {})", file.header.name, m.name, m.ordinal);
       auto decoded = classfile::decode_code(m.code, where);

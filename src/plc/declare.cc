@@ -252,7 +252,8 @@ class Declarer {
     std::map<std::int32_t, const MethodInfo*> by_ordinal;
     std::int32_t highest = -1;
     for (const MethodInfo& m : info.methods) {
-      if (auto seen = by_ordinal.find(m.ordinal); seen != by_ordinal.end() && !m.generated && !seen->second->generated)
+      if (auto seen = by_ordinal.find(m.ordinal);
+          seen != by_ordinal.end() && !m.generated && !seen->second->generated && !(m.fixed && seen->second->fixed))
         sink_.error(m.where, fmt::format("methods {} and {} both have ordinal {}", seen->second->signature, m.signature, m.ordinal));
       by_ordinal[m.ordinal] = &m;
       highest = std::max(highest, m.ordinal);

@@ -1,6 +1,8 @@
 // Parser (compiler layer, spec/language.md §2).
 #include "plc/parser.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace phantom::plc {
@@ -51,6 +53,7 @@ namespace {
 struct SyntaxError {};  // unwinds to the nearest recovery point; the message is already reported
 
 constexpr int max_depth = 400;
+constexpr std::uint32_t max_expression_height = 1000;
 
 class Parser {
  public:
@@ -555,6 +558,18 @@ class Parser {
     e->op = std::move(op);
     e->args.push_back(std::move(l));
     e->args.push_back(std::move(r));
+    return deepen(std::move(e));
+  }
+  // Operator chains (a + b + c ..., x.f().g()...) are built by loops, not recursion; their height is
+  // bounded here so that the code generator's recursion is too.
+  ExprPtr deepen(ExprPtr e) {
+    std::uint32_t d = e->target ? e->target->depth : 0;
+    for (const auto& a : e->args) d = std::max(d, a->depth);
+    e->depth = d + 1;
+    if (e->depth > max_expression_height) {
+      sink_.error(e->where, "this expression is too long or too deeply nested; split it with local variables");
+      throw SyntaxError{};
+    }
     return e;
   }
 
@@ -724,7 +739,7 @@ class Parser {
         step();
         e->op = "~";
         e->target = std::move(left);
-        left = std::move(e);
+        left = deepen(std::move(e));
         continue;
       }
       return left;
@@ -889,7 +904,7 @@ class Parser {
           auto f = node(ExprKind::field, where);  // x.f: checked to be this.f
           f->text = name;
           f->target = std::move(e);
-          e = std::move(f);
+          e = deepen(std::move(f));
           continue;
         }
         auto call = node(ExprKind::call, where);
@@ -897,7 +912,7 @@ class Parser {
         if (by_ordinal) call->ordinal = static_cast<std::int32_t>(ordinal & 0xFFFF);
         else call->text = name;
         arguments(*call);
-        e = std::move(call);
+        e = deepen(std::move(call));
         continue;
       }
       if (cur().punct(".") && (ahead(1).punct("(") || ahead(1).punct("*"))) {
@@ -910,7 +925,7 @@ class Parser {
         ix->target = std::move(e);
         ix->args.push_back(expression());
         expect_punct("]", "to close the subscript");
-        e = std::move(ix);
+        e = deepen(std::move(ix));
         continue;
       }
       break;
@@ -923,7 +938,7 @@ class Parser {
       step();
       a->target = std::move(e);
       a->args.push_back(expression());
-      return a;
+      return deepen(std::move(a));
     }
     return e;
   }

@@ -1,0 +1,10 @@
+// err_unknown_name: expected to fail
+package .test;
+
+class program
+{
+    void startup(var boot) [8]
+    {
+        y = 3;
+    }
+};

@@ -1,0 +1,13 @@
+// err_unterminated_string: expected to fail
+package .test;
+
+class program
+{
+    void startup(var boot) [8]
+    {
+        var s : string;
+        s = "abc;
+    }
+};
+    }
+};
