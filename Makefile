@@ -17,9 +17,9 @@ build: deps
 	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(BUILD)
 
-# Boot the default world (created on first run) or resume it where it stopped.
+# Boot the default world (created on first run: library self-tests, then the console shell) or resume it.
 run: build
-	./$(BUILD)/phantom run --world $(WORLD) --boot .phantom.demo.counter --classpath $(BUILD)/classes
+	./$(BUILD)/phantom run --world $(WORLD) --boot .ru.dz.phantom.system.boot --classpath $(BUILD)/classes
 
 # Fuzz smoke run first, then every test; ctest's summary is the last thing printed.
 test: build fuzz
@@ -43,6 +43,7 @@ fuzz: deps
 bench: build
 	./$(BUILD)/bench/phantom_bench
 	./$(BUILD)/bench/vm_bench
+	./$(BUILD)/bench/plc_bench
 
 # Long crash runs: 2000 kills.
 soak: build
