@@ -202,7 +202,12 @@ class Declarer {
       taken.insert(m.ordinal);
     }
     std::int32_t base = parent ? parent->method_slots : 0;
-    for (const std::string& iname : info.interfaces) {
+    // An interface numbers its own methods after those of the interfaces it extends, so that one
+    // implementing class can give every method its interface's ordinal.
+    if (info.is_interface)
+      for (const std::string& iname : info.interfaces)
+        if (ClassInfo* iface = table_.find(iname)) base = std::max(base, iface->method_slots);
+    for (const std::string& iname : all_interfaces(info)) {
       ClassInfo* iface = table_.find(iname);
       if (!iface) continue;
       for (MethodInfo& m : info.methods) {
@@ -262,8 +267,27 @@ class Declarer {
     info.numbered = true;
   }
 
+  // The interfaces a class implements, and those they implement in turn, nearest first.
+  std::vector<std::string> all_interfaces(const ClassInfo& info) {
+    std::vector<std::string> out;
+    std::vector<std::string> pending(info.interfaces.rbegin(), info.interfaces.rend());
+    std::set<std::string> seen;
+    while (!pending.empty()) {
+      std::string iname = pending.back();
+      pending.pop_back();
+      if (!seen.insert(iname).second) continue;
+      out.push_back(iname);
+      if (ClassInfo* iface = table_.find(iname))
+        for (auto it = iface->interfaces.rbegin(); it != iface->interfaces.rend(); ++it) pending.push_back(*it);
+    }
+    return out;
+  }
+
+  // A class must itself define every method of the interfaces it implements, and of the interfaces
+  // those implement (§3.5.6). An interface that implements another just adds that one's methods.
   void check_interfaces(ClassInfo& info) {
-    for (const std::string& iname : info.interfaces) {
+    if (info.is_interface) return;
+    for (const std::string& iname : all_interfaces(info)) {
       ClassInfo* iface = table_.find(iname);
       if (!iface) continue;
       if (!iface->is_interface && iface->from_source)
