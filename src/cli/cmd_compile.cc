@@ -38,7 +38,9 @@ void add_compile_command(CLI::App& app) {
     std::fputs(result.diagnostics.c_str(), stderr);
     if (options->listing) std::fputs(result.listing.c_str(), stdout);
     if (result.errors) {
-      fmt::print(stderr, "phantom: {} error{}, no class file written\n", result.errors, result.errors == 1 ? "" : "s");
+      fmt::print(stderr, "phantom: {} error{}, no class file written{}\n", result.errors, result.errors == 1 ? "" : "s",
+                 result.removed.empty() ? "" : fmt::format("; {} stale class file{} removed", result.removed.size(),
+                                                            result.removed.size() == 1 ? "" : "s"));
       std::exit(exit_failure);
     }
     std::exit(exit_ok);

@@ -113,7 +113,7 @@ Value MethodCompiler::binary(const Expr& ex) {
     if (v.type.numeric()) return v.type.base;
     if (v.type.unknown() && other.type.numeric()) return other.type.base;  // checked at run time
     if (v.type.unknown() && other.type.unknown()) return Base::int_;
-    if (!reported) sink_.error(where.where, fmt::format("'{}' needs numbers, but this operand is a {}", op, type_string(v.type)));
+    if (!reported) sink_.error(where.where, fmt::format("'{}' needs numbers, but this operand has type {}", op, type_string(v.type)));
     reported = true;
     return Base::int_;
   };

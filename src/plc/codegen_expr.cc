@@ -78,13 +78,13 @@ void MethodCompiler::to_is(Value& v, Base as, Location where) {
       e_.op(op_cast);
       e_.prefixed(prefix_of(as), op_o2i);
     } else {
-      sink_.error(where, fmt::format("a number is needed here, but this value is a {}", describe_type(v.type)));
+      sink_.error(where, fmt::format("a number is needed here, but this value has type {}", describe_type(v.type)));
       e_.op(op_os_drop);
       e_.op(op_iconst_0);
       convert(Base::int_, as);
     }
   } else {
-    if (!v.type.numeric()) sink_.error(where, fmt::format("a number is needed here, but this value is a {}", describe_type(v.type)));
+    if (!v.type.numeric()) sink_.error(where, fmt::format("a number is needed here, but this value has type {}", describe_type(v.type)));
     else convert(v.type.base, as);
   }
   v.where = Stack::is;
@@ -112,7 +112,7 @@ void MethodCompiler::implicit_cast(Value& v, const Type& target, Location where)
   if (cls.empty() || cls == ".internal.object" || table_.is_interface(cls)) return;
   if (!v.type.unknown() && !v.type.container && !target.container && v.type.base == Base::object && target.base == Base::object &&
       !table_.is_subclass(cls, v.type.holder_class()))
-    sink_.warning(where, fmt::format("a {} is assigned where a {} is expected; this cast can never succeed", describe_type(v.type),
+    sink_.warning(where, fmt::format("a value of type {} is assigned where {} is expected; this cast can never succeed", describe_type(v.type),
                                      describe_type(target)));
   // A checked cast that lets null through (the VM's cast rejects null, pvm.md B11).
   Emitter::Label skip = e_.new_label();
@@ -273,7 +273,7 @@ Value MethodCompiler::assign(const Expr& ex, bool keep) {
   if (target.kind == ExprKind::index) {
     Value array = expr_os(*target.target);
     if (!array.type.container && !array.type.unknown() && !(array.type.base == Base::object && array.type.cls == ".internal.object"))
-      sink_.error(target.where, fmt::format("'[]' needs an array, but this value is a {}", describe_type(array.type)));
+      sink_.error(target.where, fmt::format("'[]' needs an array, but this value has type {}", describe_type(array.type)));
     Value v = coerce_os(array.type.container ? array.type.element() : Type{});
     Value i = expr_is(*target.args[0], Base::int_);
     to_os(i, target.where);
@@ -378,7 +378,7 @@ Value MethodCompiler::call(const Expr& ex) {
 Value MethodCompiler::index_load(const Expr& ex) {
   Value array = expr_os(*ex.target);
   if (!array.type.container && !array.type.unknown() && !(array.type.base == Base::object && array.type.cls == ".internal.object"))
-    sink_.error(ex.where, fmt::format("'[]' needs an array, but this value is a {}", describe_type(array.type)));
+    sink_.error(ex.where, fmt::format("'[]' needs an array, but this value has type {}", describe_type(array.type)));
   Value i = expr_is(*ex.args[0], Base::int_);
   to_os(i, ex.where);
   e_.call(10, 1);
@@ -394,9 +394,11 @@ Value MethodCompiler::unary(const Expr& ex) {
   }
   Value v = expr(*ex.target);
   Base b = v.type.numeric() ? v.type.base : Base::int_;
-  if (!v.type.numeric() && !v.type.unknown())
-    sink_.error(ex.where, fmt::format("'{}' needs a number, but this value is a {}", ex.op, describe_type(v.type)));
+  bool bad = !v.type.numeric() && !v.type.unknown();
+  if (bad) sink_.error(ex.where, fmt::format("'{}' needs a number, but this value has type {}", ex.op, describe_type(v.type)));
+  if (bad) sink_.mute(1);  // one error, not a second one from the conversion
   to_is(v, b, ex.where);
+  if (bad) sink_.mute(-1);
   if (ex.op == "-") {
     e_.op_i32(op_iconst_32bit, -1);
     convert(Base::int_, b);

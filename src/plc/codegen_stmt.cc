@@ -148,7 +148,7 @@ void MethodCompiler::statement(const Stmt& s) {
       std::int32_t index_slot = temp_is(Base::int_);
       Value a = expr_os(*s.expr);
       if (!a.type.container && !a.type.unknown())
-        sink_.error(s.expr->where, fmt::format("foreach needs an array, but this value is a {}", type_string(a.type)));
+        sink_.error(s.expr->where, fmt::format("foreach needs an array, but this value has type {}", type_string(a.type)));
       e_.op_i32(op_os_set32, array_slot);
       e_.op_i32(op_iconst_32bit, 0);
       e_.op_i32(op_is_set32, index_slot);
@@ -257,7 +257,7 @@ void MethodCompiler::switch_statement(const Stmt& s) {
   // harmless (quirk 29); a switch without default jumps past its end (quirk 28).
   Value v = expr(*s.expr);
   if (v.where == Stack::os && !v.type.numeric() && !v.type.unknown())
-    sink_.error(s.expr->where, fmt::format("switch needs a number, but this value is a {}", type_string(v.type)));
+    sink_.error(s.expr->where, fmt::format("switch needs a number, but this value has type {}", type_string(v.type)));
   to_is(v, Base::int_, s.expr->where);
   std::int32_t slot = temp_is(Base::int_);
   e_.op_i32(op_is_set32, slot);

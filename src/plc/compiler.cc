@@ -116,6 +116,14 @@ CompileResult run(std::vector<std::unique_ptr<SourceFile>> files, const CompileO
       result.written.push_back(path);
     }
   }
+  if (sink.error_count() && options.write) {
+    // A class file left from an earlier run would no longer match its source: remove it, so that
+    // nothing stale is mistaken for this run's output (the original deleted old files first too).
+    for (const std::string& name : declared) {
+      std::string path = options.out_dir + "/" + name.substr(1) + ".pc";
+      if (std::remove(path.c_str()) == 0) result.removed.push_back(path);
+    }
+  }
   flush(sink, result);
   return result;
 }

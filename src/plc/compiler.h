@@ -1,7 +1,8 @@
 // Compiler driver: compiles a set of Phantom source files into class files (compiler layer).
 // All files are lexed and parsed first, then declared and numbered together, then generated; class
-// files are written only when no file had an error, each to a temporary name renamed into place, so an
-// error never leaves a partial or stale class file (language.md quirk 35).
+// files are written only when no file had an error, each to a temporary name renamed into place; on an
+// error the class files an earlier run wrote for these sources are removed. So an error never leaves a
+// partial or stale class file (language.md quirk 35).
 #pragma once
 
 #include <string>
@@ -25,6 +26,7 @@ struct CompileResult {
   std::string diagnostics;              // formatted, in order
   std::string listing;
   std::vector<std::string> written;     // class files written
+  std::vector<std::string> removed;     // stale class files of the failed sources, removed
   std::vector<std::string> class_names; // classes compiled
 };
 

@@ -850,7 +850,7 @@ class Parser {
   void arguments(Expr& call) {
     expect_punct("(");
     while (!cur().punct(")")) {
-      if (at_end()) fail("')' to close the argument list");
+      if (at_end() || cur().punct(";") || cur().punct("}")) fail("')' to close the argument list");
       accept_punct(",");  // commas are optional separators in the original (§2.7.3)
       if (cur().punct(")")) break;
       call.args.push_back(expression());

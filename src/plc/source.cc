@@ -24,6 +24,10 @@ std::string_view SourceFile::line_text(std::uint32_t line) const {
 
 void DiagnosticSink::error(Location where, std::string message) {
   if (saturated() || muted_) return;
+  // Recovery from one missing '}' can meet the same end of file once per open block: say it once.
+  if (!all_.empty() && all_.back().severity == Severity::error && all_.back().message == message &&
+      all_.back().where.line == where.line && all_.back().where.column == where.column && all_.back().where.file == where.file)
+    return;
   ++errors_;
   all_.push_back({Severity::error, where, std::move(message)});
 }

@@ -189,19 +189,20 @@ TEST_F(Compiler, DiagnosticNamesFileLineColumnWithCaret) {
   EXPECT_NE(r.diagnostics.find("      void f() { x = 1; }\n                 ^\n"), std::string::npos) << r.diagnostics;
 }
 
-TEST_F(Compiler, AnErrorInOneFileWritesNoClassFileAndKeepsOldOnes) {
+TEST_F(Compiler, AnErrorWritesNoClassFileAndRemovesStaleOnes) {
   fs::path good = write("good.ph", "package .test;\nclass good\n{\n    int f() { return 1; }\n};\n");
   fs::path bad = write("bad.ph", "package .test;\nclass bad\n{\n    int f() { return y; }\n};\n");
   fs::path out = dir_ / "out";
-  fs::create_directories(out);
-  std::ofstream(out / "test.good.pc") << "old";
+  auto first = compile({good}, out);
+  ASSERT_EQ(first.errors, 0u) << first.diagnostics;
+  std::ofstream(out / "test.other.pc") << "not ours";
   auto r = compile({good, bad}, out);
   EXPECT_GT(r.errors, 0u);
   EXPECT_TRUE(r.written.empty());
-  std::ifstream in(out / "test.good.pc");
-  std::string old((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(old, "old");  // untouched, not half-written
-  for (const auto& e : fs::directory_iterator(out)) EXPECT_EQ(e.path().filename(), "test.good.pc");
+  EXPECT_FALSE(fs::exists(out / "test.good.pc"));  // stale: it no longer matches a run that failed
+  EXPECT_FALSE(fs::exists(out / "test.bad.pc"));
+  EXPECT_TRUE(fs::exists(out / "test.other.pc"));  // not a class of these sources: untouched
+  for (const auto& e : fs::directory_iterator(out)) EXPECT_EQ(e.path().extension(), ".pc") << "a temporary file was left";
 }
 
 TEST_F(Compiler, ReportsErrorsOfEveryMethodInOneRun) {

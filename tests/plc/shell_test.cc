@@ -1,0 +1,110 @@
+// The system boot class and the console shell, through the real binary: self-tests on first boot, every
+// shell command, and the shell's history surviving a restart (plib/system).
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "support/child_process.h"
+
+namespace fs = std::filesystem;
+using phantom::test::Child;
+using phantom::test::spawn_child;
+
+namespace {
+
+// Reads from `fd` into `seen` until it contains `want` or `seconds` pass.
+bool read_until(int fd, std::string& seen, const std::string& want, int seconds = 20) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (seen.find(want) == std::string::npos) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+    char buffer[4096];
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n <= 0) return seen.find(want) != std::string::npos;
+    seen.append(buffer, static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+void type(const Child& c, const std::string& text) { ASSERT_EQ(::write(c.in, text.data(), text.size()), static_cast<ssize_t>(text.size())); }
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+class Shell : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("phantom-shell-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "classes");
+    std::ofstream(dir_ / "hello.ph") << "package .test;\nclass hello\n{\n"
+                                        "    void run(var boot : .internal.bootstrap) [8] { boot.consolePrint(\"hello from a started thread\\n\"); }\n};\n";
+    std::string cmd = std::string(PHANTOM_BINARY) + " compile -o " + (dir_ / "classes").string() + " " + (dir_ / "hello.ph").string();
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  Child start() {
+    return spawn_child(PHANTOM_BINARY, {"phantom", "run", "--world", (dir_ / "w.img").string(), "--arena-size", "128M", "--boot",
+                                        ".ru.dz.phantom.system.boot", "--classpath", (dir_ / "classes").string()},
+                       false, true);
+  }
+  fs::path dir_;
+};
+
+TEST_F(Shell, AnswersEveryCommandAndKeepsItsHistoryAcrossARestart) {
+  Child c = start();
+  std::string out;
+  ASSERT_TRUE(read_until(c.out, out, "phantom> ")) << out;
+  EXPECT_NE(out.find("library self-test: "), std::string::npos) << out;
+  EXPECT_NE(out.find(" checks passed"), std::string::npos) << out;
+  type(c, "echo first command\n");
+  ASSERT_TRUE(read_until(c.out, out, "first command\n")) << out;
+  type(c, "help\n");
+  ASSERT_TRUE(read_until(c.out, out, "history ")) << out;
+  type(c, "ls\n");
+  ASSERT_TRUE(read_until(c.out, out, " loaded classes\nphantom> ")) << out;
+  EXPECT_NE(out.find(".ru.dz.phantom.system.shell\n"), std::string::npos) << out;
+  type(c, "threads\n");
+  ASSERT_TRUE(read_until(c.out, out, " threads\nphantom> ")) << out;
+  EXPECT_NE(out.find(".ru.dz.phantom.system.shell: runnable, in "), std::string::npos) << out;
+  type(c, "stats\n");
+  ASSERT_TRUE(read_until(c.out, out, "commands typed: ")) << out;
+  EXPECT_NE(out.find("boots 1, gc runs "), std::string::npos) << out;
+  type(c, "uptime\n");
+  ASSERT_TRUE(read_until(c.out, out, "host up ")) << out;
+  type(c, "start test.hello\n");
+  ASSERT_TRUE(read_until(c.out, out, "hello from a started thread\n")) << out;
+  EXPECT_NE(out.find("started .test.hello\n"), std::string::npos) << out;
+  type(c, "start .test.nosuch\n");
+  ASSERT_TRUE(read_until(c.out, out, "error: .test.nosuch - class load error\n")) << out;
+  type(c, "snapshot\n");
+  ASSERT_TRUE(read_until(c.out, out, "snapshot requested\n")) << out;
+  type(c, "frobnicate\n");
+  ASSERT_TRUE(read_until(c.out, out, "unknown command 'frobnicate'; type 'help'\n")) << out;
+  ::kill(c.pid, SIGTERM);
+  EXPECT_EQ(wait_exit(c.pid), 0);
+  ::close(c.in);
+  ::close(c.out);
+
+  // The world resumes: the shell thread is still there, waiting for input, with its history.
+  Child again = start();
+  std::string out2;
+  type(again, "history\n");
+  ASSERT_TRUE(read_until(again.out, out2, "frobnicate\n")) << out2;
+  EXPECT_NE(out2.find("  1  echo first command\n"), std::string::npos) << out2;
+  EXPECT_EQ(out2.find("library self-test"), std::string::npos) << "the self-tests run on the first boot only";
+  ::close(again.in);  // end of input: the shell thread ends, and with it the world's last thread
+  EXPECT_EQ(wait_exit(again.pid), 0);
+  ::close(again.out);
+}
+
+}  // namespace

@@ -1,0 +1,2 @@
+// err_attribute_without_package: expected to fail
+attribute const * ->!;

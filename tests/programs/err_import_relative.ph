@@ -1,0 +1,2 @@
+// err_import_relative: expected to fail
+import internal.int;

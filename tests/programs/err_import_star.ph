@@ -1,0 +1,4 @@
+// err_import_star: expected to fail
+package .test;
+
+import .internal.*;

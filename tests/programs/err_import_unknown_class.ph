@@ -1,0 +1,4 @@
+// err_import_unknown_class: expected to fail
+package .test;
+
+import .no.such.thing;

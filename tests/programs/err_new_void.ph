@@ -1,0 +1,7 @@
+// err_new_void: expected to fail
+package .test;
+
+class program {
+void f() {
+new void();
+} };

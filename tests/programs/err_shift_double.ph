@@ -1,0 +1,8 @@
+// err_shift_double: expected to fail
+package .test;
+
+class program {
+void f() {
+var d : .internal.double;
+d = 1.5 << 2;
+} };

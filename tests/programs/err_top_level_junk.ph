@@ -1,0 +1,4 @@
+// err_top_level_junk: expected to fail
+package .test;
+
+int x;
