@@ -266,7 +266,7 @@ Value MethodCompiler::assign(const Expr& ex, bool keep) {
   const Expr& value = *ex.args[0];
   auto coerce_os = [&](const Type& to) {
     Value v = expr(value);
-    if (to.numeric() && v.type.numeric()) to_is(v, to.base, value.where);
+    if (to.numeric() && v.type.numeric() && (v.where == Stack::is || v.type.base != to.base)) to_is(v, to.base, value.where);
     implicit_cast(v, to, value.where);
     return v;
   };

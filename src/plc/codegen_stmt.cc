@@ -203,7 +203,7 @@ void MethodCompiler::statement(const Stmt& s) {
         Value v = expr(*s.expr);
         const Type& rt = method_.return_type;
         if (rt.is_void()) sink_.warning(s.expr->where, "a void method returns a value here");
-        if (rt.numeric() && v.type.numeric()) to_is(v, rt.base, s.expr->where);
+        if (rt.numeric() && v.type.numeric() && (v.where == Stack::is || v.type.base != rt.base)) to_is(v, rt.base, s.expr->where);
         implicit_cast(v, rt.is_void() ? Type{} : rt, s.expr->where);
       } else {
         e_.op(op_summon_null);

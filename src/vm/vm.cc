@@ -294,6 +294,7 @@ Status Vm::boot() {
     set_root_slot(root_statistics, new_binary(64));
     out_of_memory_error_ = new_string("out of memory");
     set_root_slot(root_out_of_memory, out_of_memory_error_);
+    make_small_ints();
     // Kernel environment: the defaults, then the command line's (later entries win, pvm.md §3.9).
     std::vector<std::string> env = {"root.shell=.ru.dz.phantom.system.shell", "root.init=.ru.dz.phantom.system.init",
                                     "root.boot=.ru.dz.phantom.system.boot"};
@@ -361,6 +362,7 @@ Status Vm::attach() {
   if (wh->state == static_cast<std::uint32_t>(WorldState::empty))
     return make_error(Errc::invalid_argument, "the world was never booted");
   rebuild_caches();
+  make_small_ints();  // worlds made before the cache existed get one now
   gc_threshold_ = std::max({options_.gc_min_bytes, wh->live_bytes, heap_.heap_used() / 4});
   class_path_.clear();
   Ref cp = root_slot(root_class_path);
@@ -401,6 +403,10 @@ void Vm::rebuild_caches() {
   null_object_ = heap_.as<Ref>(root)[root_null_object];
   sys_codes_ = heap_.as<Ref>(root)[root_sys_interface];
   out_of_memory_error_ = heap_.as<Ref>(root)[root_out_of_memory];
+  small_ints_.fill(raw_null);
+  if (Ref ints = heap_.as<Ref>(root)[root_small_ints]; ints != raw_null && ints != null_object_ &&
+                                                       page_slots(ints) == small_ints_.size())
+    std::copy_n(page_refs(ints), small_ints_.size(), small_ints_.begin());
   class_by_name_.clear();
   summon_cache_.clear();
   for (int id = 0; id < cid_count; ++id) class_by_name_[std::string(internal_class_info(id).name)] = internal_[id];
@@ -410,6 +416,20 @@ void Vm::rebuild_caches() {
   Ref* t = page_refs(d->table);
   for (std::uint32_t i = 0; i < page_slots(d->table) / 2; ++i)
     if (t[2 * i] != raw_null && t[2 * i] != null_object_) class_by_name_[std::string(string_of(t[2 * i]))] = t[2 * i + 1];
+}
+
+void Vm::make_small_ints() {
+  if (small_ints_[0] != raw_null) return;
+  Ref page = new_page(static_cast<std::uint32_t>(small_ints_.size()), null_object_);
+  TempRoots roots(*this);
+  roots.add(page);
+  for (std::int32_t v = small_int_min; v <= small_int_max; ++v) {
+    Ref o = alloc(internal_[cid_int], flag_internal | flag_int | flag_childfree | flag_immutable, Kind::bytes, 4, false);
+    *heap_.as<std::int32_t>(o) = v;
+    page_refs(page)[v - small_int_min] = o;
+  }
+  set_root_slot(root_small_ints, page);
+  std::copy_n(page_refs(page), small_ints_.size(), small_ints_.begin());
 }
 
 }  // namespace phantom::vm

@@ -10,6 +10,7 @@
 // heap. Blocking natives park only their VM thread (docs/vm.md "Threads").
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -135,7 +136,13 @@ class Vm final : public store::WorldControl {
   Ref new_string(std::string_view text);
   Ref new_string_uninitialized(std::uint32_t length);  // the caller fills all `length` bytes
   Ref new_binary(std::uint32_t size);
+  // Boxed ints are immutable, so small ones are shared: most i2o then allocate nothing. Identity of
+  // boxed numbers was never meaningful (language.md §3.7.6); `clone` still makes a new object.
+  static constexpr std::int32_t small_int_min = -128, small_int_max = 1023;
   Ref new_int(std::int32_t v) {
+    auto index = static_cast<std::uint32_t>(v - small_int_min);
+    if (index <= std::uint32_t(small_int_max - small_int_min) && small_ints_[index] != raw_null) [[likely]]
+      return small_ints_[index];
     Ref o = alloc(internal_[cid_int], flag_internal | flag_int | flag_childfree | flag_immutable, Kind::bytes, 4, false);
     *heap_.as<std::int32_t>(o) = v;
     return o;
@@ -219,6 +226,7 @@ class Vm final : public store::WorldControl {
   void build_natives();
   Status check_header();
   void rebuild_caches();
+  void make_small_ints();  // creates root_small_ints if the world has none yet
   Ref make_class(std::string_view name, ClassId id);
   void thread_list_remove(Ref thread);
   Ref find_cached_class(std::string_view name);
@@ -267,6 +275,7 @@ class Vm final : public store::WorldControl {
   bool gc_requested_ = false;
   std::uint64_t gc_threshold_ = 0;  // max(gc_min_bytes, live bytes, a quarter of the heap's extent)
   Ref out_of_memory_error_ = raw_null;
+  std::array<Ref, Vm::small_int_max - Vm::small_int_min + 1> small_ints_{};  // copies of root_small_ints
 
   // Safepoint hand-shake with stop()/resume() and wake-ups from other host threads.
   std::mutex world_mutex_;              // held by the executor while it touches the arena
