@@ -328,6 +328,26 @@ std::vector<std::uint8_t> MethodCompiler::compile(std::vector<LineEntry>& lines)
       e_.op(op_os_drop);
     }
   }
+  // Numeric fields start at 0, as users of Java or C# expect: every constructor stores a boxed zero in
+  // the class's own numeric fields before its body runs (parents' fields are set by their constructors).
+  if (method_.constructor) {
+    for (const FieldInfo& f : cls_.fields) {
+      if (!f.type.numeric()) continue;
+      if (f.type.wide()) {
+        e_.op(op_iconst_64bit);
+        e_.i64(0);
+      } else {
+        e_.op_i32(op_iconst_32bit, 0);
+      }
+      e_.prefixed(prefix_of(f.type.base), op_i2o);
+      if (f.ordinal < 256) {
+        e_.op(op_os_save8);
+        e_.u8(static_cast<std::uint8_t>(f.ordinal));
+      } else {
+        e_.op_i32(op_os_save32, f.ordinal);
+      }
+    }
+  }
   if (method_.decl) statements(method_.decl->body);
   if (method_.decl) line(method_.decl->end);
   e_.op(op_summon_null);
