@@ -48,6 +48,7 @@ bench: build
 # Long crash runs: 2000 kills.
 soak: build
 	PHANTOM_KILLS=2000 ./$(BUILD)/tests/phantom_kill_test
+	PHANTOM_SENSOR_KILLS=1000 ./$(BUILD)/tests/phantom_sensors_kill_test
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)

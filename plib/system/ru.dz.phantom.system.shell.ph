@@ -4,6 +4,7 @@
 package .ru.dz.phantom.system;
 
 import .phantom.util.arraylist;
+import .phantom.util.hashmap;
 import .phantom.os;
 
 class shell extends runnable
@@ -12,6 +13,7 @@ class shell extends runnable
     var boot_object : .internal.bootstrap;
     var history : .phantom.util.arraylist;
     var started : .phantom.util.arraylist;
+    var programs : .phantom.util.hashmap;   // class name -> the object `run` used, kept for next time
     var line : string;
     var os : .phantom.os;
 
@@ -22,6 +24,7 @@ class shell extends runnable
         tty = new .internal.io.tty();
         history = new .phantom.util.arraylist();
         started = new .phantom.util.arraylist();
+        programs = new .phantom.util.hashmap();
         os = new .phantom.os();
         say("Phantom shell. Type 'help' for the commands.\n");
         while (1)
@@ -72,6 +75,7 @@ class shell extends runnable
             return;
         }
         if (verb == "start") { start(rest); return; }
+        if (verb == "run") { run_here(rest); return; }
         if (verb == "history") { show_history(); return; }
         say("unknown command '" + verb + "'; type 'help'\n");
     }
@@ -82,6 +86,8 @@ class shell extends runnable
         say("  help            this list\n");
         say("  ls              loaded classes\n");
         say("  start CLASS     load CLASS and run its method 8 in a new thread\n");
+        say("  run CLASS       run CLASS's method 8 here, with the terminal, until it returns;\n");
+        say("                  the object is kept, so the program finds its state again next time\n");
         say("  threads         VM threads, their state and where they are\n");
         say("  snapshot        take a snapshot now\n");
         say("  stats           heap and world counters\n");
@@ -116,15 +122,38 @@ class shell extends runnable
 
     void start(var name : string)
     {
-        var cls : .internal."class";
         var o : .internal.object;
         if (name.length() == 0) { say("start: which class?\n"); return; }
-        if (!(name.charAt(0) == 46)) name = "." + name;
-        cls = boot_object.loadClass(name);
-        o = new *(cls)();
+        name = absolute(name);
+        o = create(name);
         boot_object.startThread(o);
         started.add(name);
         say("started " + name + "\n");
+    }
+
+    // Runs a program in the foreground: its method 8 is called on this thread, so it has the terminal
+    // until it returns.
+    void run_here(var name : string)
+    {
+        var o : .internal.object;
+        if (name.length() == 0) { say("run: which class?\n"); return; }
+        name = absolute(name);
+        o = programs.get(name);
+        if (o :== null) { o = create(name); programs.put(name, o); }
+        o.8(boot_object);
+    }
+
+    string absolute(var name : string)
+    {
+        if (name.charAt(0) == 46) return name;
+        return "." + name;
+    }
+
+    .internal.object create(var name : string)
+    {
+        var cls : .internal."class";
+        cls = boot_object.loadClass(name);
+        return new *(cls)();
     }
 
     void show_history()

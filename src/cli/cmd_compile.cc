@@ -16,7 +16,8 @@ void add_compile_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   cmd->add_option("-o,--output", options->out_dir, "directory for the class files (default: the current directory)")
       ->check(CLI::ExistingDirectory);
-  cmd->add_option("--classpath,-I", *paths, "directories searched for imported classes, in order (repeatable, or ':'-separated)");
+  cmd->add_option("--classpath,-I", *paths, "directories searched for imported classes, in order (repeatable, or ':'-separated)")
+      ->allow_extra_args(false);  // `-I dir a.ph b.ph`: the files stay files
   cmd->add_flag("--no-default-classpath", *no_default, "do not search the built class library (plib) after the class path");
   cmd->add_flag("--listing", options->listing, "print the generated code of every method");
   cmd->footer(
