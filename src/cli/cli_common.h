@@ -39,5 +39,6 @@ void add_rollback_command(CLI::App& app, host::Env& env);
 void add_inspect_command(CLI::App& app, host::Env& env);
 void add_asm_commands(CLI::App& app);
 void add_compile_command(CLI::App& app);
+void add_start_command(CLI::App& app, host::Env& env);
 
 }  // namespace phantom::cli

@@ -1,13 +1,17 @@
 // World runner (system layer). May call: util/, host/, store/, classfile/, vm/.
 #include "system/world_runner.h"
 
+#include "system/world_tools.h"
+
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "system/terminal_console.h"
+#include "system/world_tools.h"
 #include "vm/heap.h"
 #include "vm/vm.h"
 
@@ -30,6 +34,37 @@ class LoggedControl final : public store::WorldControl {
 };
 
 bool arena_is_blank(const store::Store& store) { return store.restore_report().pages_restored == 0; }
+
+// `phantom start` on a running world files a request (world_tools.h); the VM thread is started with
+// the world stopped at a safepoint, and the answer is written next to the request.
+void serve_start_requests(const std::string& world, vm::Vm& machine) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::directory_iterator it(request_directory(world), ec);
+  if (ec) return;
+  for (const auto& entry : it) {
+    if (entry.path().extension() != ".start") continue;
+    std::ifstream in(entry.path());
+    std::string name, line;
+    std::getline(in, name);
+    std::vector<std::string> extra;
+    while (std::getline(in, line))
+      if (!line.empty()) extra.push_back(line);
+    in.close();
+    fs::remove(entry.path(), ec);
+    machine.stop();
+    for (const std::string& e : extra) machine.add_class_path(e);
+    auto started = machine.start_class(name);
+    machine.resume();
+    machine.wake_executor();
+    std::string answer = started.ok() ? "ok " + *started + " (" + name + ")" : "error " + started.error().message;
+    fs::path done = entry.path();
+    done.replace_extension(".done");
+    std::ofstream(done.string() + ".tmp") << answer << "\n";
+    fs::rename(done.string() + ".tmp", done, ec);
+    std::fprintf(stderr, "phantom: start %s: %s\n", name.c_str(), answer.c_str());
+  }
+}
 
 }  // namespace
 
@@ -116,8 +151,13 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   std::atomic<bool> done{false};
   std::thread policy([&] {
     auto next = std::chrono::steady_clock::now() + std::chrono::milliseconds(config.interval_ms);
+    auto next_poll = std::chrono::steady_clock::now();
     while (!done) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      if (std::chrono::steady_clock::now() >= next_poll) {
+        serve_start_requests(config.world, machine);
+        next_poll = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+      }
       if (signals.stop_requests > 0) {
         machine.request_exit();
         return;

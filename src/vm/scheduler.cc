@@ -352,6 +352,25 @@ std::string Vm::thread_summary(Ref thread) {
   return fmt::format("{} {}: {}, in {}", td->id, name, state < 8 ? states[state] : "?", where);
 }
 
+Result<std::string> Vm::start_class(std::string_view name) {
+  if (heap_.header()->state == static_cast<std::uint32_t>(WorldState::empty))
+    return make_error(Errc::invalid_argument, "the world has not booted yet");
+  try {
+    auto cls = load_class_from_path(name);
+    if (!cls.ok()) return cls.take_error();
+    TempRoots roots(*this);
+    roots.add(*cls);
+    Ref object = new_instance(*cls);
+    roots.add(object);
+    if (!defines_method(object, 8)) return make_error(Errc::invalid_argument, "class {} has no method 8 to run", name);
+    Ref t = start_thread(object, 8, root_slot(root_bootstrap), name);
+    if (t == raw_null) return make_error(Errc::invalid_argument, "class {} has no method 8 to run", name);
+    return fmt::format("thread {}", thread_data(t)->id);
+  } catch (const OutOfMemory&) {
+    return make_error(Errc::no_space, "the world's heap is full");
+  }
+}
+
 std::vector<std::string> Vm::loaded_class_names() const {
   std::vector<std::string> names;
   for (const auto& [key, cls] : class_by_name_) names.push_back(class_name(cls));

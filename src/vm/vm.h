@@ -198,6 +198,12 @@ class Vm final : public store::WorldControl {
   // The value of `name` in the world's kernel environment ("name=value" strings), if it is there.
   std::optional<std::string> environment_value(std::string_view name) const;
 
+  // `phantom start`: loads `name` (class cache, then class path) and starts its method 8 in a new VM
+  // thread with the bootstrap object. Only while the world is stopped (stop()) or not running.
+  Result<std::string> start_class(std::string_view name);
+  // Adds a class-path entry for this process only (not stored in the world).
+  void add_class_path(const std::string& entry) { class_path_.push_back(entry); }
+
   // For the shell and `phantom inspect`: "id name: state, in class.method (ordinal n) line l, ip i".
   std::string thread_summary(Ref thread);
   std::vector<std::string> loaded_class_names() const;

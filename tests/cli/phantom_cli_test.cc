@@ -53,7 +53,7 @@ class PhantomCli : public ::testing::Test {
 TEST_F(PhantomCli, HelpAndUsageErrors) {
   Outcome help = phantom("--help");
   EXPECT_EQ(help.status, 0);
-  for (const char* sub : {"run", "snapshots", "fsck", "rollback", "inspect", "asm", "disasm"}) {
+  for (const char* sub : {"run", "snapshots", "fsck", "rollback", "inspect", "asm", "disasm", "compile", "start"}) {
     EXPECT_NE(help.out.find(sub), std::string::npos) << sub;
     Outcome sub_help = phantom(std::string(sub) + " --help");
     EXPECT_EQ(sub_help.status, 0) << sub;

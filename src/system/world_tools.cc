@@ -1,0 +1,148 @@
+// World tools (system layer).
+#include "system/world_tools.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "store/store.h"
+#include "vm/vm.h"
+
+namespace phantom::system {
+namespace {
+
+// The console of a world that is not running: output and diagnostics go to stderr, there is no input.
+class QuietConsole final : public vm::Console {
+ public:
+  void write_output(std::string_view bytes) override { std::fwrite(bytes.data(), 1, bytes.size(), stderr); }
+  void write_diagnostic(std::string_view text) override { std::fwrite(text.data(), 1, text.size(), stderr); }
+  int poll_input() override { return input_eof; }
+};
+
+struct OpenWorld {
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<vm::Heap> heap;
+  QuietConsole console;
+  std::unique_ptr<vm::Vm> machine;
+  bool booted = false;
+};
+
+Result<std::unique_ptr<OpenWorld>> open_world(host::Env& env, const std::string& world) {
+  if (!std::filesystem::exists(world)) return make_error(Errc::not_found, "{}: no such world", world);
+  auto device = env.open_block_device(world, host::OpenMode::open_existing);
+  if (!device.ok()) {
+    if (device.error().code == Errc::busy)
+      return make_error(Errc::busy, "{}: the world is running (stop it first, or use phantom start, which hands requests to it)", world);
+    return device.take_error();
+  }
+  store::StoreOptions options;
+  options.lazy_restore = false;
+  auto opened = store::Store::open(env, std::move(device).value(), options);
+  if (!opened.ok()) return opened.take_error();
+  auto w = std::make_unique<OpenWorld>();
+  w->store = std::move(opened).value();
+  w->heap = std::make_unique<vm::Heap>(w->store->arena().base(), w->store->arena().size());
+  w->machine = std::make_unique<vm::Vm>(*w->heap, env.clock(), w->console, vm::VmOptions{});
+  w->booted = w->store->restore_report().pages_restored > 0;
+  if (w->booted) {
+    std::uint64_t boots = w->heap->header()->boots;
+    auto attached = w->machine->attach();
+    if (!attached.ok()) return attached.take_error();
+    w->heap->header()->boots = boots;  // looking into a world or adding a thread is not a boot
+  }
+  return w;
+}
+
+}  // namespace
+
+Result<WorldContents> inspect_world(host::Env& env, const std::string& world) {
+  auto opened = open_world(env, world);
+  if (!opened.ok()) return opened.take_error();
+  OpenWorld& w = **opened;
+  WorldContents out;
+  out.booted = w.booted;
+  if (!w.booted) return out;
+  vm::Vm& machine = *w.machine;
+  vm::WorldHeader* h = w.heap->header();
+  out.boots = h->boots;
+  out.gc_runs = h->gc_runs;
+  out.live_bytes = h->live_bytes;
+  out.heap_used = w.heap->heap_used();
+  out.heap_capacity = w.heap->heap_capacity();
+  for (const std::string& name : machine.loaded_class_names()) {
+    if (name.starts_with(".internal.")) ++out.internal_classes;
+    else out.classes.push_back(name);
+  }
+  vm::Ref list = machine.root_slot(vm::root_thread_list);
+  for (std::uint32_t i = 0; i < machine.array_size(list); ++i) {
+    vm::Ref t = machine.array_get(list, i);
+    if (!machine.is_null(t)) out.threads.push_back(machine.thread_summary(t));
+  }
+  return out;
+}
+
+namespace {
+// Lets Store::snapshot stop a world whose executor is not running: nothing to stop.
+class IdleControl final : public store::WorldControl {
+ public:
+  void stop() override {}
+  void resume() override {}
+};
+}  // namespace
+
+Result<std::string> start_in_stopped_world(host::Env& env, const std::string& world, const std::string& class_name,
+                                           const std::vector<std::string>& extra_class_path) {
+  auto opened = open_world(env, world);
+  if (!opened.ok()) return opened.take_error();
+  OpenWorld& w = **opened;
+  if (!w.booted) return make_error(Errc::invalid_argument, "{}: the world has not booted yet; boot it with phantom run first", world);
+  for (const std::string& entry : extra_class_path) w.machine->add_class_path(std::filesystem::absolute(entry).string());
+  auto started = w.machine->start_class(class_name);
+  if (!started.ok()) return started.take_error();
+  IdleControl control;
+  auto snap = w.store->snapshot(control);
+  if (!snap.ok()) return snap.take_error();
+  return fmt::format("{} ({}), committed in snapshot {}", *started, class_name, snap->seq);
+}
+
+std::string request_directory(const std::string& world) { return world + ".requests"; }
+
+Result<std::string> start_in_running_world(const std::string& world, const std::string& class_name,
+                                           const std::vector<std::string>& extra_class_path, int timeout_ms) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(request_directory(world), ec);
+  if (ec) return make_error(Errc::io, "{}: cannot create the request directory: {}", request_directory(world), ec.message());
+  std::string base = fmt::format("{}/{}-{}", request_directory(world), ::getpid(),
+                                 std::chrono::steady_clock::now().time_since_epoch().count());
+  {
+    std::ofstream out(base + ".tmp");
+    out << class_name << "\n";
+    for (const std::string& entry : extra_class_path) out << fs::absolute(entry).string() << "\n";
+    if (!out) return make_error(Errc::io, "{}: cannot write the request", base);
+  }
+  fs::rename(base + ".tmp", base + ".start", ec);  // appears whole, or not at all
+  if (ec) return make_error(Errc::io, "{}: cannot file the request: {}", base, ec.message());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (fs::exists(base + ".done")) {
+      std::ifstream in(base + ".done");
+      std::stringstream answer;
+      answer << in.rdbuf();
+      fs::remove(base + ".done", ec);
+      std::string text = answer.str();
+      while (!text.empty() && text.back() == '\n') text.pop_back();
+      if (text.starts_with("ok ")) return text.substr(3);
+      return make_error(Errc::invalid_argument, "{}", text.starts_with("error ") ? text.substr(6) : text);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  fs::remove(base + ".start", ec);
+  return make_error(Errc::busy, "{}: the running world did not answer within {} ms (is it an older phantom?)", world, timeout_ms);
+}
+
+}  // namespace phantom::system

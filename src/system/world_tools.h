@@ -1,0 +1,39 @@
+// World tools: look into a stored world and start a class in it without running it (system layer).
+// Both open the world exclusively (a running world is busy) and restore it into this process's arena.
+// Inspecting changes nothing on disk; starting commits one snapshot that holds the new VM thread.
+// For a world that is running, `start_request_*` hand the request to its `phantom run` through a
+// request directory next to the image (`<world>.requests/`), which the snapshot policy polls.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "host/env.h"
+#include "util/result.h"
+
+namespace phantom::system {
+
+struct WorldContents {
+  bool booted = false;
+  std::uint64_t boots = 0, gc_runs = 0;
+  std::uint64_t heap_used = 0, heap_capacity = 0, live_bytes = 0;
+  std::vector<std::string> classes;   // loaded classes (the VM's internal classes excluded)
+  std::size_t internal_classes = 0;
+  std::vector<std::string> threads;   // one line each: id name: state, in class.method line
+};
+
+Result<WorldContents> inspect_world(host::Env& env, const std::string& world);
+
+// Starts `class_name`'s method 8 in a new VM thread of a world that is not running, and commits.
+// Returns a description of the new thread.
+Result<std::string> start_in_stopped_world(host::Env& env, const std::string& world, const std::string& class_name,
+                                           const std::vector<std::string>& extra_class_path);
+
+// The request directory of a world, and one request: the class name, then extra class-path entries.
+std::string request_directory(const std::string& world);
+// Files a start request and waits up to `timeout_ms` for the running world's answer.
+Result<std::string> start_in_running_world(const std::string& world, const std::string& class_name,
+                                           const std::vector<std::string>& extra_class_path, int timeout_ms);
+
+}  // namespace phantom::system
