@@ -44,6 +44,7 @@ bench: build
 	./$(BUILD)/bench/phantom_bench
 	./$(BUILD)/bench/vm_bench
 	./$(BUILD)/bench/plc_bench
+	./$(BUILD)/bench/world_bench
 
 # Long crash runs: 2000 kills.
 soak: build

@@ -137,9 +137,9 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
       return false;
     }
     if (config.log_snapshots || std::string_view(why) != "interval")
-      std::fprintf(stderr, "phantom: snapshot %llu committed (%s, %llu pages, pause %.3f ms)\n",
+      std::fprintf(stderr, "phantom: snapshot %llu committed (%s, %llu pages, pause %.3f ms, written in %.1f ms)\n",
                    static_cast<unsigned long long>(report->seq), why, static_cast<unsigned long long>(report->data_blocks),
-                   report->pause_ns / 1e6);
+                   report->pause_ns / 1e6, report->total_ns / 1e6);
     return true;
   };
 
