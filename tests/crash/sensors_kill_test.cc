@@ -112,7 +112,10 @@ TEST(SensorsKillTest, TheSensorExampleSurvivesKillsAtAnyInstant) {
       std::string fresh = (dir / ("boot" + std::to_string(kill) + ".img")).string();
       test::Child c = start(fresh);
       std::string out;
-      read_for(c.out, out, static_cast<int>(random() % 40));
+      // "booting" is printed just before the boot class is loaded: kill while classes load and the
+      // sensors are created.
+      read_for(c.out, out, 10000, "booting .demo.sensors");
+      read_for(c.out, out, static_cast<int>(random() % 25));
       out = kill_and_collect(c, out);
       ASSERT_EQ(out.find("self-check failed"), std::string::npos) << out;
       test::Child again = start(fresh);
