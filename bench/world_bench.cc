@@ -5,7 +5,6 @@
 //   snapshot.pause   arena_mib, threads, workload "sensors" -> p50_ms, p99_ms, max_ms, samples, and
 //                    pages and write-out figures, while the sensor example runs at full speed
 //   world.idle_rss   -> mib: resident memory of an idle world with the shell waiting for input
-#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -30,21 +29,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// Reads from `fd` until `want` appears after position `from`, or `ms` pass.
-bool read_until(int fd, std::string& out, const std::string& want, int ms, std::size_t from = 0) {
-  auto deadline = Clock::now() + std::chrono::milliseconds(ms);
-  while (out.find(want, from) == std::string::npos) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return false;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
-    char buffer[8192];
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n <= 0) return false;
-    out.append(buffer, static_cast<std::size_t>(n));
-  }
-  return true;
-}
+using phantom::test::read_until;
 
 void stop(Child& c, int sig) {
   ::kill(c.pid, sig);

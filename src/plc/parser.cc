@@ -2,6 +2,7 @@
 #include "plc/parser.h"
 
 #include <algorithm>
+#include <initializer_list>
 
 #include <fmt/format.h>
 
@@ -628,22 +629,27 @@ class Parser {
     return false;
   }
 
+  // `(T) operand` when what follows '(' passes the cast test (§2.7.2); otherwise nothing is consumed.
+  ExprPtr try_cast(ExprPtr (Parser::*operand)()) {
+    if (!cur().punct("(")) return nullptr;
+    Location where = cur().where;
+    step();
+    TypeSpec ts;
+    if (!try_cast_type(ts)) {
+      --pos_;  // back to '(': an ordinary parenthesised expression
+      return nullptr;
+    }
+    auto e = node(ExprKind::cast, where);
+    e->type = std::move(ts);
+    e->has_type = true;
+    e->target = (this->*operand)();
+    return e;
+  }
+
   ExprPtr expression() {
     DepthGuard guard(*this);
-    if (cur().punct("(")) {
-      Location where = cur().where;
-      step();
-      TypeSpec ts;
-      if (try_cast_type(ts)) {
-        // At the start of an expression a cast applies to the whole rest of it (§2.7.1, level 11).
-        auto e = node(ExprKind::cast, where);
-        e->type = std::move(ts);
-        e->has_type = true;
-        e->target = rvalue();
-        return e;
-      }
-      --pos_;  // back to '(': an ordinary parenthesised expression
-    }
+    // At the start of an expression a cast applies to the whole rest of it (§2.7.1, level 11).
+    if (ExprPtr cast = try_cast(&Parser::rvalue)) return cast;
     return rvalue();
   }
 
@@ -668,61 +674,22 @@ class Parser {
     return left;
   }
 
-  ExprPtr compare() {
-    ExprPtr left = ref_compare();
-    while (cur().punct("==") || cur().punct("!=") || cur().punct("<") || cur().punct(">") || cur().punct("<=") ||
-           cur().punct(">=")) {
+  // One left-associative level of binary operators over the next tighter level.
+  ExprPtr left_assoc(ExprPtr (Parser::*next)(), std::initializer_list<std::string_view> ops) {
+    ExprPtr left = (this->*next)();
+    for (;;) {
+      if (std::none_of(ops.begin(), ops.end(), [&](std::string_view op) { return cur().punct(op); })) return left;
       std::string op = cur().text;
       Location where = cur().where;
       step();
-      left = binary(op, where, std::move(left), ref_compare());
+      left = binary(op, where, std::move(left), (this->*next)());
     }
-    return left;
   }
-
-  ExprPtr ref_compare() {
-    ExprPtr left = shift();
-    while (cur().punct(":==") || cur().punct(":!=")) {
-      std::string op = cur().text;
-      Location where = cur().where;
-      step();
-      left = binary(op, where, std::move(left), shift());
-    }
-    return left;
-  }
-
-  ExprPtr shift() {  // our extension: << >> >>> bind looser than + and -, as in C
-    ExprPtr left = add();
-    while (cur().punct("<<") || cur().punct(">>") || cur().punct(">>>")) {
-      std::string op = cur().text;
-      Location where = cur().where;
-      step();
-      left = binary(op, where, std::move(left), add());
-    }
-    return left;
-  }
-
-  ExprPtr add() {
-    ExprPtr left = mul();
-    while (cur().punct("+") || cur().punct("-")) {
-      std::string op = cur().text;
-      Location where = cur().where;
-      step();
-      left = binary(op, where, std::move(left), mul());
-    }
-    return left;
-  }
-
-  ExprPtr mul() {
-    ExprPtr left = bit();
-    while (cur().punct("*") || cur().punct("/") || cur().punct("%")) {
-      std::string op = cur().text;
-      Location where = cur().where;
-      step();
-      left = binary(op, where, std::move(left), bit());
-    }
-    return left;
-  }
+  ExprPtr compare() { return left_assoc(&Parser::ref_compare, {"==", "!=", "<", ">", "<=", ">="}); }
+  ExprPtr ref_compare() { return left_assoc(&Parser::shift, {":==", ":!="}); }
+  ExprPtr shift() { return left_assoc(&Parser::add, {"<<", ">>", ">>>"}); }  // our extension; looser than + -, as in C
+  ExprPtr add() { return left_assoc(&Parser::mul, {"+", "-"}); }
+  ExprPtr mul() { return left_assoc(&Parser::bit, {"*", "/", "%"}); }
 
   ExprPtr bit() {
     ExprPtr left = lower();
@@ -787,20 +754,8 @@ class Parser {
       return postfix(std::move(e));
     }
     if (t.keyword("new")) return postfix(new_expression());
-    if (t.punct("(")) {
-      // A cast in the middle of an expression (our extension) applies to the operand that follows.
-      Location where = t.where;
-      step();
-      TypeSpec ts;
-      if (try_cast_type(ts)) {
-        auto e = node(ExprKind::cast, where);
-        e->type = std::move(ts);
-        e->has_type = true;
-        e->target = lower();
-        return e;
-      }
-      --pos_;
-    }
+    // A cast in the middle of an expression (our extension) applies to the operand that follows.
+    if (ExprPtr cast = try_cast(&Parser::lower)) return cast;
     return postfix(primary());
   }
 

@@ -6,7 +6,6 @@
 // its round counter must never be behind the last snapshot the system reported committed, and
 // `phantom fsck` must be clean at the end. A failure prints the seed; the world is kept.
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,20 +30,7 @@ test::Child start(const std::string& world) {
 }
 
 // Reads what the child writes for `ms` milliseconds, or until `stop_at` appears (then returns true).
-bool read_for(int fd, std::string& out, int ms, const std::string& stop_at = {}) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-  for (;;) {
-    if (!stop_at.empty() && out.find(stop_at) != std::string::npos) return true;
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-    if (left <= 0) return false;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
-    char buffer[8192];
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n <= 0) return false;
-    out.append(buffer, static_cast<std::size_t>(n));
-  }
-}
+bool read_for(int fd, std::string& out, int ms, const std::string& stop_at = {}) { return test::read_until(fd, out, stop_at, ms); }
 
 std::string kill_and_collect(test::Child& child, std::string out) {
   ::kill(child.pid, SIGKILL);

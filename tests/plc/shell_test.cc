@@ -1,7 +1,6 @@
 // The system boot class and the console shell, through the real binary: self-tests on first boot, every
 // shell command, and the shell's history surviving a restart (plib/system).
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <signal.h>
 
 #include <chrono>
@@ -16,20 +15,8 @@ using phantom::test::spawn_child;
 
 namespace {
 
-// Reads from `fd` into `seen` until it contains `want` or `seconds` pass.
 bool read_until(int fd, std::string& seen, const std::string& want, int seconds = 20) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (seen.find(want) == std::string::npos) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-    if (left <= 0) return false;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
-    char buffer[4096];
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n <= 0) return seen.find(want) != std::string::npos;
-    seen.append(buffer, static_cast<std::size_t>(n));
-  }
-  return true;
+  return phantom::test::read_until(fd, seen, want, seconds * 1000);
 }
 
 void type(const Child& c, const std::string& text) { ASSERT_EQ(::write(c.in, text.data(), text.size()), static_cast<ssize_t>(text.size())); }

@@ -2,9 +2,11 @@
 // the child died (test support).
 #pragma once
 
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -54,6 +56,24 @@ inline std::string drain(int fd) {
   while ((n = ::read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<std::size_t>(n));
   ::close(fd);
   return text;
+}
+
+// Reads what a running child writes into `out` until `want` appears at or after `from`, the child
+// closes its end, or `ms` milliseconds pass. Returns whether `want` appeared. An empty `want` just reads
+// for `ms`.
+inline bool read_until(int fd, std::string& out, const std::string& want, int ms, std::size_t from = 0) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  for (;;) {
+    if (!want.empty() && out.find(want, from) != std::string::npos) return true;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+    char buffer[8192];
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n <= 0) return !want.empty() && out.find(want, from) != std::string::npos;
+    out.append(buffer, static_cast<std::size_t>(n));
+  }
 }
 
 }  // namespace phantom::test
