@@ -1,6 +1,7 @@
 // World tools: look into a stored world and start a class in it without running it (system layer).
 // Both open the world exclusively (a running world is busy) and restore it into this process's arena.
-// Inspecting changes nothing on disk; starting commits one snapshot that holds the new VM thread.
+// Inspecting writes nothing (only a damaged commit record is repaired, as by every open); starting
+// commits one snapshot that holds the new VM thread.
 // For a world that is running, `start_request_*` hand the request to its `phantom run` through a
 // request directory next to the image (`<world>.requests/`), which the snapshot policy polls.
 #pragma once
