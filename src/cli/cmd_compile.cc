@@ -1,5 +1,4 @@
 // phantom compile: the Phantom language compiler on the command line (command line layer).
-
 #include "cli/cli_common.h"
 #include "plc/compiler.h"
 
