@@ -73,9 +73,10 @@ void MethodCompiler::to_is(Value& v, Base as, Location where) {
       e_.prefixed(prefix_of(v.type.base), op_o2i);
       convert(v.type.base, as);
     } else if (v.type.unknown() || (v.type.base == Base::object && v.type.cls == ".internal.object" && !v.type.container)) {
-      // An untyped value where a number is needed: checked at run time by a cast to the number's class.
-      summon(Type::of(as).holder_class());
-      e_.op(op_cast);
+      // An untyped value where a number is needed: checked at run time by a cast to the number's class
+      // (null passes, and reads as 0).
+      Value checked = v;
+      implicit_cast(checked, Type::of(as), where);
       e_.prefixed(prefix_of(as), op_o2i);
     } else {
       sink_.error(where, fmt::format("a number is needed here, but this value has type {}", describe_type(v.type)));
