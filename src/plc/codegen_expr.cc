@@ -446,6 +446,10 @@ Value MethodCompiler::new_object(const Expr& ex) {
     if (!ex.args.empty()) sink_.warning(ex.where, "'new *(class)(...)' calls no constructor: its arguments are ignored");
     return {ex.has_type ? resolve_type(ex.type, table_, sink_) : Type{}, Stack::os};
   }
+  if (ex.type.dynamic) {
+    sink_.error(ex.where, "'new' of a type chosen at run time or of an explicit container class is not supported; use new *(class)()");
+    return {Type{}, Stack::os};
+  }
   Type t = resolve_type(ex.type, table_, sink_);
   if (t.container) {
     if (!ex.args.empty()) sink_.error(ex.where, "an array is created without arguments: new T[]()");

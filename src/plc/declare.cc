@@ -13,7 +13,9 @@ namespace phantom::plc {
 Type resolve_type(const TypeSpec& spec, ClassTable& table, DiagnosticSink& sink) {
   Type t;
   if (spec.dynamic) {
-    sink.error(spec.where, "types chosen at run time ('*expr') and explicit container classes are not supported");
+    // `*expr` and `T[Class]` parse, as in the original, and give the compiler no static type (§2.3).
+    sink.warning(spec.where, "a type chosen at run time ('*expr') or an explicit container class is unknown to the compiler");
+    t.container = spec.container;
     return t;
   }
   if (spec.is_void) {
