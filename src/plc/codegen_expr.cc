@@ -55,8 +55,7 @@ void MethodCompiler::convert(Base from, Base to) {
 void MethodCompiler::to_os(Value& v, Location where) {
   if (v.where == Stack::os) return;
   if (v.where == Stack::none) {
-    sink_.error(where, "this expression has no value");
-    e_.op(op_summon_null);
+    e_.op(op_summon_null);  // the expression's own error was reported already
   } else {
     e_.prefixed(prefix_of(v.type.base), op_i2o);
   }
@@ -65,8 +64,7 @@ void MethodCompiler::to_os(Value& v, Location where) {
 
 void MethodCompiler::to_is(Value& v, Base as, Location where) {
   if (v.where == Stack::none) {
-    sink_.error(where, "this expression has no value");
-    e_.op(op_iconst_0);
+    e_.op(op_iconst_0);  // the expression's own error was reported already
     convert(Base::int_, as);
   } else if (v.where == Stack::os) {
     if (v.type.numeric()) {
@@ -111,7 +109,7 @@ void MethodCompiler::implicit_cast(Value& v, const Type& target, Location where)
   // The VM knows no `implements` (class files do not record it), so a cast to an interface could never
   // succeed: such values are taken unchecked.
   if (cls.empty() || cls == ".internal.object" || table_.is_interface(cls)) return;
-  if (!v.type.unknown() && !v.type.container && !target.container && v.type.base == Base::object && target.base == Base::object &&
+  if (!v.type.unknown() && !v.type.container && !target.container && target.base == Base::object &&
       !table_.is_subclass(cls, v.type.holder_class()))
     sink_.warning(where, fmt::format("a value of type {} is assigned where {} is expected; this cast can never succeed", describe_type(v.type),
                                      describe_type(target)));

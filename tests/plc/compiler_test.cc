@@ -227,3 +227,15 @@ TEST_F(Compiler, ListingShowsEveryMethod) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CompilerWithoutLibrary, SaysTheLibraryIsMissing) {
+  auto r = phantom::plc::compile_text("lonely.ph", "package .test;\nclass lonely\n{\n};\n", {});
+  EXPECT_GT(r.errors, 0u);
+  EXPECT_NE(r.diagnostics.find("lonely.ph:2:7: error: class .internal.object is not available: is the library (plib) on the class path?"),
+            std::string::npos)
+      << r.diagnostics;
+}
+
+}  // namespace

@@ -1,0 +1,5 @@
+// err_interface_extends: expected to fail
+package .test;
+
+class base { };
+interface program extends base { };
