@@ -57,6 +57,8 @@ void MethodCompiler::collect_locals(const Stmt& s) {
       if (s.first) collect_locals(*s.first);
       if (s.second) collect_locals(*s.second);
       Type caught = resolve_type(s.type, table_, sink_);
+      if (table_.field(cls_.name, s.name))
+        sink_.warning(s.where, fmt::format("the field '{}' hides this catch variable: in this class '{}' means the field", s.name, s.name));
       Local l;  // a catch variable is an OS local even when its type is numeric
       l.type = caught;
       l.slot = os_slots_++;
