@@ -19,7 +19,6 @@ class shell extends runnable
 
     void run(var _boot_object) [8]
     {
-        var c : string;
         boot_object = _boot_object;
         tty = new .internal.io.tty();
         history = new .phantom.util.arraylist();
@@ -30,14 +29,7 @@ class shell extends runnable
         while (1)
         {
             say("phantom> ");
-            line = "";
-            c = tty.getwc();
-            while (c.length() > 0 && !(c == "\n"))
-            {
-                if (!(c == "\r")) line = line + c;
-                c = tty.getwc();
-            }
-            if (c.length() == 0 && line.length() == 0) { say("\n"); return; }
+            line = readline();
             if (line.length() > 0)
             {
                 history.add(line);
@@ -48,6 +40,30 @@ class shell extends runnable
     }
 
     void say(var s : string) { tty.putws(s); }
+
+    // One line from the terminal. At the end of input the shell does not end: it is part of a world
+    // that lives on. It waits, looking again every half second, and goes on when the world runs with a
+    // terminal again.
+    string readline()
+    {
+        var c : string;
+        var text : string;
+        var told : int;
+        text = "";
+        while (1)
+        {
+            c = tty.getwc();
+            if (c.length() == 0)
+            {
+                if (!told) say("\n(end of input: the shell waits for the next run; Ctrl-C stops Phantom)\n");
+                told = 1;
+                boot_object.sleep(500);
+                continue;
+            }
+            if (c == "\n") return text;
+            if (!(c == "\r")) text = text + c;
+        }
+    }
 
     // Splits "verb rest" at the first blank.
     void execute(var command : string)

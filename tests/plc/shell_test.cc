@@ -89,9 +89,21 @@ TEST_F(Shell, AnswersEveryCommandAndKeepsItsHistoryAcrossARestart) {
   ASSERT_TRUE(read_until(again.out, out2, "frobnicate\n")) << out2;
   EXPECT_NE(out2.find("  1  echo first command\n"), std::string::npos) << out2;
   EXPECT_EQ(out2.find("library self-test"), std::string::npos) << "the self-tests run on the first boot only";
-  ::close(again.in);  // end of input: the shell thread ends, and with it the world's last thread
+  ::close(again.in);  // end of input: the shell stays, waiting for the next run with a terminal
+  ASSERT_TRUE(read_until(again.out, out2, "(end of input: the shell waits")) << out2;
+  ::kill(again.pid, SIGTERM);
   EXPECT_EQ(wait_exit(again.pid), 0);
   ::close(again.out);
+
+  // ... and is there once more, reading input again.
+  Child third = start();
+  std::string out3;
+  type(third, "echo still here\n");
+  ASSERT_TRUE(read_until(third.out, out3, "still here\n")) << out3;
+  ::kill(third.pid, SIGTERM);
+  EXPECT_EQ(wait_exit(third.pid), 0);
+  ::close(third.in);
+  ::close(third.out);
 }
 
 }  // namespace
