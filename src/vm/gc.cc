@@ -156,7 +156,9 @@ GcReport Vm::collect_garbage() {
     }
     at += block_units << ref_shift;
   }
-  // From here on the collection commits. Weak references to the dead are cleared first.
+  // From here on the collection commits. Quickened copies of dead code go (a new object may take
+  // the same reference), with the summon sites that pointed into them; then weak references.
+  if (quick_.forget_if([&](Ref r) { return !is_marked(r); })) summon_cache_.clear();
   for (Ref w : weakrefs) {
     Ref& target = heap_.as<WeakrefData>(w)->target;
     if (target != raw_null && target != null_object_ && !is_marked(target)) target = null_object_;

@@ -36,6 +36,24 @@ inline std::int32_t to_i32(double v) {
 inline std::int64_t to_i64(double v) {
   return (v >= -9223372036854775808.0 && v < 9223372036854775808.0) ? static_cast<std::int64_t>(v) : INT64_MIN;
 }
+// The arithmetic of superinstruction K (quicken.h's order), with the unfused instructions' semantics:
+// 32-bit wrap, signed comparisons giving 0 or 1, C remainder and division (never by 0 or -1 here).
+template <int K>
+inline std::int32_t arith(std::int32_t l, std::int32_t u) {
+  auto L = static_cast<std::uint32_t>(l), U = static_cast<std::uint32_t>(u);
+  if constexpr (K == 0) return static_cast<std::int32_t>(L + U);
+  else if constexpr (K == 1) return static_cast<std::int32_t>(L - U);
+  else if constexpr (K == 2) return static_cast<std::int32_t>(L * U);
+  else if constexpr (K == 3) return static_cast<std::int32_t>(L & U);
+  else if constexpr (K == 4) return static_cast<std::int32_t>(L | U);
+  else if constexpr (K == 5) return static_cast<std::int32_t>(L ^ U);
+  else if constexpr (K == 6) return l < u;
+  else if constexpr (K == 7) return l > u;
+  else if constexpr (K == 8) return l <= u;
+  else if constexpr (K == 9) return l >= u;
+  else if constexpr (K == 10) return l % u;
+  else return l / u;
+}
 inline float bits_f(std::int32_t b) { float f; std::memcpy(&f, &b, 4); return f; }
 inline std::int32_t f_bits(float f) { std::int32_t b; std::memcpy(&b, &f, 4); return b; }
 inline double bits_d(std::int64_t b) { double d; std::memcpy(&d, &b, 8); return d; }
@@ -70,7 +88,7 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
   std::int32_t* is = heap_.as<std::int32_t>(td->is);
   std::int32_t* is_end = is + heap_.hdr(td->is)->size / 4;
   std::int32_t* isp = is + td->is_top;
-  const std::uint8_t* code = heap_.as<CodeData>(fp->code)->bytes;
+  const std::uint8_t* code = quick_.code(fp->code, heap_.as<CodeData>(fp->code));
   const std::uint8_t* pc = code + fp->ip;
   const std::uint8_t* insn = pc;
   Ref self = fp->self;
@@ -90,7 +108,7 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
   } while (0)
 #define enter_frame()                                                    \
   do {                                                                   \
-    code = heap_.as<CodeData>(fp->code)->bytes;                           \
+    code = quick_.code(fp->code, heap_.as<CodeData>(fp->code));         \
     pc = code + fp->ip;                                                  \
     self = fp->self;                                                     \
     os_lo = os + fp->os_base;                                            \
@@ -227,6 +245,16 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     for (int i = 0x74; i <= 0x77; ++i) table[i] = &&op_int_math;
     for (int i = 0xA0; i <= 0xBF; ++i) table[i] = &&op_call_xx;
     table[end_of_code] = &&op_end_of_code;
+    // Superinstructions, which appear only in quickened copies (quicken.h).
+    void* const local_local[arith_total] = {&&q_ll_0, &&q_ll_1, &&q_ll_2, &&q_ll_3, &&q_ll_4, &&q_ll_5, &&q_ll_6, &&q_ll_7, &&q_ll_8, &&q_ll_9};
+    void* const constant[arith_count] = {&&q_c_0, &&q_c_1, &&q_c_2, &&q_c_3, &&q_c_4, &&q_c_5, &&q_c_6, &&q_c_7, &&q_c_8, &&q_c_9, &&q_c_10, &&q_c_11};
+    for (int k = 0; k < arith_total; ++k) table[q_local_local + k] = local_local[k];
+    for (int k = 0; k < arith_count; ++k) table[q_const + k] = constant[k];
+    table[q_local_const_set + 0] = &&q_lcs_0; table[q_local_const_set + 1] = &&q_lcs_1; table[q_local_const_set + 2] = &&q_lcs_2;
+    table[q_local_const_jz + 0] = &&q_lcj_6; table[q_local_const_jz + 1] = &&q_lcj_7;
+    table[q_local_const_jz + 2] = &&q_lcj_8; table[q_local_const_jz + 3] = &&q_lcj_9;
+    table[q_compare_jz + 0] = &&q_cj_6; table[q_compare_jz + 1] = &&q_cj_7;
+    table[q_compare_jz + 2] = &&q_cj_8; table[q_compare_jz + 3] = &&q_cj_9;
     table_ready = true;
   }
 
@@ -830,6 +858,75 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
   BINARY(op_igt, std::int32_t(l) > std::int32_t(u))
   BINARY(op_ilt, std::int32_t(l) < std::int32_t(u))
 #undef BINARY
+
+  // ---- superinstructions (quicken.h): only operands are read; a failed precondition runs the first
+  // instruction of the sequence, which reports the error as before ----
+#define FUSED_JUMP(target, jz_at)                                                                     \
+  do {                                                                                                \
+    const std::uint8_t* t_ = (target);                                                                \
+    pc = t_;                                                                                          \
+    if (t_ <= (jz_at) && (--budget <= 0 || gc_requested_ || stop_requested_.load(std::memory_order_relaxed))) [[unlikely]] \
+      goto yield;                                                                                     \
+    DISPATCH();                                                                                       \
+  } while (0)
+#define Q_LOCAL_LOCAL(K)                                                                              \
+  q_ll_##K: {                                                                                         \
+    auto a_ = static_cast<std::uint32_t>(be32(pc + 1)), b_ = static_cast<std::uint32_t>(be32(pc + 6)); \
+    auto n_ = static_cast<std::uint32_t>(isp - is_lo);                                                \
+    if (a_ >= n_ || b_ >= n_ || isp == is_end) [[unlikely]] goto op_is_get32;                         \
+    *isp++ = arith<K>(is_lo[a_], is_lo[b_]);                                                          \
+    pc += 11;                                                                                         \
+    DISPATCH();                                                                                       \
+  }
+  Q_LOCAL_LOCAL(0) Q_LOCAL_LOCAL(1) Q_LOCAL_LOCAL(2) Q_LOCAL_LOCAL(3) Q_LOCAL_LOCAL(4)
+  Q_LOCAL_LOCAL(5) Q_LOCAL_LOCAL(6) Q_LOCAL_LOCAL(7) Q_LOCAL_LOCAL(8) Q_LOCAL_LOCAL(9)
+#undef Q_LOCAL_LOCAL
+#define Q_CONST(K)                                                                                    \
+  q_c_##K: {                                                                                          \
+    if (isp == is_lo) [[unlikely]] goto op_iconst_32bit;                                              \
+    isp[-1] = arith<K>(isp[-1], be32(pc + 1));                                                        \
+    pc += 6;                                                                                          \
+    DISPATCH();                                                                                       \
+  }
+  Q_CONST(0) Q_CONST(1) Q_CONST(2) Q_CONST(3) Q_CONST(4) Q_CONST(5)
+  Q_CONST(6) Q_CONST(7) Q_CONST(8) Q_CONST(9) Q_CONST(10) Q_CONST(11)
+#undef Q_CONST
+#define Q_LOCAL_CONST_SET(K)                                                                          \
+  q_lcs_##K: {                                                                                        \
+    auto a_ = static_cast<std::uint32_t>(be32(pc + 1)), d_ = static_cast<std::uint32_t>(be32(pc + 12)); \
+    auto n_ = static_cast<std::uint32_t>(isp - is_lo);                                                \
+    if (a_ >= n_ || d_ >= n_ || isp == is_end) [[unlikely]] goto op_is_get32;                         \
+    is_lo[d_] = arith<K>(is_lo[a_], be32(pc + 6));                                                    \
+    pc += 16;                                                                                         \
+    DISPATCH();                                                                                       \
+  }
+  Q_LOCAL_CONST_SET(0) Q_LOCAL_CONST_SET(1) Q_LOCAL_CONST_SET(2)
+#undef Q_LOCAL_CONST_SET
+#define Q_LOCAL_CONST_JZ(K)                                                                           \
+  q_lcj_##K: {                                                                                        \
+    auto a_ = static_cast<std::uint32_t>(be32(pc + 1));                                               \
+    if (a_ >= static_cast<std::uint32_t>(isp - is_lo) || isp == is_end) [[unlikely]] goto op_is_get32; \
+    const std::uint8_t* jz_ = pc + 11;                                                                \
+    bool true_ = arith<K>(is_lo[a_], be32(pc + 6)) != 0;                                              \
+    pc += 16;                                                                                         \
+    if (!true_) FUSED_JUMP(jz_ + 1 + be32(jz_ + 1), jz_);                                             \
+    DISPATCH();                                                                                       \
+  }
+  Q_LOCAL_CONST_JZ(6) Q_LOCAL_CONST_JZ(7) Q_LOCAL_CONST_JZ(8) Q_LOCAL_CONST_JZ(9)
+#undef Q_LOCAL_CONST_JZ
+#define Q_COMPARE_JZ(K, original)                                                                     \
+  q_cj_##K: {                                                                                         \
+    if (isp - is_lo < 2) [[unlikely]] goto original;                                                  \
+    bool true_ = arith<K>(isp[-2], isp[-1]) != 0;                                                     \
+    isp -= 2;                                                                                         \
+    const std::uint8_t* jz_ = pc + 1;                                                                 \
+    pc += 6;                                                                                          \
+    if (!true_) FUSED_JUMP(jz_ + 1 + be32(jz_ + 1), jz_);                                             \
+    DISPATCH();                                                                                       \
+  }
+  Q_COMPARE_JZ(6, op_ilt) Q_COMPARE_JZ(7, op_igt) Q_COMPARE_JZ(8, op_ile) Q_COMPARE_JZ(9, op_ige)
+#undef Q_COMPARE_JZ
+#undef FUSED_JUMP
   op_int_math: {
     std::uint8_t op = *pc;
     if (op == classfile::op_inot || op == classfile::op_log_not || op == classfile::op_fromi || op == classfile::op_fromf) {

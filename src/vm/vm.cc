@@ -409,6 +409,7 @@ void Vm::rebuild_caches() {
     std::copy_n(page_refs(ints), small_ints_.size(), small_ints_.begin());
   class_by_name_.clear();
   summon_cache_.clear();
+  quick_.clear();
   for (int id = 0; id < cid_count; ++id) class_by_name_[std::string(internal_class_info(id).name)] = internal_[id];
   Ref cache = root_slot(root_class_cache);
   if (is_null(cache)) return;

@@ -27,6 +27,7 @@
 #include "store/store.h"
 #include "util/result.h"
 #include "vm/heap.h"
+#include "vm/quicken.h"
 #include "vm/objects.h"
 
 namespace phantom::vm {
@@ -266,6 +267,7 @@ class Vm final : public store::WorldControl {
   std::vector<std::vector<Native>> natives_;
   std::unordered_map<std::string, Ref> class_by_name_;  // lower-cased name -> class
   std::unordered_map<const std::uint8_t*, Ref> summon_cache_;  // summon_by_name site -> class
+  QuickCode quick_;  // host copies of code with superinstructions (quicken.h)
 
   // Scheduler (host memory; the persistent truth is each thread's state field).
   std::deque<Ref> run_queue_;

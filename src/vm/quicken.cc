@@ -1,0 +1,84 @@
+// Quickened code: building the host copies (VM layer; see quicken.h for why it is safe).
+#include "vm/quicken.h"
+
+#include <cstring>
+#include <span>
+
+#include "classfile/bytecode.h"
+#include "classfile/opcodes.h"
+
+namespace phantom::vm {
+
+using namespace classfile;
+
+int arith_index(std::uint8_t opcode) {
+  switch (opcode) {
+    case op_isum: return 0;
+    case op_isublu: return 1;
+    case op_imul: return 2;
+    case op_iand: return 3;
+    case op_ior: return 4;
+    case op_ixor: return 5;
+    case op_ilt: return 6;
+    case op_igt: return 7;
+    case op_ile: return 8;
+    case op_ige: return 9;
+    case op_iremlu: return 10;
+    case op_idivlu: return 11;
+    default: return -1;
+  }
+}
+
+namespace {
+
+void quicken(std::uint8_t* bytes, const std::vector<Instruction>& ins) {
+  auto op = [&](std::size_t k) -> int { return k < ins.size() ? ins[k].opcode : -1; };
+  for (std::size_t i = 0; i < ins.size(); ++i) {
+    if (is_prefix(ins[i].opcode) || (i > 0 && is_prefix(ins[i - 1].opcode))) continue;
+    std::uint8_t* at = bytes + ins[i].offset;
+    int a2 = op(i + 2) >= 0 ? arith_index(static_cast<std::uint8_t>(op(i + 2))) : -1;
+    if (op(i) == op_is_get32 && op(i + 1) == op_iconst_32bit) {
+      if (a2 >= arith_compare_first && a2 < arith_total && op(i + 3) == op_jz) {
+        *at = static_cast<std::uint8_t>(q_local_const_jz + (a2 - arith_compare_first));
+        continue;
+      }
+      if (a2 >= 0 && a2 <= 2 && op(i + 3) == op_is_set32) {
+        *at = static_cast<std::uint8_t>(q_local_const_set + a2);
+        continue;
+      }
+    }
+    if (op(i) == op_is_get32 && op(i + 1) == op_is_get32 && a2 >= 0 && a2 < arith_total) {
+      *at = static_cast<std::uint8_t>(q_local_local + a2);
+      continue;
+    }
+    int a1 = op(i + 1) >= 0 ? arith_index(static_cast<std::uint8_t>(op(i + 1))) : -1;
+    if (op(i) == op_iconst_32bit && a1 >= 0) {
+      std::int64_t c = ins[i].a;
+      if (a1 < arith_total || (c != 0 && c != -1)) *at = static_cast<std::uint8_t>(q_const + a1);
+      continue;
+    }
+    int a0 = arith_index(ins[i].opcode);
+    if (a0 >= arith_compare_first && a0 < arith_total && op(i + 1) == op_jz)
+      *at = static_cast<std::uint8_t>(q_compare_jz + (a0 - arith_compare_first));
+  }
+}
+
+}  // namespace
+
+const std::uint8_t* QuickCode::fill(Slot& slot, Ref ref, const CodeData* data) {
+  auto found = copies_.find(ref);
+  if (found == copies_.end()) {
+    auto copy = std::make_unique<std::uint8_t[]>(std::size_t(data->length) + 1);
+    std::memcpy(copy.get(), data->bytes, std::size_t(data->length) + 1);  // with the sentinel
+    // The code passed the verifier when its class was loaded; should decoding fail now, the copy
+    // simply stays unquickened.
+    auto decoded = decode_code(std::span<const std::uint8_t>(data->bytes, data->length), "quickening");
+    if (decoded.ok()) quicken(copy.get(), *decoded);
+    found = copies_.emplace(ref, std::move(copy)).first;
+  }
+  slot.key = ref;
+  slot.bytes = found->second.get();
+  return slot.bytes;
+}
+
+}  // namespace phantom::vm

@@ -1,0 +1,80 @@
+// Quickened code: host-side copies of method code in which common instruction sequences begin with a
+// superinstruction (VM layer). The arena's code is never changed (rule 1: a world holds only the class
+// files' bytes; rule 4: caches do not write into object pages).
+//
+// How it stays correct: a superinstruction replaces only the first opcode byte of the sequence it
+// covers and has the sequence's total length, so every offset is unchanged. Frames, catchers,
+// backtraces and snapshots see the same instruction pointers as without quickening, and a jump into
+// the middle of a sequence lands on the original bytes. Handlers read only operand bytes, never the
+// opcodes they cover, so sequences may overlap. Nothing is fused after a type prefix. A handler whose
+// preconditions fail (a slot out of range, a full stack) runs the sequence's first instruction
+// instead, which reports the error as before.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+
+#include "vm/heap.h"
+#include "vm/objects.h"
+
+namespace phantom::vm {
+
+// The arithmetic a superinstruction performs, by index: isum isublu imul iand ior ixor ilt igt ile ige
+// iremlu idivlu. The first ten never fail; the last two are fused only with a constant other than 0
+// and -1.
+constexpr int arith_count = 12;
+constexpr int arith_total = 10;       // those fused with two locals
+constexpr int arith_compare_first = 6;  // ilt igt ile ige
+int arith_index(std::uint8_t opcode);  // -1 when the opcode is none of these
+
+enum QuickOp : std::uint8_t {
+  q_local_local = 0xC0,      // + arith 0..9:  is_get32 A; is_get32 B; OP                    11 bytes
+  q_const = 0xCA,            // + arith 0..11: iconst_32bit C; OP                             6 bytes
+  q_local_const_set = 0xD6,  // + arith 0..2:  is_get32 A; iconst_32bit C; OP; is_set32 D     16 bytes
+  q_local_const_jz = 0xD9,   // + compare 0..3: is_get32 A; iconst_32bit C; CMP; jz L         16 bytes
+  q_compare_jz = 0xDD,       // + compare 0..3: CMP; jz L                                     6 bytes
+  q_end = 0xE1,
+};
+
+class QuickCode {
+ public:
+  // The quickened bytes of a code object (its length plus the sentinel byte).
+  const std::uint8_t* code(Ref ref, const CodeData* data) {
+    Slot& slot = cache_[(ref >> 2) & (cache_.size() - 1)];
+    if (slot.key == ref) [[likely]] return slot.bytes;
+    return fill(slot, ref, data);
+  }
+  // Drops the copies of code objects for which `dead` is true; returns whether any was dropped.
+  template <typename Dead>
+  bool forget_if(Dead dead) {
+    bool any = false;
+    for (auto it = copies_.begin(); it != copies_.end();) {
+      if (dead(it->first)) {
+        it = copies_.erase(it);
+        any = true;
+      } else {
+        ++it;
+      }
+    }
+    if (any) cache_.fill(Slot{});
+    return any;
+  }
+  void clear() {
+    copies_.clear();
+    cache_.fill(Slot{});
+  }
+
+ private:
+  struct Slot {
+    Ref key = raw_null;
+    const std::uint8_t* bytes = nullptr;
+  };
+  const std::uint8_t* fill(Slot& slot, Ref ref, const CodeData* data);
+
+  std::array<Slot, 1024> cache_{};
+  std::unordered_map<Ref, std::unique_ptr<std::uint8_t[]>> copies_;
+};
+
+}  // namespace phantom::vm

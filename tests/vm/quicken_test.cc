@@ -1,0 +1,153 @@
+// Quickened code (src/vm/quicken.h): every superinstruction computes what its unfused sequence
+// computes, errors inside a fused sequence read as before, and a backward jump inside one still
+// reaches a safepoint.
+#include <gtest/gtest.h>
+
+#include <climits>
+
+#include "support/vm_world.h"
+
+namespace phantom::test {
+namespace {
+
+RunResult run_boot(const std::string& source, vm::VmOptions options = {}) {
+  VmWorld world;
+  std::string error = world.add_class(source);
+  if (!error.empty()) return RunResult{-2, "", error};
+  return world.boot_and_run(".t.boot", options);
+}
+
+// Prints the int each snippet leaves on the integer stack. With `spaced`, a nop follows every line,
+// so that nothing can be fused: the reference.
+std::string program(const std::vector<std::string>& snippets, bool spaced) {
+  std::string s = ".class .t.boot\n.method run 8\n  arg_count 1\n";
+  for (const auto& snippet : snippets) {
+    std::string body;
+    std::size_t start = 0;
+    while (start < snippet.size()) {
+      std::size_t end = snippet.find('\n', start);
+      if (end == std::string::npos) end = snippet.size();
+      std::string line = snippet.substr(start, end - start);
+      body += "  " + line + "\n";
+      if (spaced && line.find(':') == std::string::npos) body += "  nop\n";
+      start = end + 1;
+    }
+    s += "  os_get32 0\n  sconst_bin \" \"\n" + body + "  i2o\n  call 16 2\n  os_drop\n";
+  }
+  return s + "  summon_null\n  ret\n.end\n";
+}
+
+TEST(Quicken, EverySuperinstructionEqualsItsSequence) {
+  const std::vector<long> values = {INT_MIN, -7, -1, 0, 1, 3, 1000000007, INT_MAX};
+  const char* arith[] = {"isum", "isublu", "imul", "iand", "ior", "ixor", "ilt", "igt", "ile", "ige", "iremlu", "idivlu"};
+  std::vector<std::string> snippets;
+  int label = 0;
+  for (long a : values) {
+    for (long b : values) {
+      for (int k = 0; k < 12; ++k) {
+        bool divides = k >= 10;
+        if (divides && b == 0) continue;  // division by zero: an exception, tested elsewhere
+        std::string A = "iconst_32bit " + std::to_string(a), B = "iconst_32bit " + std::to_string(b), op = arith[k];
+        // iconst C; OP
+        snippets.push_back(A + "\n" + B + "\n" + op);
+        if (divides) continue;
+        // is_get32 A; is_get32 B; OP
+        snippets.push_back(A + "\n" + B + "\nis_get32 0\nis_get32 1\n" + op + "\nis_set32 0\nis_drop");
+        // is_get32 A; iconst C; OP; is_set32 D
+        if (k <= 2) snippets.push_back(A + "\nis_get32 0\n" + B + "\n" + op + "\nis_set32 0");
+        // is_get32 A; iconst C; CMP; jz L   and   CMP; jz L
+        if (k >= 6) {
+          auto branch = [&] {
+            std::string no = "no" + std::to_string(label), done = "done" + std::to_string(label++);
+            return "\njz " + no + "\niconst_32bit 1\njmp " + done + "\n" + no + ":\niconst_32bit 0\n" + done + ":";
+          };
+          snippets.push_back(A + "\nis_get32 0\n" + B + "\n" + op + branch() + "\nis_set32 0");
+          snippets.push_back(A + "\n" + B + "\nis_dup\nis_drop\n" + op + branch());
+        }
+      }
+    }
+  }
+  auto fused = run_boot(program(snippets, false));
+  auto reference = run_boot(program(snippets, true));
+  ASSERT_EQ(fused.exit_code, 0) << fused.diag;
+  ASSERT_EQ(reference.exit_code, 0) << reference.diag;
+  EXPECT_EQ(fused.out, reference.out);
+  EXPECT_GT(fused.out.size(), 2000u);
+}
+
+TEST(Quicken, AnErrorInsideAFusedSequenceReadsAsBefore) {
+  for (const char* body : {"is_get32 5\n  is_get32 6\n  isum", "iconst_32bit 1\n  isum", "is_get32 0\n  iconst_32bit 3\n  ilt\n  jz x\nx:",
+                           "is_get32 2\n  iconst_32bit 1\n  isum\n  is_set32 2"}) {
+    SCOPED_TRACE(body);
+    std::string source = std::string(".class .t.boot\n.method run 8\n  arg_count 1\n  ") + body + "\n  summon_null\n  ret\n.end\n";
+    auto fused = run_boot(source);
+    std::string spaced = source;
+    // A nop before every instruction line of the body (the first four lines are the header).
+    std::string marker = "arg_count 1\n";
+    std::size_t at = spaced.find(marker) + marker.size();
+    while ((at = spaced.find("  ", at)) != std::string::npos) {
+      spaced.insert(at, "  nop\n");
+      at = spaced.find('\n', at + 6);
+      if (at == std::string::npos) break;
+      ++at;
+    }
+    auto reference = run_boot(spaced);
+    EXPECT_NE(fused.exit_code, 0);
+    EXPECT_NE(fused.diag.find("integer stack"), std::string::npos) << fused.diag;
+    // The same message, apart from the instruction offsets the nops moved.
+    EXPECT_EQ(fused.diag.substr(0, fused.diag.find(" at ")), reference.diag.substr(0, reference.diag.find(" at "))) << fused.diag << reference.diag;
+  }
+}
+
+TEST(Quicken, ABackwardJumpInsideAFusedSequenceReachesASafepoint) {
+  // `spin` loops forever through a fused compare-and-branch; `talk` must still get its turn.
+  VmWorld world;
+  ASSERT_EQ(world.add_class(R"(.class .t.spin
+.method run 8
+  arg_count 1
+  stack_reserve 0 1
+again:
+  is_get32 0
+  iconst_32bit 1
+  igt
+  jz again
+  summon_null
+  ret
+.end
+)"), "");
+  ASSERT_EQ(world.add_class(R"(.class .t.talk
+.method run 8
+  arg_count 1
+  os_get32 0
+  sconst_bin "alive\n"
+  call 16 1
+  os_drop
+  summon_null
+  ret
+.end
+)"), "");
+  ASSERT_EQ(world.add_class(R"(.class .t.boot
+.method run 8
+  arg_count 1
+  os_get32 0
+  summon_by_name .t.spin
+  new
+  call 18 1
+  os_drop
+  os_get32 0
+  summon_by_name .t.talk
+  new
+  call 18 1
+  os_drop
+  summon_null
+  ret
+.end
+)"), "");
+  vm::VmOptions options;
+  options.slice_limit = 200;  // run() returns after this many slices: spin never ends
+  auto r = world.boot_and_run(".t.boot", options);
+  EXPECT_EQ(r.out, "alive\n") << r.diag;
+}
+
+}  // namespace
+}  // namespace phantom::test
