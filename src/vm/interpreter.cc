@@ -404,8 +404,12 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     fp->code = callee;
     fp->self = target;
     fp->ip = 0;
-    *isp++ = static_cast<std::int32_t>(nargs);
     enter_frame();
+    // The callee's prologue `arg_count N` pops the count the call pushes and checks it. When it
+    // matches, both are skipped: the same state, one dispatch less on every call. Otherwise
+    // arg_count runs and reports the mismatch.
+    if (pc[0] == classfile::op_arg_count && pc[1] == nargs) pc += 2;
+    else *isp++ = static_cast<std::int32_t>(nargs);
     if (--budget <= 0 || gc_requested_ || stop_requested_.load(std::memory_order_relaxed)) [[unlikely]] goto yield;
     DISPATCH();
   }
