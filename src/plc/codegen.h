@@ -75,6 +75,9 @@ class MethodCompiler {
   void convert(Base from, Base to);
   void implicit_cast(Value& v, const Type& target, Location where);  // on the OS, null passes
   void summon(const std::string& cls);
+  void checked_cast(const std::string& cls);  // on the OS; null passes
+  void field_op(std::uint8_t short_form, std::uint8_t long_form, std::int32_t ordinal);  // os_load/os_save
+  bool check_array(const Value& array, Location where);  // reports when it is not one
   void truthy(Value& v, Location where);  // leaves an int 0/1-ish on the IS
   void line(Location where);
 

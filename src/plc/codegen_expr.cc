@@ -24,7 +24,6 @@ std::uint8_t from_op(Base b) {
   }
 }
 
-std::string describe_type(const Type& t) { return type_string(t); }
 
 }  // namespace
 
@@ -44,7 +43,7 @@ void MethodCompiler::summon(const std::string& cls) {
   if (lower == "internal.code") return e_.op(op_summon_code_class);
   if (lower == "internal.container.array") return e_.op(op_summon_array_class);
   e_.op(op_summon_by_name);
-  e_.bytes("." + lower);
+  e_.bytes(lower.insert(0, 1, '.'));
 }
 
 void MethodCompiler::convert(Base from, Base to) {
@@ -52,7 +51,7 @@ void MethodCompiler::convert(Base from, Base to) {
   e_.prefixed(prefix_of(to), from_op(from));
 }
 
-void MethodCompiler::to_os(Value& v, Location where) {
+void MethodCompiler::to_os(Value& v, Location) {
   if (v.where == Stack::os) return;
   if (v.where == Stack::none) {
     e_.op(op_summon_null);  // the expression's own error was reported already
@@ -77,13 +76,13 @@ void MethodCompiler::to_is(Value& v, Base as, Location where) {
       implicit_cast(checked, Type::of(as), where);
       e_.prefixed(prefix_of(as), op_o2i);
     } else {
-      sink_.error(where, fmt::format("a number is needed here, but this value has type {}", describe_type(v.type)));
+      sink_.error(where, fmt::format("a number is needed here, but this value has type {}", type_string(v.type)));
       e_.op(op_os_drop);
       e_.op(op_iconst_0);
       convert(Base::int_, as);
     }
   } else {
-    if (!v.type.numeric()) sink_.error(where, fmt::format("a number is needed here, but this value has type {}", describe_type(v.type)));
+    if (!v.type.numeric()) sink_.error(where, fmt::format("a number is needed here, but this value has type {}", type_string(v.type)));
     else convert(v.type.base, as);
   }
   v.where = Stack::is;
@@ -111,9 +110,15 @@ void MethodCompiler::implicit_cast(Value& v, const Type& target, Location where)
   if (cls.empty() || cls == ".internal.object" || table_.is_interface(cls)) return;
   if (!v.type.unknown() && !v.type.container && !target.container && target.base == Base::object &&
       !table_.is_subclass(cls, v.type.holder_class()))
-    sink_.warning(where, fmt::format("a value of type {} is assigned where {} is expected; this cast can never succeed", describe_type(v.type),
-                                     describe_type(target)));
-  // A checked cast that lets null through (the VM's cast rejects null, pvm.md B11).
+    sink_.warning(where, fmt::format("a value of type {} is assigned where {} is expected; this cast can never succeed", type_string(v.type),
+                                     type_string(target)));
+  checked_cast(cls);
+  v.type = target;
+}
+
+void MethodCompiler::checked_cast(const std::string& cls) {
+  // A cast that lets null through: the VM's cast rejects null (pvm.md B11), and users expect a null
+  // to stay null whatever its static type.
   Emitter::Label skip = e_.new_label();
   e_.op(op_os_dup);
   e_.op(op_os_isnull);
@@ -122,7 +127,21 @@ void MethodCompiler::implicit_cast(Value& v, const Type& target, Location where)
   summon(cls);
   e_.op(op_cast);
   e_.place(skip);
-  v.type = target;
+}
+
+void MethodCompiler::field_op(std::uint8_t short_form, std::uint8_t long_form, std::int32_t ordinal) {
+  if (ordinal < 256) {
+    e_.op(short_form);
+    e_.u8(static_cast<std::uint8_t>(ordinal));
+  } else {
+    e_.op_i32(long_form, ordinal);
+  }
+}
+
+bool MethodCompiler::check_array(const Value& array, Location where) {
+  bool ok = array.type.container || array.type.unknown() || (array.type.base == Base::object && array.type.cls == ".internal.object");
+  if (!ok) sink_.error(where, fmt::format("'[]' needs an array, but this value has type {}", type_string(array.type)));
+  return ok;
 }
 
 void MethodCompiler::truthy(Value& v, Location where) {
@@ -237,12 +256,7 @@ Value MethodCompiler::expr_at(const Expr& ex) {
 
 Value MethodCompiler::name_load(const Expr& ex) {
   if (const FieldInfo* f = table_.field(cls_.name, ex.text)) {
-    if (f->ordinal < 256) {
-      e_.op(op_os_load8);
-      e_.u8(static_cast<std::uint8_t>(f->ordinal));
-    } else {
-      e_.op_i32(op_os_load32, f->ordinal);
-    }
+    field_op(op_os_load8, op_os_load32, f->ordinal);
     return {f->type, Stack::os};
   }
   auto it = locals_.find(ex.text);
@@ -271,8 +285,7 @@ Value MethodCompiler::assign(const Expr& ex, bool keep) {
   };
   if (target.kind == ExprKind::index) {
     Value array = expr_os(*target.target);
-    if (!array.type.container && !array.type.unknown() && !(array.type.base == Base::object && array.type.cls == ".internal.object"))
-      sink_.error(target.where, fmt::format("'[]' needs an array, but this value has type {}", describe_type(array.type)));
+    check_array(array, target.where);
     Value v = coerce_os(array.type.container ? array.type.element() : Type{});
     Value i = expr_is(*target.args[0], Base::int_);
     to_os(i, target.where);
@@ -298,12 +311,7 @@ Value MethodCompiler::assign(const Expr& ex, bool keep) {
   if (const FieldInfo* f = table_.field(cls_.name, name)) {
     Value v = coerce_os(f->type);
     if (keep) e_.op(op_os_dup);
-    if (f->ordinal < 256) {
-      e_.op(op_os_save8);
-      e_.u8(static_cast<std::uint8_t>(f->ordinal));
-    } else {
-      e_.op_i32(op_os_save32, f->ordinal);
-    }
+    field_op(op_os_save8, op_os_save32, f->ordinal);
     return keep ? Value{f->type, Stack::os} : Value{};
   }
   auto it = locals_.find(name);
@@ -376,8 +384,7 @@ Value MethodCompiler::call(const Expr& ex) {
 
 Value MethodCompiler::index_load(const Expr& ex) {
   Value array = expr_os(*ex.target);
-  if (!array.type.container && !array.type.unknown() && !(array.type.base == Base::object && array.type.cls == ".internal.object"))
-    sink_.error(ex.where, fmt::format("'[]' needs an array, but this value has type {}", describe_type(array.type)));
+  check_array(array, ex.where);
   Value i = expr_is(*ex.args[0], Base::int_);
   to_os(i, ex.where);
   e_.call(10, 1);
@@ -394,7 +401,7 @@ Value MethodCompiler::unary(const Expr& ex) {
   Value v = expr(*ex.target);
   Base b = v.type.numeric() ? v.type.base : Base::int_;
   bool bad = !v.type.numeric() && !v.type.unknown();
-  if (bad) sink_.error(ex.where, fmt::format("'{}' needs a number, but this value has type {}", ex.op, describe_type(v.type)));
+  if (bad) sink_.error(ex.where, fmt::format("'{}' needs a number, but this value has type {}", ex.op, type_string(v.type)));
   if (bad) sink_.mute(1);  // one error, not a second one from the conversion
   to_is(v, b, ex.where);
   if (bad) sink_.mute(-1);
@@ -425,15 +432,7 @@ Value MethodCompiler::cast(const Expr& ex) {
   }
   to_os(v, ex.where);
   if (v.null_literal || table_.is_interface(to.holder_class())) return {to, Stack::os, v.null_literal};
-  // A checked object cast; like the implicit ones it lets null through.
-  Emitter::Label skip = e_.new_label();
-  e_.op(op_os_dup);
-  e_.op(op_os_isnull);
-  e_.op(op_log_not);
-  e_.jump(op_jz, skip);
-  summon(to.holder_class());
-  e_.op(op_cast);
-  e_.place(skip);
+  checked_cast(to.holder_class());  // like the implicit casts, it lets null through
   return {to, Stack::os};
 }
 

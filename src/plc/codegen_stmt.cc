@@ -172,8 +172,7 @@ void MethodCompiler::statement(const Stmt& s) {
         Value v{a.type.container ? a.type.element() : Type{}, Stack::os};
         if (const FieldInfo* f = table_.field(cls_.name, s.name)) {
           implicit_cast(v, f->type, s.where);
-          e_.op(op_os_save8);
-          e_.u8(static_cast<std::uint8_t>(f->ordinal));
+          field_op(op_os_save8, op_os_save32, f->ordinal);
         } else if (auto it = locals_.find(s.name); it != locals_.end()) {
           if (it->second.on_is) {
             to_is(v, it->second.type.base, s.where);
@@ -342,12 +341,7 @@ std::vector<std::uint8_t> MethodCompiler::compile(std::vector<LineEntry>& lines)
         e_.op_i32(op_iconst_32bit, 0);
       }
       e_.prefixed(prefix_of(f.type.base), op_i2o);
-      if (f.ordinal < 256) {
-        e_.op(op_os_save8);
-        e_.u8(static_cast<std::uint8_t>(f.ordinal));
-      } else {
-        e_.op_i32(op_os_save32, f.ordinal);
-      }
+      field_op(op_os_save8, op_os_save32, f.ordinal);
     }
   }
   if (method_.decl) statements(method_.decl->body);

@@ -18,11 +18,10 @@ constexpr std::array<std::string_view, 38> punctuators = {
     "@", "{", "}", "+", "-", "/", "*", "%", "!", "|", "&", "^", "~", ">", "<", "=", ":", ".", ";", ",",
     "[", "]", "(", ")"};
 
-constexpr std::array<std::string_view, 27> keywords = {
+constexpr std::array<std::string_view, 29> keywords = {
     "attribute", "package", "import", "class", "interface", "public", "static", "extends", "implements",
     "if", "else", "while", "do", "foreach", "in", "return", "switch", "case", "default", "break",
-    "continue", "try", "catch", "throw", "var", "void", "null"};
-constexpr std::array<std::string_view, 2> more_keywords = {"new", "this"};
+    "continue", "try", "catch", "throw", "var", "void", "null", "new", "this"};
 
 bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r' || (c >= 0x1C && c <= 0x1F); }
 bool is_ident_start(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$'; }
@@ -95,8 +94,6 @@ class Lexer {
       t.text = text_.substr(start, pos_ - start);
       t.kind = TokenKind::identifier;
       for (auto k : keywords)
-        if (t.text == k) t.kind = TokenKind::keyword;
-      for (auto k : more_keywords)
         if (t.text == k) t.kind = TokenKind::keyword;
       return true;
     }

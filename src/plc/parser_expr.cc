@@ -11,6 +11,13 @@ ExprPtr Parser::node(ExprKind kind, Location where) {
   return e;
 }
 
+ExprPtr Parser::unary(std::string_view op, Location where, ExprPtr operand) {
+  auto e = node(ExprKind::unary, where);
+  e->op.assign(op.data(), op.size());
+  e->target = std::move(operand);
+  return e;
+}
+
 ExprPtr Parser::binary(std::string op, Location where, ExprPtr l, ExprPtr r) {
   auto e = node(ExprKind::binary, where);
   e->op = std::move(op);
@@ -32,7 +39,6 @@ ExprPtr Parser::deepen(ExprPtr e) {
 
 bool Parser::try_cast_type(TypeSpec& out) {
   std::size_t save = pos_;
-  std::size_t errors_before = sink_.error_count();
   TypeSpec ts;
   ts.where = cur().where;
   bool ok = false;
@@ -54,13 +60,13 @@ bool Parser::try_cast_type(TypeSpec& out) {
       if (cur().punct(".") && ahead(1).kind == TokenKind::identifier) step();
       else break;
     }
-    if (!q.parts.empty() && (q.absolute || q.parts.size() > 0)) {
+    if (!q.parts.empty()) {
       std::string plain = q.text();
       std::string bare = plain.starts_with('.') ? plain.substr(1) : plain;
       static const char* shorthands[] = {"int", "long", "float", "double", "string", "object"};
       for (const char* s : shorthands)
-        if (bare == s || bare == std::string("internal.") + s) ok = true;
-      if (bare.starts_with("internal.")) ok = ok || known_("." + bare);
+        if (bare == s || (bare.starts_with("internal.") && bare.substr(9) == s)) ok = true;
+      if (bare.starts_with("internal.")) ok = ok || known_(plain.starts_with('.') ? plain : '.' + plain);
       if (!ok) {
         std::string full = absolute_name(q);
         ok = !full.empty() && known_(full);
@@ -79,7 +85,6 @@ bool Parser::try_cast_type(TypeSpec& out) {
     return true;
   }
   pos_ = save;
-  (void)errors_before;
   return false;
 }
 
@@ -109,11 +114,9 @@ ExprPtr Parser::expression() {
 ExprPtr Parser::logical() {
   DepthGuard guard(*this);
   if (cur().punct("!")) {
-    auto e = node(ExprKind::unary, cur().where);
+    Location where = cur().where;
     step();
-    e->op = "!";
-    e->target = logical();  // applies to the rest of the chain: !a && b is !(a && b)
-    return e;
+    return unary("!", where, logical());  // applies to the rest of the chain: !a && b is !(a && b)
   }
   ExprPtr left = compare();
   while (cur().punct("||") || cur().punct("&&")) {
@@ -147,11 +150,9 @@ ExprPtr Parser::bit() {
       continue;
     }
     if (cur().punct("~")) {  // postfix bitwise not
-      auto e = node(ExprKind::unary, cur().where);
+      Location where = cur().where;
       step();
-      e->op = "~";
-      e->target = std::move(left);
-      left = deepen(std::move(e));
+      left = deepen(unary("~", where, std::move(left)));
       continue;
     }
     return left;
@@ -171,17 +172,12 @@ ExprPtr Parser::lower() {
       lit->real = -lit->real;
       return postfix(std::move(lit));
     }
-    auto e = node(ExprKind::unary, where);  // our extension: minus of any expression
-    e->op = "-";
-    e->target = lower();
-    return e;
+    return unary("-", where, lower());  // our extension: minus of any expression
   }
   if (t.punct("!")) {  // our extension: `a && !b`; at the start of a chain `!` keeps the original rule
-    auto e = node(ExprKind::unary, t.where);
+    Location where = t.where;
     step();
-    e->op = "!";
-    e->target = lower();
-    return e;
+    return unary("!", where, lower());
   }
   if (t.kind == TokenKind::integer || t.kind == TokenKind::floating) return postfix(literal());
   if (t.kind == TokenKind::string) {

@@ -117,6 +117,7 @@ class Parser {
 
   // ---- expressions ----
   ExprPtr node(ExprKind kind, Location where);
+  ExprPtr unary(std::string_view op, Location where, ExprPtr operand);
   ExprPtr binary(std::string op, Location where, ExprPtr l, ExprPtr r);
   // Operator chains (a + b + c ..., x.f().g()...) are built by loops, not recursion; their height is
   // bounded here so that the code generator's recursion is too.
