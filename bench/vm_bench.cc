@@ -82,24 +82,31 @@ class BenchWorld {
   const std::string& output() const { return console_.out; }
 
  private:
+  // The library's declarations, compiled once per process for every program.
+  static const std::string& library() {
+    static const std::string dir = [] {
+      auto lib = std::filesystem::temp_directory_path() / ("phantom-bench-lib-" + std::to_string(::getpid()));
+      std::filesystem::create_directories(lib);
+      plc::CompileOptions options;
+      for (const auto& e : std::filesystem::directory_iterator(PLIB_INTERNAL_DIR)) options.files.push_back(e.path().string());
+      options.out_dir = lib.string();
+      plc::CompileResult r = plc::compile(options);
+      if (r.errors) std::fprintf(stderr, "vm_bench: %s", r.diagnostics.c_str());
+      std::atexit([] { std::filesystem::remove_all(std::filesystem::temp_directory_path() /
+                                                   ("phantom-bench-lib-" + std::to_string(::getpid()))); });
+      return lib.string();
+    }();
+    return dir;
+  }
   bool compile(const std::string& source) {
-    std::filesystem::create_directories(dir_ / "lib");
-    plc::CompileOptions lib;
-    for (const auto& e : std::filesystem::directory_iterator(PLIB_INTERNAL_DIR)) lib.files.push_back(e.path().string());
-    lib.out_dir = (dir_ / "lib").string();
     std::ofstream(dir_ / "bench.ph") << source;
     plc::CompileOptions program;
     program.files = {(dir_ / "bench.ph").string()};
     program.out_dir = dir_.string();
-    program.class_path = {(dir_ / "lib").string()};
-    for (const auto& options : {lib, program}) {
-      plc::CompileResult r = plc::compile(options);
-      if (r.errors) {
-        std::fprintf(stderr, "vm_bench: %s", r.diagnostics.c_str());
-        return false;
-      }
-    }
-    return true;
+    program.class_path = {library()};
+    plc::CompileResult r = plc::compile(program);
+    if (r.errors) std::fprintf(stderr, "vm_bench: %s", r.diagnostics.c_str());
+    return r.errors == 0;
   }
 
   std::filesystem::path dir_;

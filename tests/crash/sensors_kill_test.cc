@@ -29,9 +29,6 @@ test::Child start(const std::string& world) {
                            true);
 }
 
-// Reads what the child writes for `ms` milliseconds, or until `stop_at` appears (then returns true).
-bool read_for(int fd, std::string& out, int ms, const std::string& stop_at = {}) { return test::read_until(fd, out, stop_at, ms); }
-
 std::string kill_and_collect(test::Child& child, std::string out) {
   ::kill(child.pid, SIGKILL);
   int status = 0;
@@ -100,13 +97,13 @@ TEST(SensorsKillTest, TheSensorExampleSurvivesKillsAtAnyInstant) {
       std::string out;
       // "booting" is printed just before the boot class is loaded: kill while classes load and the
       // sensors are created.
-      read_for(c.out, out, 10000, "booting .demo.sensors");
-      read_for(c.out, out, static_cast<int>(random() % 25));
+      test::read_until(c.out, out, "booting .demo.sensors", 10000);
+      test::read_until(c.out, out, {}, static_cast<int>(random() % 25));
       out = kill_and_collect(c, out);
       ASSERT_EQ(out.find("self-check failed"), std::string::npos) << out;
       test::Child again = start(fresh);
       std::string out2;
-      EXPECT_TRUE(read_for(again.out, out2, 20000, "round 3 ok")) << out2;
+      EXPECT_TRUE(test::read_until(again.out, out2, "round 3 ok", 20000)) << out2;
       out2 = kill_and_collect(again, out2);
       Progress fresh_progress;
       check_run(out2, fresh_progress);
@@ -121,9 +118,9 @@ TEST(SensorsKillTest, TheSensorExampleSurvivesKillsAtAnyInstant) {
     std::string out;
     if (mode <= 3) {
       // Right after a capture: the snapshot is being written out when the process dies.
-      if (read_for(child.out, out, 5000, "phantom: snapshot captured\n")) ++during_writeout;
+      if (test::read_until(child.out, out, "phantom: snapshot captured\n", 5000)) ++during_writeout;
     } else {
-      read_for(child.out, out, 50 + static_cast<int>(random() % 500));
+      test::read_until(child.out, out, {}, 50 + static_cast<int>(random() % 500));
     }
     out = kill_and_collect(child, out);
     check_run(out, progress);
@@ -154,7 +151,7 @@ TEST(SensorsShutdownTest, SigtermLosesNothing) {
     SCOPED_TRACE("cycle " + std::to_string(cycle) + ", world kept at " + world);
     test::Child child = start(world);
     std::string out;
-    read_for(child.out, out, 700 + 200 * cycle);
+    test::read_until(child.out, out, {}, 700 + 200 * cycle);
     ::kill(child.pid, SIGTERM);
     int status = 0;
     ::waitpid(child.pid, &status, 0);
@@ -170,7 +167,7 @@ TEST(SensorsShutdownTest, SigtermLosesNothing) {
 
     test::Child again = start(world);
     std::string out2;
-    read_for(again.out, out2, 20000, "ok\n");
+    test::read_until(again.out, out2, "ok\n", 20000);
     ::kill(again.pid, SIGTERM);
     ::waitpid(again.pid, &status, 0);
     out2 += test::drain(again.out);
