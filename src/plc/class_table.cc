@@ -61,8 +61,10 @@ ClassInfo* ClassTable::find_or_load(const std::string& name, std::string& error)
   std::string key = name.starts_with('.') ? name.substr(1) : name;
   std::string lower = key;
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::vector<std::string> candidates = {key};
+  if (lower != key) candidates.push_back(lower);  // class stores written by the original are lower-case
   for (const std::string& dir : class_path_) {
-    for (const std::string& candidate : {key, lower}) {
+    for (const std::string& candidate : candidates) {
       std::string path = dir + "/" + candidate + ".pc";
       std::ifstream in(path, std::ios::binary);
       if (!in) continue;
