@@ -63,7 +63,7 @@ bool Vm::is_or_child(Ref obj, Ref cls) const {
 }
 
 std::string Vm::class_name(Ref cls) const {
-  if (cls == raw_null || heap_.hdr(cls)->klass != internal_[cid_class]) return "(not a class)";
+  if (cls == raw_null || class_of(cls) != internal_[cid_class]) return "(not a class)";
   Ref name = class_data(cls)->name;
   return name == raw_null ? std::string("(unnamed class)") : std::string(string_of(name));
 }
@@ -237,7 +237,7 @@ Result<Ref> Vm::lookup_class(std::string_view name) {
     auto found = call_sync(loader, 8, {arg});
     if (!found.ok()) return found.take_error();
     if (!is_null(*found)) {
-      if (heap_.hdr(*found)->klass != internal_[cid_class])
+      if (class_of(*found) != internal_[cid_class])
         return make_error(Errc::invalid_argument, "the class loader returned a {} for {}, not a class",
                           class_name(class_of(*found)), name);
       Ref key = new_string(lower(name));

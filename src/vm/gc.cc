@@ -161,7 +161,7 @@ GcReport Vm::collect_garbage() {
   if (quick_.forget_if([&](Ref r) { return !is_marked(r); })) summon_cache_.clear();
   for (Ref w : weakrefs) {
     Ref& target = heap_.as<WeakrefData>(w)->target;
-    if (target != raw_null && target != null_object_ && !is_marked(target)) target = null_object_;
+    if (target != raw_null && target != null_object_ && !is_tagged_int(target) && !is_marked(target)) target = null_object_;
   }
   // A free run at the very end goes back to the bump region instead.
   if (run_start != raw_null) wh->heap_top = std::uint64_t(run_start) << ref_shift;

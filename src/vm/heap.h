@@ -1,7 +1,9 @@
 // Heap: objects inside the persistent arena, their references, allocation and the world header
 // (VM layer). Layout (docs/vm.md): arena page 0 is the WorldHeader; objects follow from byte 4096.
 // A reference (Ref) is an object's byte offset from the arena base divided by 8, so it is 32 bits wide,
-// means the same after any restart under any binary, and reaches 32 GiB. Ref 0 is the raw null.
+// means the same after any restart under any binary, and reaches 16 GiB. Ref 0 is the raw null. A Ref
+// with the top bit set is no object but a tagged int of 31 bits (docs/vm.md): i2o of such a value
+// allocates nothing, and o2i reads no memory.
 // Every block in [heap_begin, heap_top) starts with an ObjectHeader, free blocks included, so the heap
 // can be walked; the collector (gc.h) marks in a side bitmap and never writes into a live object.
 #pragma once
@@ -16,7 +18,15 @@ namespace phantom::vm {
 using Ref = std::uint32_t;
 constexpr Ref raw_null = 0;
 constexpr unsigned ref_shift = 3;
-constexpr std::uint64_t max_heap_bytes = std::uint64_t(UINT32_MAX) << ref_shift;  // 32 GiB
+constexpr Ref int_tag = 0x80000000u;
+constexpr std::uint64_t max_heap_bytes = std::uint64_t(int_tag) << ref_shift;  // 16 GiB: below every tagged Ref
+
+// Tagged ints hold -2^30 .. 2^30-1; other ints are boxed in an object of class .internal.int.
+constexpr std::int32_t tagged_int_min = -(1 << 30), tagged_int_max = (1 << 30) - 1;
+inline bool is_tagged_int(Ref r) { return (r & int_tag) != 0; }
+inline bool fits_tagged_int(std::int32_t v) { return v >= tagged_int_min && v <= tagged_int_max; }
+inline Ref tag_int(std::int32_t v) { return (static_cast<std::uint32_t>(v) & ~int_tag) | int_tag; }
+inline std::int32_t untag_int(Ref r) { return static_cast<std::int32_t>(r << 1) >> 1; }
 
 // pvm.md §3.1 object flags (low 24 bits of ObjectHeader::flags).
 enum ObjectFlag : std::uint32_t {

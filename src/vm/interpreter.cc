@@ -255,6 +255,11 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     table[q_local_const_jz + 2] = &&q_lcj_8; table[q_local_const_jz + 3] = &&q_lcj_9;
     table[q_compare_jz + 0] = &&q_cj_6; table[q_compare_jz + 1] = &&q_cj_7;
     table[q_compare_jz + 2] = &&q_cj_8; table[q_compare_jz + 3] = &&q_cj_9;
+    void* const object_constant[arith_count] = {&&q_oc_0, &&q_oc_1, &&q_oc_2, &&q_oc_3, &&q_oc_4, &&q_oc_5, &&q_oc_6, &&q_oc_7, &&q_oc_8, &&q_oc_9, &&q_oc_10, &&q_oc_11};
+    for (int k = 0; k < arith_count; ++k) table[q_object_const + k] = object_constant[k];
+    table[q_object_const_jz + 0] = &&q_ocj_6; table[q_object_const_jz + 1] = &&q_ocj_7;
+    table[q_object_const_jz + 2] = &&q_ocj_8; table[q_object_const_jz + 3] = &&q_ocj_9;
+    table[q_box_call] = &&q_box_call; table[q_box_ret] = &&q_box_ret; table[q_unbox_set] = &&q_unbox_set;
     table_ready = true;
   }
 
@@ -318,9 +323,16 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     isp = is + fp->is_base;
     td->es_top = fp->es_base;
     --fp;
+    enter_frame();
+    if (*pc == classfile::op_o2i && isp != is_end && is_int(value)) {
+      // The caller unboxes the result at once (an int method): done here, one dispatch less.
+      *isp++ = int_of(value);
+      sp = dst;
+      ++pc;
+      DISPATCH();
+    }
     *dst = value;
     sp = dst + 1;
-    enter_frame();
     DISPATCH();
   }
 
@@ -422,7 +434,7 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     OS_NEED(nargs + 2);
     Ref cls = sp[-1];
     Ref target = NORMAL(sp[-2]);
-    if (cls == raw_null || heap_.hdr(cls)->klass != internal_[cid_class]) THROW("static_invoke: the class operand is not a class");
+    if (cls == raw_null || class_of(cls) != internal_[cid_class]) THROW("static_invoke: the class operand is not a class");
     if (!is_or_child(target, cls) && !(target == null_object_ && cls == internal_[cid_void]))
       THROW("static_invoke: an object of class {} is not a {}", class_name(class_of(target)), class_name(cls));
     ClassData* cd = class_data(cls);
@@ -518,7 +530,7 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
   op_os_get32: {
     std::int32_t p = be32(pc + 1);
     if (p < 0 || p >= sp - os_lo) FATAL("os_get32 {}: the object stack holds {}", p, sp - os_lo);
-    if (pc[5] == classfile::op_o2i && is_a(os_lo[p], cid_int)) {
+    if (pc[5] == classfile::op_o2i && is_int(os_lo[p])) {
       // The compiler's "read an int variable" pair, fused: the same effect, one dispatch. Any
       // failing case takes the two instructions one by one, so errors are reported as before.
       IS_ROOM(1);
@@ -551,7 +563,7 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
   os_load: {
     Ref value;
     Ref target = NORMAL(self);
-    ObjectHeader* h = heap_.hdr(target);
+    const ObjectHeader* h = header_of(target);
     if (kind_of(h) == Kind::refs && h->klass != internal_[cid_void]) {
       if (field >= h->size / sizeof(Ref)) THROW("field {} of a {}: it has {} fields", field, class_name(h->klass), h->size / sizeof(Ref));
       value = NORMAL(heap_.as<Ref>(target)[field]);
@@ -574,7 +586,7 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
   os_save: {
     OS_NEED(1);
     Ref target = NORMAL(self);
-    ObjectHeader* h = heap_.hdr(target);
+    const ObjectHeader* h = header_of(target);
     if (h->flags & flag_immutable) THROW("cannot store into immutable object of class {}", class_name(h->klass));
     if (kind_of(h) == Kind::refs && h->klass != internal_[cid_void]) {
       if (field >= h->size / sizeof(Ref)) THROW("field {} of a {}: it has {} fields", field, class_name(h->klass), h->size / sizeof(Ref));
@@ -591,12 +603,12 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
   }
   op_is_load8: {
     Ref target = NORMAL(self);
-    ObjectHeader* h = heap_.hdr(target);
+    const ObjectHeader* h = header_of(target);
     std::uint32_t field = pc[1];
     if (kind_of(h) != Kind::refs || h->klass == internal_[cid_void] || field >= h->size / sizeof(Ref))
       THROW("is_load8 {}: no such field in a {}", field, class_name(h->klass));
     Ref v = heap_.as<Ref>(target)[field];
-    if (!is_a(v, cid_int)) THROW("is_load8 {}: the field does not hold an int", field);
+    if (!is_int(v)) THROW("is_load8 {}: the field does not hold an int", field);
     IS_ROOM(1);
     *isp++ = int_of(v);
     pc += 2;
@@ -605,7 +617,7 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
   op_is_save8: {
     IS_NEED(1);
     Ref target = NORMAL(self);
-    ObjectHeader* h = heap_.hdr(target);
+    const ObjectHeader* h = header_of(target);
     std::uint32_t field = pc[1];
     if (kind_of(h) != Kind::refs || h->klass == internal_[cid_void] || field >= h->size / sizeof(Ref))
       THROW("is_save8 {}: no such field in a {}", field, class_name(h->klass));
@@ -703,7 +715,7 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
   op_new: {
     OS_NEED(1);
     Ref cls = sp[-1];
-    if (cls == raw_null || heap_.hdr(cls)->klass != internal_[cid_class]) THROW("new: the operand is not a class");
+    if (cls == raw_null || class_of(cls) != internal_[cid_class]) THROW("new: the operand is not a class");
     sp[-1] = new_instance(cls);
     ++pc;
     DISPATCH();
@@ -714,7 +726,7 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     Ref obj = sp[-2];
     if (!is_or_child(obj, cls))
       THROW("cast to not parent: a {} is not a {}", is_null(obj) ? std::string("null") : class_name(class_of(obj)),
-            cls != raw_null && heap_.hdr(cls)->klass == internal_[cid_class] ? class_name(cls) : std::string("class"));
+            cls != raw_null && class_of(cls) == internal_[cid_class] ? class_name(cls) : std::string("class"));
     --sp;
     ++pc;
     DISPATCH();
@@ -799,7 +811,7 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     if (is_null(obj)) {
       *isp++ = 0;  // a number never stored (a fresh int field) reads as 0 (docs/compatibility.md)
     } else {
-      if (!is_a(obj, cid_int))  // B23: no reinterpretation of other classes
+      if (!is_int(obj))  // B23: no reinterpretation of other classes
         THROW("type assert failed: o2i of a {}", class_name(class_of(obj)));
       *isp++ = int_of(obj);
     }
@@ -930,6 +942,57 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
   }
   Q_COMPARE_JZ(6, op_ilt) Q_COMPARE_JZ(7, op_igt) Q_COMPARE_JZ(8, op_ile) Q_COMPARE_JZ(9, op_ige)
 #undef Q_COMPARE_JZ
+  // The boxed-int idioms: a fallback runs os_get32, i2o or o2i, which handle null, other classes and
+  // full stacks as before.
+#define Q_OBJECT_CONST(K)                                                                             \
+  q_oc_##K: {                                                                                         \
+    auto a_ = static_cast<std::uint32_t>(be32(pc + 1));                                               \
+    if (a_ >= static_cast<std::uint32_t>(sp - os_lo) || isp == is_end || !is_int(os_lo[a_])) [[unlikely]] \
+      goto op_os_get32;                                                                               \
+    *isp++ = arith<K>(int_of(os_lo[a_]), be32(pc + 7));                                               \
+    pc += 12;                                                                                         \
+    DISPATCH();                                                                                       \
+  }
+  Q_OBJECT_CONST(0) Q_OBJECT_CONST(1) Q_OBJECT_CONST(2) Q_OBJECT_CONST(3) Q_OBJECT_CONST(4) Q_OBJECT_CONST(5)
+  Q_OBJECT_CONST(6) Q_OBJECT_CONST(7) Q_OBJECT_CONST(8) Q_OBJECT_CONST(9) Q_OBJECT_CONST(10) Q_OBJECT_CONST(11)
+#undef Q_OBJECT_CONST
+#define Q_OBJECT_CONST_JZ(K)                                                                          \
+  q_ocj_##K: {                                                                                        \
+    auto a_ = static_cast<std::uint32_t>(be32(pc + 1));                                               \
+    if (a_ >= static_cast<std::uint32_t>(sp - os_lo) || isp == is_end || !is_int(os_lo[a_])) [[unlikely]] \
+      goto op_os_get32;                                                                               \
+    const std::uint8_t* jz_ = pc + 12;                                                                \
+    bool true_ = arith<K>(int_of(os_lo[a_]), be32(pc + 7)) != 0;                                      \
+    pc += 17;                                                                                         \
+    if (!true_) FUSED_JUMP(jz_ + 1 + be32(jz_ + 1), jz_);                                             \
+    DISPATCH();                                                                                       \
+  }
+  Q_OBJECT_CONST_JZ(6) Q_OBJECT_CONST_JZ(7) Q_OBJECT_CONST_JZ(8) Q_OBJECT_CONST_JZ(9)
+#undef Q_OBJECT_CONST_JZ
+  q_box_call: {  // i2o; call_xx: the boxing, then straight into the call (no dispatch between)
+    if (isp == is_lo || sp == os_end) [[unlikely]] goto op_i2o;
+    Ref boxed = new_int(isp[-1]);  // may throw OutOfMemory before anything changed: i2o runs again
+    --isp;
+    *sp++ = boxed;
+    insn = ++pc;
+    goto op_call_xx;
+  }
+  q_box_ret: {  // i2o; ret
+    if (isp == is_lo || sp == os_end) [[unlikely]] goto op_i2o;
+    Ref boxed = new_int(isp[-1]);
+    --isp;
+    *sp++ = boxed;
+    insn = ++pc;
+    goto op_ret;
+  }
+  q_unbox_set: {  // o2i; is_set32 D
+    auto d_ = static_cast<std::uint32_t>(be32(pc + 2));
+    if (sp == os_lo || d_ >= static_cast<std::uint32_t>(isp - is_lo) || !is_int(sp[-1])) [[unlikely]] goto op_o2i;
+    is_lo[d_] = int_of(*--sp);
+    pc += 6;
+    DISPATCH();
+  }
+#undef FUSED_JUMP
 #undef FUSED_JUMP
   op_int_math: {
     std::uint8_t op = *pc;

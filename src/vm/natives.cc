@@ -63,10 +63,16 @@ NO void_to_string(Vm& vm, NC& c) {
 }
 NO void_to_xml(Vm& vm, NC& c) { return c.ret(vm.new_string("<void>")); }
 NO void_set_immutable(Vm& vm, NC& c) {
-  if (!vm.is_null(c.self)) vm.heap().hdr(c.self)->flags |= flag_immutable;
+  if (!vm.is_null(c.self) && !is_tagged_int(c.self)) vm.heap().hdr(c.self)->flags |= flag_immutable;  // ints always are
   return c.ret(vm.new_int(0));
 }
 NO void_hash_code(Vm& vm, NC& c) {
+  if (vm.is_a(c.self, cid_int)) {  // tagged or boxed: the hash of the value's bytes, as for a boxed int
+    std::int32_t v = vm.int_of(c.self);
+    std::byte bytes[4];
+    std::memcpy(bytes, &v, 4);
+    return c.ret(vm.new_int(pjw_hash(bytes, 4)));
+  }
   ObjectHeader* h = vm.heap().hdr(c.self);
   return c.ret(vm.new_int(pjw_hash(vm.heap().data(c.self), h->size)));
 }
@@ -74,6 +80,7 @@ NO void_hash_code(Vm& vm, NC& c) {
 // ---- numbers ----
 template <ClassId id>
 NO number_clone(Vm& vm, NC& c) {
+  if constexpr (id == cid_int) return c.ret(vm.new_int(vm.int_of(c.self)));  // an equal int (tagged when it fits)
   ObjectHeader* h = vm.heap().hdr(c.self);
   Ref copy = vm.alloc(h->klass, h->flags, kind_of(h), h->size);
   std::memcpy(vm.heap().data(copy), vm.heap().data(c.self), h->size);
@@ -83,7 +90,9 @@ template <ClassId id>
 NO number_equals(Vm& vm, NC& c) {
   NEED(1);
   Ref o = c.args[0];
-  bool eq = vm.is_a(o, id) && std::memcmp(vm.heap().data(o), vm.heap().data(c.self), vm.heap().hdr(c.self)->size) == 0;
+  bool eq;
+  if constexpr (id == cid_int) eq = vm.is_a(o, id) && vm.int_of(o) == vm.int_of(c.self);  // tagged or boxed
+  else eq = vm.is_a(o, id) && std::memcmp(vm.heap().data(o), vm.heap().data(c.self), vm.heap().hdr(c.self)->size) == 0;
   return c.ret(vm.new_int(eq));
 }
 std::string number_text(Vm& vm, Ref o) {

@@ -35,7 +35,7 @@ enum RootSlot : std::uint32_t {
   root_bootstrap = 74,      // ours: the bootstrap object, kept so restarts reuse it
   root_class_path = 75,     // ours: the class path given at first boot (array of strings)
   root_out_of_memory = 76,  // ours: the string thrown when the heap is exhausted
-  root_small_ints = 77,     // ours: the boxed ints small_int_min..small_int_max, shared by every i2o
+  root_small_ints = 77,     // ours, unused since tagged ints (held shared boxed ints; cleared on attach)
   root_slots = 103,
 };
 

@@ -51,6 +51,30 @@ void quicken(std::uint8_t* bytes, const std::vector<Instruction>& ins) {
       *at = static_cast<std::uint8_t>(q_local_local + a2);
       continue;
     }
+    if (op(i) == op_os_get32 && op(i + 1) == op_o2i && op(i + 2) == op_iconst_32bit) {
+      int a3 = op(i + 3) >= 0 ? arith_index(static_cast<std::uint8_t>(op(i + 3))) : -1;
+      if (a3 >= arith_compare_first && a3 < arith_total && op(i + 4) == op_jz) {
+        *at = static_cast<std::uint8_t>(q_object_const_jz + (a3 - arith_compare_first));
+        continue;
+      }
+      std::int64_t c = ins[i + 2].a;
+      if (a3 >= 0 && (a3 < arith_total || (c != 0 && c != -1))) {
+        *at = static_cast<std::uint8_t>(q_object_const + a3);
+        continue;
+      }
+    }
+    if (op(i) == op_i2o && op(i + 1) >= op_call_00 && op(i + 1) <= op_call_1f) {
+      *at = q_box_call;
+      continue;
+    }
+    if (op(i) == op_i2o && op(i + 1) == op_ret) {
+      *at = q_box_ret;
+      continue;
+    }
+    if (op(i) == op_o2i && op(i + 1) == op_is_set32) {
+      *at = q_unbox_set;
+      continue;
+    }
     int a1 = op(i + 1) >= 0 ? arith_index(static_cast<std::uint8_t>(op(i + 1))) : -1;
     if (op(i) == op_iconst_32bit && a1 >= 0) {
       std::int64_t c = ins[i].a;

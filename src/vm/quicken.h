@@ -35,7 +35,13 @@ enum QuickOp : std::uint8_t {
   q_local_const_set = 0xD6,  // + arith 0..2:  is_get32 A; iconst_32bit C; OP; is_set32 D     16 bytes
   q_local_const_jz = 0xD9,   // + compare 0..3: is_get32 A; iconst_32bit C; CMP; jz L         16 bytes
   q_compare_jz = 0xDD,       // + compare 0..3: CMP; jz L                                     6 bytes
-  q_end = 0xE1,
+  // The compiler's idioms around boxed ints (parameters and results are objects):
+  q_object_const = 0xE1,     // + arith 0..11: os_get32 A; o2i; iconst_32bit C; OP            12 bytes
+  q_object_const_jz = 0xED,  // + compare 0..3: os_get32 A; o2i; iconst_32bit C; CMP; jz L   17 bytes
+  q_box_call = 0xF1,         // i2o; call_xx N (an int argument, then the call)              3 bytes
+  q_box_ret = 0xF2,          // i2o; ret (an int result)                                      2 bytes
+  q_unbox_set = 0xF3,        // o2i; is_set32 D (an int result stored in a local)             6 bytes
+  q_end = 0xF4,
 };
 
 class QuickCode {

@@ -259,6 +259,7 @@ Status Vm::boot() {
       if (internal_[id] == raw_null) throw OutOfMemory{};
       heap_.hdr(internal_[id])->klass = internal_[cid_class];
     }
+    set_tagged_int_header();
     Ref root = alloc(internal_[cid_void], 0, Kind::refs, root_slots * sizeof(Ref));
     wh->root = root;
     null_object_ = alloc(internal_[cid_void], internal_class_info(cid_void).instance_flags, Kind::bytes, 0);
@@ -294,7 +295,6 @@ Status Vm::boot() {
     set_root_slot(root_statistics, new_binary(64));
     out_of_memory_error_ = new_string("out of memory");
     set_root_slot(root_out_of_memory, out_of_memory_error_);
-    make_small_ints();
     // Kernel environment: the defaults, then the command line's (later entries win, pvm.md §3.9).
     std::vector<std::string> env = {"root.shell=.ru.dz.phantom.system.shell", "root.init=.ru.dz.phantom.system.init",
                                     "root.boot=.ru.dz.phantom.system.boot"};
@@ -361,8 +361,14 @@ Status Vm::attach() {
   WorldHeader* wh = heap_.header();
   if (wh->state == static_cast<std::uint32_t>(WorldState::empty))
     return make_error(Errc::invalid_argument, "the world was never booted");
+  // Worlds made before tagged ints could grow to 32 GiB; refs from 16 GiB up are tagged ints now.
+  if (wh->heap_top > max_heap_bytes)
+    return make_error(Errc::unsupported, "the world's heap reaches {} bytes; this build addresses {} bytes",
+                      wh->heap_top, max_heap_bytes);
+  wh->heap_end = std::min(wh->heap_end, max_heap_bytes);
   rebuild_caches();
-  make_small_ints();  // worlds made before the cache existed get one now
+  // Worlds made on 2026-11-24 shared boxed small ints through this slot; tagged ints replaced them.
+  if (!is_null(root_slot(root_small_ints))) set_root_slot(root_small_ints, null_object_);
   gc_threshold_ = std::max({options_.gc_min_bytes, wh->live_bytes, heap_.heap_used() / 4});
   class_path_.clear();
   Ref cp = root_slot(root_class_path);
@@ -403,10 +409,7 @@ void Vm::rebuild_caches() {
   null_object_ = heap_.as<Ref>(root)[root_null_object];
   sys_codes_ = heap_.as<Ref>(root)[root_sys_interface];
   out_of_memory_error_ = heap_.as<Ref>(root)[root_out_of_memory];
-  small_ints_.fill(raw_null);
-  if (Ref ints = heap_.as<Ref>(root)[root_small_ints]; ints != raw_null && ints != null_object_ &&
-                                                       page_slots(ints) == small_ints_.size())
-    std::copy_n(page_refs(ints), small_ints_.size(), small_ints_.begin());
+  set_tagged_int_header();
   class_by_name_.clear();
   summon_cache_.clear();
   quick_.clear();
@@ -419,18 +422,10 @@ void Vm::rebuild_caches() {
     if (t[2 * i] != raw_null && t[2 * i] != null_object_) class_by_name_[std::string(string_of(t[2 * i]))] = t[2 * i + 1];
 }
 
-void Vm::make_small_ints() {
-  if (small_ints_[0] != raw_null) return;
-  Ref page = new_page(static_cast<std::uint32_t>(small_ints_.size()), null_object_);
-  TempRoots roots(*this);
-  roots.add(page);
-  for (std::int32_t v = small_int_min; v <= small_int_max; ++v) {
-    Ref o = alloc(internal_[cid_int], flag_internal | flag_int | flag_childfree | flag_immutable, Kind::bytes, 4, false);
-    *heap_.as<std::int32_t>(o) = v;
-    page_refs(page)[v - small_int_min] = o;
-  }
-  set_root_slot(root_small_ints, page);
-  std::copy_n(page_refs(page), small_ints_.size(), small_ints_.begin());
+
+void Vm::set_tagged_int_header() {
+  tagged_int_header_ = ObjectHeader{internal_[cid_int], flag_internal | flag_int | flag_childfree | flag_immutable,
+                                    4, units_for(4)};  // the kind in the top byte is Kind::bytes (0)
 }
 
 }  // namespace phantom::vm

@@ -119,10 +119,18 @@ class Vm final : public store::WorldControl {
   Ref internal_class(ClassId id) const { return internal_[id]; }
   Ref null_object() const { return null_object_; }
   bool is_null(Ref r) const { return r == raw_null || r == null_object_; }
-  Ref class_of(Ref obj) const { return heap_.hdr(obj)->klass; }
+  // Every Ref a program holds goes through class_of, is_a or header_of before its memory is read:
+  // a tagged int (heap.h) has no memory.
+  Ref class_of(Ref obj) const { return is_tagged_int(obj) ? internal_[cid_int] : heap_.hdr(obj)->klass; }
+  // The object's header; for a tagged int a stand-in (an immutable 4-byte leaf of class int).
+  const ObjectHeader* header_of(Ref obj) const { return is_tagged_int(obj) ? &tagged_int_header_ : heap_.hdr(obj); }
   ClassData* class_data(Ref cls) const { return heap_.as<ClassData>(cls); }
   std::int32_t class_id_of(Ref obj) const { return class_data(class_of(obj))->sys_table_id; }
   bool is_a(Ref obj, ClassId id) const { return obj != raw_null && class_of(obj) == internal_[id]; }
+  // is_a(obj, cid_int), quickest for a tagged int.
+  bool is_int(Ref obj) const {
+    return is_tagged_int(obj) || (obj != raw_null && heap_.hdr(obj)->klass == internal_[cid_int]);
+  }
   bool is_or_child(Ref obj, Ref cls) const;
   std::string class_name(Ref cls) const;
 
@@ -137,13 +145,10 @@ class Vm final : public store::WorldControl {
   Ref new_string(std::string_view text);
   Ref new_string_uninitialized(std::uint32_t length);  // the caller fills all `length` bytes
   Ref new_binary(std::uint32_t size);
-  // Boxed ints are immutable, so small ones are shared: most i2o then allocate nothing. Identity of
-  // boxed numbers was never meaningful (language.md §3.7.6); `clone` still makes a new object.
-  static constexpr std::int32_t small_int_min = -128, small_int_max = 1023;
+  // An int as an object: tagged when it fits in 31 bits, else boxed (rarely). Identity of ints was
+  // never meaningful (language.md §3.7.6): equal ints may be the same Ref or not.
   Ref new_int(std::int32_t v) {
-    auto index = static_cast<std::uint32_t>(v - small_int_min);
-    if (index <= std::uint32_t(small_int_max - small_int_min) && small_ints_[index] != raw_null) [[likely]]
-      return small_ints_[index];
+    if (fits_tagged_int(v)) [[likely]] return tag_int(v);
     Ref o = alloc(internal_[cid_int], flag_internal | flag_int | flag_childfree | flag_immutable, Kind::bytes, 4, false);
     *heap_.as<std::int32_t>(o) = v;
     return o;
@@ -157,7 +162,7 @@ class Vm final : public store::WorldControl {
     auto* d = heap_.as<StringData>(s);
     return {d->bytes, d->length};
   }
-  std::int32_t int_of(Ref o) const { return *heap_.as<std::int32_t>(o); }
+  std::int32_t int_of(Ref o) const { return is_tagged_int(o) ? untag_int(o) : *heap_.as<std::int32_t>(o); }
   // Arrays and pages.
   std::uint32_t page_slots(Ref page) const { return heap_.hdr(page)->size / sizeof(Ref); }
   Ref* page_refs(Ref page) const { return heap_.as<Ref>(page); }
@@ -232,8 +237,8 @@ class Vm final : public store::WorldControl {
   };
   void build_natives();
   Status check_header();
+  void set_tagged_int_header();  // after internal_ is known
   void rebuild_caches();
-  void make_small_ints();  // creates root_small_ints if the world has none yet
   Ref make_class(std::string_view name, ClassId id);
   void thread_list_remove(Ref thread);
   Ref find_cached_class(std::string_view name);
@@ -283,7 +288,7 @@ class Vm final : public store::WorldControl {
   bool gc_requested_ = false;
   std::uint64_t gc_threshold_ = 0;  // max(gc_min_bytes, live bytes, a quarter of the heap's extent)
   Ref out_of_memory_error_ = raw_null;
-  std::array<Ref, Vm::small_int_max - Vm::small_int_min + 1> small_ints_{};  // copies of root_small_ints
+  ObjectHeader tagged_int_header_{};  // header_of(a tagged int); its class is set with internal_
 
   // Safepoint hand-shake with stop()/resume() and wake-ups from other host threads.
   std::mutex world_mutex_;              // held by the executor while it touches the arena

@@ -19,22 +19,27 @@ RunResult run_boot(const std::string& source, vm::VmOptions options = {}) {
 
 // Prints the int each snippet leaves on the integer stack. With `spaced`, a nop follows every line,
 // so that nothing can be fused: the reference.
+std::string lines(const std::string& snippet, bool spaced) {
+  std::string body;
+  std::size_t start = 0;
+  while (start < snippet.size()) {
+    std::size_t end = snippet.find('\n', start);
+    if (end == std::string::npos) end = snippet.size();
+    std::string line = snippet.substr(start, end - start);
+    body += "  " + line + "\n";
+    if (spaced && line.find(':') == std::string::npos) body += "  nop\n";
+    start = end + 1;
+  }
+  return body;
+}
+
+// Also defines `inc` (method 16 of .t.boot): its boxed int argument plus one, boxed.
 std::string program(const std::vector<std::string>& snippets, bool spaced) {
   std::string s = ".class .t.boot\n.method run 8\n  arg_count 1\n";
-  for (const auto& snippet : snippets) {
-    std::string body;
-    std::size_t start = 0;
-    while (start < snippet.size()) {
-      std::size_t end = snippet.find('\n', start);
-      if (end == std::string::npos) end = snippet.size();
-      std::string line = snippet.substr(start, end - start);
-      body += "  " + line + "\n";
-      if (spaced && line.find(':') == std::string::npos) body += "  nop\n";
-      start = end + 1;
-    }
-    s += "  os_get32 0\n  sconst_bin \" \"\n" + body + "  i2o\n  call 16 2\n  os_drop\n";
-  }
-  return s + "  summon_null\n  ret\n.end\n";
+  for (const auto& snippet : snippets)
+    s += "  os_get32 0\n  sconst_bin \" \"\n" + lines(snippet, spaced) + "  i2o\n  call 16 2\n  os_drop\n";
+  s += "  summon_null\n  ret\n.end\n";
+  return s + ".method inc 16\n  arg_count 1\n" + lines("os_get32 0\no2i\niconst_32bit 1\nisum\ni2o\nret", spaced) + ".end\n";
 }
 
 TEST(Quicken, EverySuperinstructionEqualsItsSequence) {
@@ -50,6 +55,8 @@ TEST(Quicken, EverySuperinstructionEqualsItsSequence) {
         std::string A = "iconst_32bit " + std::to_string(a), B = "iconst_32bit " + std::to_string(b), op = arith[k];
         // iconst C; OP
         snippets.push_back(A + "\n" + B + "\n" + op);
+        // os_get32 A; o2i; iconst C; OP (A is object slot 3, above run's argument and the print's two)
+        snippets.push_back(A + "\ni2o\nos_get32 3\no2i\n" + B + "\n" + op + "\nos_drop");
         if (divides) continue;
         // is_get32 A; is_get32 B; OP
         snippets.push_back(A + "\n" + B + "\nis_get32 0\nis_get32 1\n" + op + "\nis_set32 0\nis_drop");
@@ -63,9 +70,17 @@ TEST(Quicken, EverySuperinstructionEqualsItsSequence) {
           };
           snippets.push_back(A + "\nis_get32 0\n" + B + "\n" + op + branch() + "\nis_set32 0");
           snippets.push_back(A + "\n" + B + "\nis_dup\nis_drop\n" + op + branch());
+          // os_get32 A; o2i; iconst C; CMP; jz L
+          snippets.push_back(A + "\ni2o\nos_get32 3\no2i\n" + B + "\n" + op + branch() + "\nos_drop");
         }
       }
     }
+  }
+  for (long a : values) {
+    // i2o; call   i2o; ret   call; o2i (the return unboxes)   o2i; is_set32 D
+    std::string A = "iconst_32bit " + std::to_string(a);
+    snippets.push_back("iconst_0\nsummon_this\n" + A + "\ni2o\ncall 16 1\no2i\nis_set32 0");
+    snippets.push_back("summon_this\n" + A + "\ni2o\ncall 16 1\no2i");
   }
   auto fused = run_boot(program(snippets, false));
   auto reference = run_boot(program(snippets, true));

@@ -172,6 +172,15 @@ TEST(Vm, RuntimeErrorsAreExceptionsWithClearText) {
       {"  const_pool 3\n  os_drop", "caught: const_pool: class .t.boot has no constant 3"},
       {"  summon_this\n  const 1\n  i2o\n  call 16 1\n  os_drop", "caught: invalid arg count: 1 given, 0 expected"},
       {"  summon_this\n  call 2 0\n  call 5 0\n  throw", "caught: class"},
+      // A tagged int (docs/vm.md) where an object is expected reads as an int, never as memory.
+      {"  const 7\n  i2o\n  new\n  os_drop", "caught: new: the operand is not a class"},
+      {"  summon_this\n  const 7\n  i2o\n  static_invoke 5 0\n  os_drop", "caught: static_invoke: the class operand is not a class"},
+      {"  const 7\n  i2o\n  summon_string_class\n  cast\n  os_drop", "caught: cast to not parent: a .internal.int is not a .internal.string"},
+      {"  const 7\n  i2o\n  call 2 0\n  summon_int_class\n  os_eq\n  i2o\n  throw", "caught: 1"},
+      {"  const 7\n  i2o\n  call 20 0\n  os_drop", "caught: class .internal.int has no native method 20"},
+      {"  const 1073741824\n  i2o\n  const 1073741823\n  const 1\n  isum\n  i2o\n  call 4 1\n  throw", "caught: 1"},
+      {"  const 1073741823\n  i2o\n  call 3 0\n  const 1073741823\n  i2o\n  call 4 1\n  throw", "caught: 1"},
+      {"  const -7\n  i2o\n  throw", "caught: -7"},
   };
   for (const Case& c : cases) {
     std::string source = catching(c.body);
@@ -842,8 +851,7 @@ TEST(Vm, WeakReferencesAreClearedWhenTheTargetDies) {
   os_drop
   const 200000       ; garbage, so that collections run
 churn:
-  is_dup
-  i2o
+  sconst_bin "garbage"
   os_drop
   djnz churn
   is_drop
