@@ -259,6 +259,7 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     for (int k = 0; k < arith_count; ++k) table[q_object_const + k] = object_constant[k];
     table[q_object_const_jz + 0] = &&q_ocj_6; table[q_object_const_jz + 1] = &&q_ocj_7;
     table[q_object_const_jz + 2] = &&q_ocj_8; table[q_object_const_jz + 3] = &&q_ocj_9;
+    table[q_call] = &&q_call;
     table[q_box_call] = &&q_box_call; table[q_box_ret] = &&q_box_ret; table[q_unbox_set] = &&q_unbox_set;
     table_ready = true;
   }
@@ -341,18 +342,50 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     std::uint32_t ordinal, nargs;
     const std::uint8_t* after;
     bool tail_on_ret;
+    CallSite* site;  // the q_call site to fill, if any
   op_short_call:
-    ordinal = *pc - 0x09; nargs = 0; after = pc + 1; tail_on_ret = true;
+    ordinal = *pc - 0x09; nargs = 0; after = pc + 1; tail_on_ret = true; site = nullptr;
     goto virtual_call;
   op_call_8bit:
-    ordinal = pc[1]; nargs = static_cast<std::uint32_t>(be32(pc + 2)); after = pc + 6; tail_on_ret = true;
+    ordinal = pc[1]; nargs = static_cast<std::uint32_t>(be32(pc + 2)); after = pc + 6; tail_on_ret = true; site = nullptr;
     goto virtual_call;
   op_call_32bit:
     ordinal = static_cast<std::uint32_t>(be32(pc + 1)); nargs = static_cast<std::uint32_t>(be32(pc + 5)); after = pc + 9;
-    tail_on_ret = true;
+    tail_on_ret = true; site = nullptr;
     goto virtual_call;
   op_call_xx:
-    ordinal = *pc - 0xA0; nargs = pc[1]; after = pc + 2; tail_on_ret = false;
+    ordinal = *pc - 0xA0; nargs = pc[1]; after = pc + 2; tail_on_ret = false; site = nullptr;
+    goto virtual_call;
+  q_call: {
+    // A call_xx with a site (quicken.h). On a hit the callee is a bytecode method of the receiver's
+    // class whose `arg_count` matches: push its frame and go. Anything else takes the full path.
+    CallSite* site_ = call_site(code, pc[1]);
+    const std::uint32_t n_ = site_->nargs;
+    if (sp - os_lo > static_cast<std::ptrdiff_t>(n_) && fp + 1 != frames_end) [[likely]] {
+      Ref target = sp[-static_cast<std::ptrdiff_t>(n_) - 1];
+      if (target != raw_null && class_of(target) == site_->klass) [[likely]] {
+        fp->ip = static_cast<std::uint32_t>(pc + 2 - code);
+        Frame* nf = fp + 1;
+        nf->os_base = static_cast<std::uint32_t>(sp - os) - n_;
+        nf->ret_slot = nf->os_base - 1;
+        nf->is_base = static_cast<std::uint32_t>(isp - is);
+        nf->es_base = td->es_top;
+        nf->flags = 0;
+        nf->code = site_->callee;
+        nf->self = target;
+        nf->ip = 2;  // after the prologue
+        fp = nf;
+        code = site_->code;
+        pc = code + 2;
+        self = target;
+        os_lo = sp - n_;
+        is_lo = isp;
+        if (--budget <= 0 || gc_requested_ || stop_requested_.load(std::memory_order_relaxed)) [[unlikely]] goto yield;
+        DISPATCH();
+      }
+    }
+    ordinal = site_->ordinal; nargs = n_; after = pc + 2; tail_on_ret = false; site = site_;
+  }
   virtual_call: {
     if (nargs > max_stack_cells) FATAL("call with {} arguments", nargs);
     OS_NEED(nargs + 1);
@@ -420,8 +453,12 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     // The callee's prologue `arg_count N` pops the count the call pushes and checks it. When it
     // matches, both are skipped: the same state, one dispatch less on every call. Otherwise
     // arg_count runs and reports the mismatch.
-    if (pc[0] == classfile::op_arg_count && pc[1] == nargs) pc += 2;
-    else *isp++ = static_cast<std::int32_t>(nargs);
+    if (pc[0] == classfile::op_arg_count && pc[1] == nargs) {
+      pc += 2;
+      if (site && !tail) *site = CallSite{class_of(target), callee, code, site->ordinal, site->nargs};
+    } else {
+      *isp++ = static_cast<std::int32_t>(nargs);
+    }
     if (--budget <= 0 || gc_requested_ || stop_requested_.load(std::memory_order_relaxed)) [[unlikely]] goto yield;
     DISPATCH();
   }
@@ -975,6 +1012,7 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     --isp;
     *sp++ = boxed;
     insn = ++pc;
+    if (*pc == q_call) goto q_call;
     goto op_call_xx;
   }
   q_box_ret: {  // i2o; ret

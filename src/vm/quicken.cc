@@ -2,7 +2,9 @@
 #include "vm/quicken.h"
 
 #include <cstring>
+#include <new>
 #include <span>
+#include <vector>
 
 #include "classfile/bytecode.h"
 #include "classfile/opcodes.h"
@@ -87,21 +89,50 @@ void quicken(std::uint8_t* bytes, const std::vector<Instruction>& ins) {
   }
 }
 
+// The calls that get a site: call_xx, not after a prefix, not in tail position (os_drop; ret follow,
+// which the interpreter runs as a tail call), at most max_call_sites of them.
+std::vector<std::size_t> cached_calls(const std::vector<Instruction>& ins) {
+  std::vector<std::size_t> calls;
+  for (std::size_t i = 0; i < ins.size() && calls.size() < max_call_sites; ++i) {
+    if (ins[i].opcode < op_call_00 || ins[i].opcode > op_call_1f || (i > 0 && is_prefix(ins[i - 1].opcode))) continue;
+    if (i + 2 < ins.size() && ins[i + 1].opcode == op_os_drop && ins[i + 2].opcode == op_ret) continue;
+    calls.push_back(i);
+  }
+  return calls;
+}
+
 }  // namespace
 
 const std::uint8_t* QuickCode::fill(Slot& slot, Ref ref, const CodeData* data) {
   auto found = copies_.find(ref);
   if (found == copies_.end()) {
-    auto copy = std::make_unique<std::uint8_t[]>(std::size_t(data->length) + 1);
-    std::memcpy(copy.get(), data->bytes, std::size_t(data->length) + 1);  // with the sentinel
     // The code passed the verifier when its class was loaded; should decoding fail now, the copy
     // simply stays unquickened.
     auto decoded = decode_code(std::span<const std::uint8_t>(data->bytes, data->length), "quickening");
-    if (decoded.ok()) quicken(copy.get(), *decoded);
+    std::vector<std::size_t> calls;
+    if (decoded.ok()) calls = cached_calls(*decoded);
+    Copy copy;
+    copy.sites = static_cast<std::uint32_t>(calls.size());
+    std::size_t site_bytes = calls.size() * sizeof(CallSite);
+    copy.block = std::make_unique<std::byte[]>(site_bytes + data->length + 1);
+    copy.bytes = reinterpret_cast<std::uint8_t*>(copy.block.get() + site_bytes);
+    std::memcpy(copy.bytes, data->bytes, std::size_t(data->length) + 1);  // with the sentinel
+    if (decoded.ok()) {
+      quicken(copy.bytes, *decoded);
+      for (std::size_t k = 0; k < calls.size(); ++k) {
+        const Instruction& call = (*decoded)[calls[k]];
+        auto index = static_cast<std::uint8_t>(k);
+        CallSite* site = new (call_site(copy.bytes, index)) CallSite{};
+        site->ordinal = static_cast<std::uint8_t>(call.opcode - op_call_00);
+        site->nargs = copy.bytes[call.offset + 1];
+        copy.bytes[call.offset] = q_call;
+        copy.bytes[call.offset + 1] = index;
+      }
+    }
     found = copies_.emplace(ref, std::move(copy)).first;
   }
   slot.key = ref;
-  slot.bytes = found->second.get();
+  slot.bytes = found->second.bytes;
   return slot.bytes;
 }
 

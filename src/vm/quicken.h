@@ -41,8 +41,28 @@ enum QuickOp : std::uint8_t {
   q_box_call = 0xF1,         // i2o; call_xx N (an int argument, then the call)              3 bytes
   q_box_ret = 0xF2,          // i2o; ret (an int result)                                      2 bytes
   q_unbox_set = 0xF3,        // o2i; is_set32 D (an int result stored in a local)             6 bytes
-  q_end = 0xF4,
+  // call_xx N with a call-site cache: the second byte is the site's index (CallSite below), which
+  // holds the ordinal and N. Not used where the call would be a tail call (before os_drop; ret).
+  q_call = 0xF4,                                                                            // 2 bytes
+  q_end = 0xF5,
 };
+
+// What a q_call site saw last: the receiver's class and the code it ran. A hit skips the method
+// lookup, the native check and the callee's `arg_count` prologue. Only calls into bytecode methods
+// whose prologue matches are cached. Every collection empties all sites (a dead class's Ref can be
+// taken by a new class).
+struct CallSite {
+  Ref klass = raw_null;
+  Ref callee = raw_null;
+  const std::uint8_t* code = nullptr;  // the callee's quickened bytes
+  std::uint8_t ordinal = 0;
+  std::uint8_t nargs = 0;
+};
+constexpr std::size_t max_call_sites = 256;
+// Site `index` of the quickened bytes `code` (the sites sit just below the bytes).
+inline CallSite* call_site(const std::uint8_t* code, std::uint8_t index) {
+  return reinterpret_cast<CallSite*>(const_cast<std::uint8_t*>(code)) - (std::size_t(index) + 1);
+}
 
 class QuickCode {
  public:
@@ -52,7 +72,8 @@ class QuickCode {
     if (slot.key == ref) [[likely]] return slot.bytes;
     return fill(slot, ref, data);
   }
-  // Drops the copies of code objects for which `dead` is true; returns whether any was dropped.
+  // Drops the copies of code objects for which `dead` is true and empties every call site;
+  // returns whether any copy was dropped.
   template <typename Dead>
   bool forget_if(Dead dead) {
     bool any = false;
@@ -61,6 +82,7 @@ class QuickCode {
         it = copies_.erase(it);
         any = true;
       } else {
+        it->second.forget_sites();
         ++it;
       }
     }
@@ -77,10 +99,23 @@ class QuickCode {
     Ref key = raw_null;
     const std::uint8_t* bytes = nullptr;
   };
+  // One allocation: the call sites, then the bytes.
+  struct Copy {
+    std::unique_ptr<std::byte[]> block;
+    std::uint8_t* bytes = nullptr;
+    std::uint32_t sites = 0;
+    void forget_sites() {
+      for (std::uint32_t i = 0; i < sites; ++i) {
+        CallSite* site = call_site(bytes, static_cast<std::uint8_t>(i));
+        site->klass = raw_null;
+        site->code = nullptr;
+      }
+    }
+  };
   const std::uint8_t* fill(Slot& slot, Ref ref, const CodeData* data);
 
   std::array<Slot, 1024> cache_{};
-  std::unordered_map<Ref, std::unique_ptr<std::uint8_t[]>> copies_;
+  std::unordered_map<Ref, Copy> copies_;
 };
 
 }  // namespace phantom::vm

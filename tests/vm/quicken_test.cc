@@ -114,6 +114,56 @@ TEST(Quicken, AnErrorInsideAFusedSequenceReadsAsBefore) {
   }
 }
 
+TEST(Quicken, ACachedCallSiteStillChecksTheArgumentCountOfAnotherClass) {
+  // `go` has one call site. .t.a's method takes the one argument it passes, so the site caches it;
+  // .t.b's takes two, so the call must fail with the prologue's message, not run with a wrong frame.
+  VmWorld world;
+  ASSERT_EQ(world.add_class(".class .t.a\n.method m 16\n  arg_count 1\n  sconst_bin \"a \"\n  ret\n.end\n"), "");
+  ASSERT_EQ(world.add_class(".class .t.b\n.method m 16\n  arg_count 2\n  sconst_bin \"b \"\n  ret\n.end\n"), "");
+  ASSERT_EQ(world.add_class(R"(.class .t.boot
+.method run 8
+  arg_count 1
+  summon_by_name .internal.object
+  push_catcher handler
+  os_get32 0
+  summon_this
+  summon_by_name .t.a
+  new
+  call 16 1
+  summon_this
+  summon_by_name .t.a
+  new
+  call 16 1
+  summon_this
+  summon_by_name .t.b
+  new
+  call 16 1
+  call 16 3
+  os_drop
+  pop_catcher
+  summon_null
+  ret
+handler:
+  os_get32 0
+  os_pull32 1
+  call 16 1
+  summon_null
+  ret
+.end
+.method go 16
+  arg_count 1
+  os_get32 0
+  iconst_1
+  i2o
+  call 16 1
+  ret
+.end
+)"), "");
+  auto r = world.boot_and_run(".t.boot");
+  EXPECT_EQ(r.exit_code, 0) << r.diag;
+  EXPECT_EQ(r.out, "invalid arg count: 1 given, 2 expected") << r.diag;
+}
+
 TEST(Quicken, ABackwardJumpInsideAFusedSequenceReachesASafepoint) {
   // `spin` loops forever through a fused compare-and-branch; `talk` must still get its turn.
   VmWorld world;
