@@ -260,6 +260,14 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     table[q_object_const_jz + 0] = &&q_ocj_6; table[q_object_const_jz + 1] = &&q_ocj_7;
     table[q_object_const_jz + 2] = &&q_ocj_8; table[q_object_const_jz + 3] = &&q_ocj_9;
     table[q_call] = &&q_call;
+    table[q_local_local_jz + 0] = &&q_llj_6; table[q_local_local_jz + 1] = &&q_llj_7;
+    table[q_local_local_jz + 2] = &&q_llj_8; table[q_local_local_jz + 3] = &&q_llj_9;
+    void* const constant_set[arith_count] = {&&q_cs_0, &&q_cs_1, &&q_cs_2, &&q_cs_3, &&q_cs_4, &&q_cs_5, &&q_cs_6, &&q_cs_7, &&q_cs_8, &&q_cs_9, &&q_cs_10, &&q_cs_11};
+    for (int k = 0; k < arith_count; ++k) table[q_const_set + k] = constant_set[k];
+    table[q_jump_local_const_jz + 0] = &&q_jlcj_6; table[q_jump_local_const_jz + 1] = &&q_jlcj_7;
+    table[q_jump_local_const_jz + 2] = &&q_jlcj_8; table[q_jump_local_const_jz + 3] = &&q_jlcj_9;
+    table[q_jump_local_local_jz + 0] = &&q_jllj_6; table[q_jump_local_local_jz + 1] = &&q_jllj_7;
+    table[q_jump_local_local_jz + 2] = &&q_jllj_8; table[q_jump_local_local_jz + 3] = &&q_jllj_9;
     table[q_box_call] = &&q_box_call; table[q_box_ret] = &&q_box_ret; table[q_unbox_set] = &&q_unbox_set;
     table_ready = true;
   }
@@ -979,6 +987,67 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
   }
   Q_COMPARE_JZ(6, op_ilt) Q_COMPARE_JZ(7, op_igt) Q_COMPARE_JZ(8, op_ile) Q_COMPARE_JZ(9, op_ige)
 #undef Q_COMPARE_JZ
+#define Q_LOCAL_LOCAL_JZ(K)                                                                           \
+  q_llj_##K: {                                                                                        \
+    auto a_ = static_cast<std::uint32_t>(be32(pc + 1)), b_ = static_cast<std::uint32_t>(be32(pc + 6)); \
+    auto n_ = static_cast<std::uint32_t>(isp - is_lo);                                                \
+    if (a_ >= n_ || b_ >= n_ || isp == is_end) [[unlikely]] goto op_is_get32;                         \
+    const std::uint8_t* jz_ = pc + 11;                                                                \
+    bool true_ = arith<K>(is_lo[a_], is_lo[b_]) != 0;                                                 \
+    pc += 16;                                                                                         \
+    if (!true_) FUSED_JUMP(jz_ + 1 + be32(jz_ + 1), jz_);                                             \
+    DISPATCH();                                                                                       \
+  }
+  Q_LOCAL_LOCAL_JZ(6) Q_LOCAL_LOCAL_JZ(7) Q_LOCAL_LOCAL_JZ(8) Q_LOCAL_LOCAL_JZ(9)
+#undef Q_LOCAL_LOCAL_JZ
+#define Q_CONST_SET(K)                                                                                \
+  q_cs_##K: {                                                                                         \
+    auto n_ = static_cast<std::uint32_t>(isp - is_lo), d_ = static_cast<std::uint32_t>(be32(pc + 7)); \
+    if (n_ == 0 || isp == is_end || d_ >= n_ - 1) [[unlikely]] goto op_iconst_32bit;                  \
+    is_lo[d_] = arith<K>(isp[-1], be32(pc + 1));                                                      \
+    --isp;                                                                                            \
+    pc += 11;                                                                                         \
+    DISPATCH();                                                                                       \
+  }
+  Q_CONST_SET(0) Q_CONST_SET(1) Q_CONST_SET(2) Q_CONST_SET(3) Q_CONST_SET(4) Q_CONST_SET(5)
+  Q_CONST_SET(6) Q_CONST_SET(7) Q_CONST_SET(8) Q_CONST_SET(9) Q_CONST_SET(10) Q_CONST_SET(11)
+#undef Q_CONST_SET
+  // A jmp to a fused loop condition: the jump (a safepoint when backward), then the condition at the
+  // target as its own handler would run it; when a precondition fails, that handler runs instead.
+#define JUMP_THEN_CONDITION()                                                                         \
+  const std::uint8_t* t_ = pc + 1 + be32(pc + 1);                                                     \
+  if (t_ <= pc && (--budget <= 0 || gc_requested_ || stop_requested_.load(std::memory_order_relaxed))) [[unlikely]] { \
+    pc = t_;                                                                                          \
+    goto yield;                                                                                       \
+  }                                                                                                   \
+  pc = t_;                                                                                            \
+  auto a_ = static_cast<std::uint32_t>(be32(pc + 1));                                                 \
+  auto n_ = static_cast<std::uint32_t>(isp - is_lo);                                                  \
+  const std::uint8_t* jz_ = pc + 11
+#define Q_JUMP_LOCAL_CONST_JZ(K)                                                                      \
+  q_jlcj_##K: {                                                                                       \
+    JUMP_THEN_CONDITION();                                                                            \
+    if (a_ >= n_ || isp == is_end) [[unlikely]] DISPATCH();                                           \
+    bool true_ = arith<K>(is_lo[a_], be32(pc + 6)) != 0;                                              \
+    pc += 16;                                                                                         \
+    if (!true_) FUSED_JUMP(jz_ + 1 + be32(jz_ + 1), jz_);                                             \
+    DISPATCH();                                                                                       \
+  }
+#define Q_JUMP_LOCAL_LOCAL_JZ(K)                                                                      \
+  q_jllj_##K: {                                                                                       \
+    JUMP_THEN_CONDITION();                                                                            \
+    auto b_ = static_cast<std::uint32_t>(be32(pc + 6));                                               \
+    if (a_ >= n_ || b_ >= n_ || isp == is_end) [[unlikely]] DISPATCH();                               \
+    bool true_ = arith<K>(is_lo[a_], is_lo[b_]) != 0;                                                 \
+    pc += 16;                                                                                         \
+    if (!true_) FUSED_JUMP(jz_ + 1 + be32(jz_ + 1), jz_);                                             \
+    DISPATCH();                                                                                       \
+  }
+  Q_JUMP_LOCAL_CONST_JZ(6) Q_JUMP_LOCAL_CONST_JZ(7) Q_JUMP_LOCAL_CONST_JZ(8) Q_JUMP_LOCAL_CONST_JZ(9)
+  Q_JUMP_LOCAL_LOCAL_JZ(6) Q_JUMP_LOCAL_LOCAL_JZ(7) Q_JUMP_LOCAL_LOCAL_JZ(8) Q_JUMP_LOCAL_LOCAL_JZ(9)
+#undef Q_JUMP_LOCAL_LOCAL_JZ
+#undef Q_JUMP_LOCAL_CONST_JZ
+#undef JUMP_THEN_CONDITION
   // The boxed-int idioms: a fallback runs os_get32, i2o or o2i, which handle null, other classes and
   // full stacks as before.
 #define Q_OBJECT_CONST(K)                                                                             \

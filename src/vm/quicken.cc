@@ -49,6 +49,11 @@ void quicken(std::uint8_t* bytes, const std::vector<Instruction>& ins) {
         continue;
       }
     }
+    if (op(i) == op_is_get32 && op(i + 1) == op_is_get32 && a2 >= arith_compare_first && a2 < arith_total &&
+        op(i + 3) == op_jz) {
+      *at = static_cast<std::uint8_t>(q_local_local_jz + (a2 - arith_compare_first));
+      continue;
+    }
     if (op(i) == op_is_get32 && op(i + 1) == op_is_get32 && a2 >= 0 && a2 < arith_total) {
       *at = static_cast<std::uint8_t>(q_local_local + a2);
       continue;
@@ -80,12 +85,26 @@ void quicken(std::uint8_t* bytes, const std::vector<Instruction>& ins) {
     int a1 = op(i + 1) >= 0 ? arith_index(static_cast<std::uint8_t>(op(i + 1))) : -1;
     if (op(i) == op_iconst_32bit && a1 >= 0) {
       std::int64_t c = ins[i].a;
-      if (a1 < arith_total || (c != 0 && c != -1)) *at = static_cast<std::uint8_t>(q_const + a1);
+      if (a1 < arith_total || (c != 0 && c != -1))
+        *at = static_cast<std::uint8_t>((op(i + 2) == op_is_set32 ? q_const_set : q_const) + a1);
       continue;
     }
     int a0 = arith_index(ins[i].opcode);
     if (a0 >= arith_compare_first && a0 < arith_total && op(i + 1) == op_jz)
       *at = static_cast<std::uint8_t>(q_compare_jz + (a0 - arith_compare_first));
+  }
+}
+
+// A jmp whose target is a fused loop condition evaluates the condition itself (one dispatch less per
+// iteration of a while loop). Runs after quicken(), which decided what the target starts with.
+void quicken_jumps(std::uint8_t* bytes, std::uint32_t length, const std::vector<Instruction>& ins) {
+  for (const Instruction& in : ins) {
+    if (in.opcode != op_jmp || in.targets.empty() || in.targets[0] >= length) continue;
+    std::uint8_t target = bytes[in.targets[0]];
+    if (target >= q_local_const_jz && target < q_local_const_jz + 4)
+      bytes[in.offset] = static_cast<std::uint8_t>(q_jump_local_const_jz + (target - q_local_const_jz));
+    else if (target >= q_local_local_jz && target < q_local_local_jz + 4)
+      bytes[in.offset] = static_cast<std::uint8_t>(q_jump_local_local_jz + (target - q_local_local_jz));
   }
 }
 
@@ -119,6 +138,7 @@ const std::uint8_t* QuickCode::fill(Slot& slot, Ref ref, const CodeData* data) {
     std::memcpy(copy.bytes, data->bytes, std::size_t(data->length) + 1);  // with the sentinel
     if (decoded.ok()) {
       quicken(copy.bytes, *decoded);
+      quicken_jumps(copy.bytes, data->length, *decoded);
       for (std::size_t k = 0; k < calls.size(); ++k) {
         const Instruction& call = (*decoded)[calls[k]];
         auto index = static_cast<std::uint8_t>(k);

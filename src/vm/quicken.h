@@ -45,6 +45,12 @@ enum QuickOp : std::uint8_t {
   // holds the ordinal and N. Not used where the call would be a tail call (before os_drop; ret).
   q_call = 0xF4,                                                                            // 2 bytes
   q_end = 0xF5,
+  // More, on byte values no class file may hold (the verifier rejects 0x78..0x9F):
+  q_local_local_jz = 0x78,   // + compare 0..3: is_get32 A; is_get32 B; CMP; jz L            16 bytes
+  q_const_set = 0x7C,        // + arith 0..11: iconst_32bit C; OP; is_set32 D                11 bytes
+  q_jump_local_const_jz = 0x88,  // + compare 0..3: jmp L, where L starts a q_local_const_jz     5 bytes
+  q_jump_local_local_jz = 0x8C,  // + compare 0..3: jmp L, where L starts a q_local_local_jz     5 bytes
+  q_spare_end = 0x90,
 };
 
 // What a q_call site saw last: the receiver's class and the code it ran. A hit skips the method

@@ -129,7 +129,8 @@ class Vm final : public store::WorldControl {
   bool is_a(Ref obj, ClassId id) const { return obj != raw_null && class_of(obj) == internal_[id]; }
   // is_a(obj, cid_int), quickest for a tagged int.
   bool is_int(Ref obj) const {
-    return is_tagged_int(obj) || (obj != raw_null && heap_.hdr(obj)->klass == internal_[cid_int]);
+    if (is_tagged_int(obj)) [[likely]] return true;
+    return obj != raw_null && heap_.hdr(obj)->klass == internal_[cid_int];
   }
   bool is_or_child(Ref obj, Ref cls) const;
   std::string class_name(Ref cls) const;
@@ -162,7 +163,10 @@ class Vm final : public store::WorldControl {
     auto* d = heap_.as<StringData>(s);
     return {d->bytes, d->length};
   }
-  std::int32_t int_of(Ref o) const { return is_tagged_int(o) ? untag_int(o) : *heap_.as<std::int32_t>(o); }
+  std::int32_t int_of(Ref o) const {
+    if (is_tagged_int(o)) [[likely]] return untag_int(o);
+    return *heap_.as<std::int32_t>(o);
+  }
   // Arrays and pages.
   std::uint32_t page_slots(Ref page) const { return heap_.hdr(page)->size / sizeof(Ref); }
   Ref* page_refs(Ref page) const { return heap_.as<Ref>(page); }

@@ -55,6 +55,8 @@ TEST(Quicken, EverySuperinstructionEqualsItsSequence) {
         std::string A = "iconst_32bit " + std::to_string(a), B = "iconst_32bit " + std::to_string(b), op = arith[k];
         // iconst C; OP
         snippets.push_back(A + "\n" + B + "\n" + op);
+        // iconst C; OP; is_set32 D
+        snippets.push_back(A + "\n" + A + "\n" + B + "\n" + op + "\nis_set32 0");
         // os_get32 A; o2i; iconst C; OP (A is object slot 3, above run's argument and the print's two)
         snippets.push_back(A + "\ni2o\nos_get32 3\no2i\n" + B + "\n" + op + "\nos_drop");
         if (divides) continue;
@@ -70,9 +72,27 @@ TEST(Quicken, EverySuperinstructionEqualsItsSequence) {
           };
           snippets.push_back(A + "\nis_get32 0\n" + B + "\n" + op + branch() + "\nis_set32 0");
           snippets.push_back(A + "\n" + B + "\nis_dup\nis_drop\n" + op + branch());
+          // is_get32 A; is_get32 B; CMP; jz L
+          snippets.push_back(A + "\n" + B + "\nis_get32 0\nis_get32 1\n" + op + branch() + "\nis_set32 0\nis_drop");
           // os_get32 A; o2i; iconst C; CMP; jz L
           snippets.push_back(A + "\ni2o\nos_get32 3\no2i\n" + B + "\n" + op + branch() + "\nos_drop");
         }
+      }
+    }
+  }
+  // while loops: jmp back to a fused condition (is_get32 X; iconst C or is_get32 Y; CMP; jz), which
+  // the jump evaluates itself. The loop moves X towards the limit by one, so it ends.
+  for (long a : {-7L, -1L, 0L, 1L, 3L}) {
+    for (long b : {-7L, -1L, 0L, 1L, 3L}) {
+      for (int k = 6; k < 10; ++k) {
+        std::string op = arith[k], step = (k == 6 || k == 8) ? "isum" : "isublu";
+        std::string top = "top" + std::to_string(label), out = "out" + std::to_string(label++);
+        std::string A = "iconst_32bit " + std::to_string(a), B = "iconst_32bit " + std::to_string(b);
+        snippets.push_back(A + "\n" + top + ":\nis_get32 0\n" + B + "\n" + op + "\njz " + out +
+                           "\nis_get32 0\niconst_32bit 1\n" + step + "\nis_set32 0\njmp " + top + "\n" + out + ":");
+        top = "top" + std::to_string(label), out = "out" + std::to_string(label++);
+        snippets.push_back(A + "\n" + B + "\n" + top + ":\nis_get32 0\nis_get32 1\n" + op + "\njz " + out +
+                           "\nis_get32 0\niconst_32bit 1\n" + step + "\nis_set32 0\njmp " + top + "\n" + out + ":\nis_drop");
       }
     }
   }
