@@ -7,6 +7,7 @@
 // block's header is rewritten only when it changes. Reclaims cycles; clears weak references whose
 // target died. Objects never move, so references held by natives stay valid across a collection.
 #include <algorithm>
+#include <bit>
 #include <chrono>
 
 #include "vm/vm.h"
@@ -20,7 +21,19 @@ GcReport Vm::collect_garbage() {
   WorldHeader* wh = heap_.header();
   const std::uint64_t begin = wh->heap_begin, top = wh->heap_top;
   const std::uint64_t units = (top - begin) >> ref_shift;
-  std::vector<std::uint64_t> marks((units + 63) / 64, 0);
+  // Two bitmaps in host memory, kept between collections (no page faults to zero them): a bit at
+  // the first unit of every live block, and one at its last unit, so that the sweep never reads the
+  // heap.
+  std::vector<std::uint64_t>& marks = gc_marks_;
+  std::vector<std::uint64_t>& ends = gc_ends_;
+  marks.assign((units + 63) / 64, 0);
+  ends.assign(marks.size(), 0);
+  std::uint64_t live_bytes = 0;
+  auto corrupt = [&](Ref r, std::uint64_t block_units) {
+    console_.write_diagnostic(fmt::format("phantom: internal error: live block at {:#x} has {} units\n",
+                                          std::uint64_t(r) << ref_shift, block_units));
+    std::abort();
+  };
   const Ref first = static_cast<Ref>(begin >> ref_shift);
   auto mark = [&](Ref r) -> bool {  // true when newly marked
     std::uint64_t bit = r - first;
@@ -36,8 +49,14 @@ GcReport Vm::collect_garbage() {
   std::vector<Ref> weakrefs;
   auto push = [&](Ref r) {
     if (r == raw_null || r < first || (std::uint64_t(r) << ref_shift) >= top || !mark(r)) return;
+    const ObjectHeader* h = heap_.hdr(r);
+    std::uint64_t last = std::uint64_t(r - first) + h->units - 1;
+    if (h->units == 0 || last >= units) corrupt(r, h->units);
+    ends[last >> 6] |= 1ull << (last & 63);
+    live_bytes += std::uint64_t(h->units) << ref_shift;
+    ++report.live_objects;
     // Leaves (strings, numbers, binaries) hold no references; their class is marked through others.
-    if (kind_of(heap_.hdr(r)) == Kind::bytes && is_marked(heap_.hdr(r)->klass)) return;
+    if (kind_of(h) == Kind::bytes && is_marked(h->klass)) return;
     stack.push_back(r);
   };
   push(wh->root);
@@ -66,7 +85,8 @@ GcReport Vm::collect_garbage() {
     switch (kind_of(h)) {
       case Kind::refs: {
         Ref* refs = heap_.as<Ref>(r);
-        for (std::uint32_t i = 0, n = h->size / sizeof(Ref); i < n; ++i) push(refs[i]);
+        const std::uint32_t n = h->size / sizeof(Ref);
+        for (std::uint32_t i = 0; i < n; ++i) push(refs[i]);
         break;
       }
       case Kind::bytes: break;
@@ -115,47 +135,48 @@ GcReport Vm::collect_garbage() {
       }
     }
   }
-  // Sweep, first reading only: find every run of dead and free blocks. This pass writes nothing, so
-  // it too gives way to a stop request. Then the runs become free blocks on fresh lists.
+  // Sweep, first reading only: everything between the end of one live block and the start of the
+  // next is one run of dead and free blocks. Only the bitmaps are read. This pass writes nothing,
+  // so it too gives way to a stop request. Then the runs become free blocks on fresh lists.
   std::vector<std::pair<Ref, std::uint64_t>> runs;  // start, units
-  std::uint64_t live_bytes = 0;
-  Ref run_start = raw_null;
-  std::uint64_t run_units = 0;
-  std::uint32_t blocks_until_check = 4096;
-  for (std::uint64_t at = begin; at < top;) {
-    if (--blocks_until_check == 0) {
-      blocks_until_check = 4096;
-      if (stop_requested_.load(std::memory_order_relaxed)) {
-        report = GcReport{};
-        report.aborted = true;
-        return report;
-      }
+  // Word by word: coverage by live blocks toggles at each block's first unit and at the unit after
+  // its last, so a prefix XOR of the toggles over the word's 64 bits gives each unit's coverage.
+  // Gaps begin and end where the coverage changes, which a heap full of live objects never does.
+  std::uint64_t gap_start = 0;
+  bool in_gap = false;
+  bool covered = false;     // the coverage of the unit before the word's first
+  std::uint64_t carry = 0;  // the top end bit of the previous word, which toggles this word's bit 0
+  for (std::size_t w = 0; w < marks.size(); ++w) {
+    if ((w & 4095) == 4095 && stop_requested_.load(std::memory_order_relaxed)) {
+      report = GcReport{};
+      report.aborted = true;
+      return report;
     }
-    Ref r = static_cast<Ref>(at >> ref_shift);
-    ObjectHeader* h = heap_.hdr(r);
-    std::uint64_t block_units = h->units;
-    if (block_units == 0 || at + (block_units << ref_shift) > top) {
-      console_.write_diagnostic(fmt::format("phantom: internal error: heap block at {:#x} has {} units\n", at, block_units));
-      std::abort();
+    std::uint64_t p = marks[w] ^ ((ends[w] << 1) | carry);  // where the coverage toggles
+    carry = ends[w] >> 63;
+    p ^= p << 1;
+    p ^= p << 2;
+    p ^= p << 4;
+    p ^= p << 8;
+    p ^= p << 16;
+    p ^= p << 32;
+    std::uint64_t cover = covered ? ~p : p;
+    // Before unit 0 counts as covered, so that a gap there is a change.
+    std::uint64_t before_first = (w == 0 || covered) ? 1 : 0;
+    for (std::uint64_t changes = cover ^ ((cover << 1) | before_first); changes != 0; changes &= changes - 1) {
+      std::uint64_t at = (std::uint64_t(w) << 6) + static_cast<unsigned>(std::countr_zero(changes));
+      if (at >= units) break;
+      in_gap = !((cover >> (at & 63)) & 1);
+      if (in_gap) gap_start = at;
+      else runs.emplace_back(first + static_cast<Ref>(gap_start), at - gap_start);
     }
-    if (h->klass != 0 && is_marked(r)) {
-      if (run_start != raw_null) runs.emplace_back(run_start, run_units);
-      run_start = raw_null;
-      live_bytes += block_units << ref_shift;
-      ++report.live_objects;
-    } else {
-      if (h->klass != 0) {
-        ++report.freed_objects;
-        report.freed_bytes += block_units << ref_shift;
-      }
-      if (run_start == raw_null) {
-        run_start = r;
-        run_units = 0;
-      }
-      run_units += block_units;
-    }
-    at += block_units << ref_shift;
+    covered = cover >> 63;
   }
+  const std::uint64_t at = in_gap ? gap_start : units;  // a gap at the end is a free tail
+  // Freed: what was there after the last collection or allocated since, and is not live now.
+  std::uint64_t before = wh->live_bytes + wh->allocated_since_gc;
+  report.freed_bytes = before > live_bytes ? before - live_bytes : 0;
+  Ref run_start = at < units ? first + static_cast<Ref>(at) : raw_null;  // a free tail
   // From here on the collection commits. Quickened copies of dead code go (a new object may take
   // the same reference), with the summon sites that pointed into them; then weak references.
   if (quick_.forget_if([&](Ref r) { return !is_marked(r); })) summon_cache_.clear();

@@ -83,7 +83,7 @@ struct RunReport {
 };
 
 struct GcReport {
-  std::uint64_t live_objects = 0, live_bytes = 0, freed_objects = 0, freed_bytes = 0, ns = 0;
+  std::uint64_t live_objects = 0, live_bytes = 0, freed_bytes = 0, ns = 0;
   bool aborted = false;  // a stop request came during marking; nothing was changed
 };
 
@@ -276,6 +276,7 @@ class Vm final : public store::WorldControl {
   std::vector<std::vector<Native>> natives_;
   std::unordered_map<std::string, Ref> class_by_name_;  // lower-cased name -> class
   std::unordered_map<const std::uint8_t*, Ref> summon_cache_;  // summon_by_name site -> class
+  std::vector<std::uint64_t> gc_marks_, gc_ends_;  // the collector's bitmaps (host memory, rule 4)
   QuickCode quick_;  // host copies of code with superinstructions (quicken.h)
 
   // Scheduler (host memory; the persistent truth is each thread's state field).

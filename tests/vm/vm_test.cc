@@ -966,6 +966,67 @@ loop:
   expect_heap_consistent(world.heap());
 }
 
+// The sweep works from the mark bitmaps alone: every dead block, and only those, must become free,
+// whatever the blocks' sizes and positions (first and last blocks, runs of deaths, word edges).
+TEST(Vm, TheCollectorFreesExactlyTheDeadBlocks) {
+  VmWorld world(32u << 20);
+  ASSERT_EQ(world.add_class(".class .t.boot\n.method run 8\n  arg_count 1\n  summon_null\n  ret\n.end\n"), "");
+  ASSERT_EQ(world.boot_and_run(".t.boot").exit_code, 0);
+  vm::Vm& vm = world.machine();
+  vm::Heap& heap = world.heap();
+  std::uint32_t seed = 7;
+  auto next = [&] { return seed = seed * 1103515245u + 12345u, seed >> 8; };
+  auto text_of = [](std::size_t i) { return std::string(i % 211, static_cast<char>('a' + i % 26)) + std::to_string(i); };
+  std::vector<std::pair<vm::Ref, std::size_t>> kept;  // string, index
+  for (int round = 0; round < 6; ++round) {
+    SCOPED_TRACE(round);
+    vm::Ref holder = vm.new_array();
+    vm.set_root_slot(vm::root_os_entry, holder);
+    for (auto [s, i] : kept) vm.array_push(holder, s);
+    std::set<vm::Ref> dead;
+    std::size_t made = 3000;
+    for (std::size_t k = 0; k < made; ++k) {
+      std::size_t i = round * made + k;
+      vm::Ref s = vm.new_string(text_of(i));
+      // Runs of deaths and of survivors, of random lengths; the last ones die in even rounds.
+      bool keep = (next() % 4 != 0) && !(round % 2 == 0 && k + 5 >= made);
+      if (keep) {
+        kept.emplace_back(s, i);
+        vm.array_push(holder, s);
+      } else {
+        dead.insert(s);
+      }
+    }
+    // Some of the older survivors die too.
+    std::vector<std::pair<vm::Ref, std::size_t>> still;
+    vm::Ref fresh = vm.new_array();
+    for (auto [s, i] : kept) {
+      if (next() % 8 == 0) dead.insert(s);
+      else still.emplace_back(s, i), vm.array_push(fresh, s);
+    }
+    vm.set_root_slot(vm::root_os_entry, fresh);
+    kept = still;
+    vm::GcReport report = vm.collect_garbage();
+    ASSERT_FALSE(report.aborted);
+    expect_heap_consistent(heap);
+    std::set<vm::Ref> live;
+    std::uint64_t live_bytes = 0;
+    for (std::uint64_t at = heap.header()->heap_begin; at < heap.header()->heap_top;) {
+      auto r = static_cast<vm::Ref>(at >> vm::ref_shift);
+      if (heap.hdr(r)->klass != 0) live.insert(r), live_bytes += std::uint64_t(heap.hdr(r)->units) << 3;
+      at += std::uint64_t(heap.hdr(r)->units) << 3;
+    }
+    EXPECT_EQ(live_bytes, report.live_bytes);
+    EXPECT_EQ(live.size(), report.live_objects);
+    for (vm::Ref d : dead) ASSERT_FALSE(live.count(d)) << "dead string " << d << " is still a live block";
+    for (auto [s, i] : kept) {
+      ASSERT_TRUE(live.count(s)) << "kept string " << s << " was freed";
+      ASSERT_EQ(vm.string_of(s), text_of(i));
+    }
+  }
+  EXPECT_GT(kept.size(), 5000u);
+}
+
 TEST(Vm, ConsoleInputReachesTheReadingThread) {
   VmWorld world;
   world.console().input = "hi";
