@@ -194,6 +194,7 @@ void bench_pause(host::Env& env, const std::string& dir, std::uint64_t mib, int 
 }
 
 // Eight VM threads that allocate and mutate without pause (the kill test's self-checking worker).
+// Ints are tagged, so a fresh string in field 0 each round is what allocates (and makes garbage).
 constexpr const char* busy_worker = R"(.class .b.worker
 .fields 3
 .method run 8
@@ -205,6 +206,8 @@ constexpr const char* busy_worker = R"(.class .b.worker
   i2o
   os_save8 2
 loop:
+  sconst_bin "a string of forty bytes, made each round"
+  os_save8 0
   os_load8 1
   o2i
   const 3
