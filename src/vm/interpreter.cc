@@ -260,6 +260,8 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     table[q_object_const_jz + 0] = &&q_ocj_6; table[q_object_const_jz + 1] = &&q_ocj_7;
     table[q_object_const_jz + 2] = &&q_ocj_8; table[q_object_const_jz + 3] = &&q_ocj_9;
     table[q_call] = &&q_call;
+    table[q_local_ret] = &&q_local_ret;
+    table[q_arith_box_ret + 0] = &&q_abr_0; table[q_arith_box_ret + 1] = &&q_abr_1; table[q_arith_box_ret + 2] = &&q_abr_2;
     table[q_local_local_jz + 0] = &&q_llj_6; table[q_local_local_jz + 1] = &&q_llj_7;
     table[q_local_local_jz + 2] = &&q_llj_8; table[q_local_local_jz + 3] = &&q_llj_9;
     void* const constant_set[arith_count] = {&&q_cs_0, &&q_cs_1, &&q_cs_2, &&q_cs_3, &&q_cs_4, &&q_cs_5, &&q_cs_6, &&q_cs_7, &&q_cs_8, &&q_cs_9, &&q_cs_10, &&q_cs_11};
@@ -1092,6 +1094,25 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     insn = ++pc;
     goto op_ret;
   }
+  q_local_ret: {  // os_get32 A; ret
+    auto a_ = static_cast<std::uint32_t>(be32(pc + 1));
+    if (a_ >= static_cast<std::uint32_t>(sp - os_lo) || sp == os_end) [[unlikely]] goto op_os_get32;
+    *sp = os_lo[a_];
+    ++sp;
+    insn = pc += 5;
+    goto op_ret;
+  }
+#define Q_ARITH_BOX_RET(K, original)                                                                  \
+  q_abr_##K: {                                                                                        \
+    if (isp - is_lo < 2 || sp == os_end) [[unlikely]] goto original;                                  \
+    Ref boxed = new_int(arith<K>(isp[-2], isp[-1]));  /* may throw OutOfMemory: OP runs again */      \
+    isp -= 2;                                                                                         \
+    *sp++ = boxed;                                                                                    \
+    insn = pc += 2;                                                                                   \
+    goto op_ret;                                                                                      \
+  }
+  Q_ARITH_BOX_RET(0, op_isum) Q_ARITH_BOX_RET(1, op_isublu) Q_ARITH_BOX_RET(2, op_imul)
+#undef Q_ARITH_BOX_RET
   q_unbox_set: {  // o2i; is_set32 D
     auto d_ = static_cast<std::uint32_t>(be32(pc + 2));
     if (sp == os_lo || d_ >= static_cast<std::uint32_t>(isp - is_lo) || !is_int(sp[-1])) [[unlikely]] goto op_o2i;

@@ -70,6 +70,14 @@ void quicken(std::uint8_t* bytes, const std::vector<Instruction>& ins) {
         continue;
       }
     }
+    if (op(i) == op_os_get32 && op(i + 1) == op_ret) {
+      *at = q_local_ret;
+      continue;
+    }
+    if (int a = arith_index(ins[i].opcode); a >= 0 && a <= 2 && op(i + 1) == op_i2o && op(i + 2) == op_ret) {
+      *at = static_cast<std::uint8_t>(q_arith_box_ret + a);
+      continue;
+    }
     if (op(i) == op_i2o && op(i + 1) >= op_call_00 && op(i + 1) <= op_call_1f) {
       *at = q_box_call;
       continue;

@@ -50,7 +50,9 @@ enum QuickOp : std::uint8_t {
   q_const_set = 0x7C,        // + arith 0..11: iconst_32bit C; OP; is_set32 D                11 bytes
   q_jump_local_const_jz = 0x88,  // + compare 0..3: jmp L, where L starts a q_local_const_jz     5 bytes
   q_jump_local_local_jz = 0x8C,  // + compare 0..3: jmp L, where L starts a q_local_local_jz     5 bytes
-  q_spare_end = 0x90,
+  q_local_ret = 0x90,        // os_get32 A; ret (return a local)                               6 bytes
+  q_arith_box_ret = 0x91,    // + arith 0..2: OP; i2o; ret (return a sum, difference, product)  3 bytes
+  q_spare_end = 0x94,
 };
 
 // What a q_call site saw last: the receiver's class and the code it ran. A hit skips the method

@@ -33,13 +33,19 @@ std::string lines(const std::string& snippet, bool spaced) {
   return body;
 }
 
-// Also defines `inc` (method 16 of .t.boot): its boxed int argument plus one, boxed.
+// Also defines methods of .t.boot: 16 `inc` (its boxed int argument plus one), 17-19 the sum,
+// difference and product of its two, and 20 its second argument (`os_get32 1; ret`).
 std::string program(const std::vector<std::string>& snippets, bool spaced) {
   std::string s = ".class .t.boot\n.method run 8\n  arg_count 1\n";
   for (const auto& snippet : snippets)
     s += "  os_get32 0\n  sconst_bin \" \"\n" + lines(snippet, spaced) + "  i2o\n  call 16 2\n  os_drop\n";
   s += "  summon_null\n  ret\n.end\n";
-  return s + ".method inc 16\n  arg_count 1\n" + lines("os_get32 0\no2i\niconst_32bit 1\nisum\ni2o\nret", spaced) + ".end\n";
+  s += ".method inc 16\n  arg_count 1\n" + lines("os_get32 0\no2i\niconst_32bit 1\nisum\ni2o\nret", spaced) + ".end\n";
+  const char* ops[] = {"isum", "isublu", "imul"};
+  for (int k = 0; k < 3; ++k)
+    s += ".method op" + std::to_string(k) + " " + std::to_string(17 + k) + "\n  arg_count 2\n" +
+         lines(std::string("os_get32 0\no2i\nos_get32 1\no2i\n") + ops[k] + "\ni2o\nret", spaced) + ".end\n";
+  return s + ".method second 20\n  arg_count 2\n" + lines("os_get32 1\nret", spaced) + ".end\n";
 }
 
 TEST(Quicken, EverySuperinstructionEqualsItsSequence) {
@@ -101,6 +107,12 @@ TEST(Quicken, EverySuperinstructionEqualsItsSequence) {
     std::string A = "iconst_32bit " + std::to_string(a);
     snippets.push_back("iconst_0\nsummon_this\n" + A + "\ni2o\ncall 16 1\no2i\nis_set32 0");
     snippets.push_back("summon_this\n" + A + "\ni2o\ncall 16 1\no2i");
+    // OP; i2o; ret   and   os_get32 A; ret
+    for (long b : {-3L, 0L, 1L, 2147483647L}) {
+      std::string B = "iconst_32bit " + std::to_string(b);
+      for (int k = 17; k <= 20; ++k)
+        snippets.push_back("summon_this\n" + A + "\ni2o\n" + B + "\ni2o\ncall " + std::to_string(k) + " 2\no2i");
+    }
   }
   auto fused = run_boot(program(snippets, false));
   auto reference = run_boot(program(snippets, true));
