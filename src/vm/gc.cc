@@ -85,8 +85,7 @@ GcReport Vm::collect_garbage() {
     switch (kind_of(h)) {
       case Kind::refs: {
         Ref* refs = heap_.as<Ref>(r);
-        const std::uint32_t n = h->size / sizeof(Ref);
-        for (std::uint32_t i = 0; i < n; ++i) push(refs[i]);
+        for (std::uint32_t i = 0, n = h->size / sizeof(Ref); i < n; ++i) push(refs[i]);
         break;
       }
       case Kind::bytes: break;

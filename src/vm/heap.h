@@ -5,7 +5,7 @@
 // with the top bit set is no object but a tagged int of 31 bits (docs/vm.md): i2o of such a value
 // allocates nothing, and o2i reads no memory.
 // Every block in [heap_begin, heap_top) starts with an ObjectHeader, free blocks included, so the heap
-// can be walked; the collector (gc.h) marks in a side bitmap and never writes into a live object.
+// can be walked; the collector (gc.cc) marks in side bitmaps and never writes into a live object.
 #pragma once
 
 #include <cstddef>

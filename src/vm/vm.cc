@@ -422,7 +422,6 @@ void Vm::rebuild_caches() {
     if (t[2 * i] != raw_null && t[2 * i] != null_object_) class_by_name_[std::string(string_of(t[2 * i]))] = t[2 * i + 1];
 }
 
-
 void Vm::set_tagged_int_header() {
   tagged_int_header_ = ObjectHeader{internal_[cid_int], flag_internal | flag_int | flag_childfree | flag_immutable,
                                     4, units_for(4)};  // the kind in the top byte is Kind::bytes (0)
