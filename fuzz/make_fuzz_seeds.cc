@@ -79,6 +79,15 @@ bool write_vm_seeds(const std::filesystem::path& dir) {
       "  const_pool 0\n  call 8 2\n  os_drop\n  const 100\nl:\n  iconst_64bit 7\n  :long i2o\n  os_drop\n  djnz l\n"
       "  const 1\n  iconst_0\n  idivlu\n  pop_catcher\nh:\n  os_get32 0\n  os_pull32 1\n  call 16 1\n  ret\n.end\n"
       ".method m 16\n  arg_count 0\n  summon_array_class\n  new\n  ret\n.end\n",
+      // while loops over ints at the edge of the tagged range, cached call sites, int receivers
+      ".class .f.boot\n.method run 8\n  arg_count 1\n  stack_reserve 0 3\n  const 1073741820\n  is_set32 0\n"
+      "  iconst_0\n  is_set32 1\n  iconst_0\n  is_set32 2\ntop:\n  is_get32 0\n  const 1073741830\n  ilt\n  jz out\n"
+      "  is_get32 0\n  const 3\n  imul\n  const 7\n  iremlu\n  is_set32 2\n  is_get32 0\n  const 1\n  isum\n"
+      "  is_set32 0\n  summon_this\n  is_get32 0\n  i2o\n  call 16 1\n  o2i\n  is_set32 1\n  jmp top\nout:\n"
+      "  is_get32 2\n  is_get32 1\n  ilt\n  jz done\ndone:\n  os_get32 0\n  os_get32 0\n  call 5 0\n  call 16 1\n"
+      "  ret\n.end\n"
+      ".method m 16\n  arg_count 1\n  os_get32 0\n  call 5 0\n  os_drop\n  os_get32 0\n  o2i\n  iconst_1\n  isum\n"
+      "  i2o\n  ret\n.end\n",
   };
   int n = 0;
   for (const char* text : programs) {
