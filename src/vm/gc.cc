@@ -85,7 +85,15 @@ GcReport Vm::collect_garbage() {
     switch (kind_of(h)) {
       case Kind::refs: {
         Ref* refs = heap_.as<Ref>(r);
-        for (std::uint32_t i = 0, n = h->size / sizeof(Ref); i < n; ++i) push(refs[i]);
+        // Marking waits mostly for the headers of the objects referred to: ask for them early.
+        constexpr std::uint32_t ahead = 48;
+        for (std::uint32_t i = 0, n = h->size / sizeof(Ref); i < n; ++i) {
+          if (i + ahead < n) {
+            Ref next = refs[i + ahead];
+            if (next >= first && (std::uint64_t(next) << ref_shift) < top) __builtin_prefetch(heap_.hdr(next));
+          }
+          push(refs[i]);
+        }
         break;
       }
       case Kind::bytes: break;
