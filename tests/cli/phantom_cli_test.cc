@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/shell_command.h"
+
 namespace {
 
 struct Outcome {
@@ -22,15 +24,8 @@ struct Outcome {
 };
 
 Outcome phantom(const std::string& args) {
-  Outcome run;
-  std::string command = std::string(PHANTOM_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  char buffer[4096];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) run.out.append(buffer, n);
-  int status = ::pclose(pipe);
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return run;
+  phantom::test::ShellResult r = phantom::test::run_shell(std::string(PHANTOM_BINARY) + " " + args + " 2>&1");
+  return Outcome{r.status, r.out};
 }
 
 // Only stdout, for --json output.
@@ -193,17 +188,9 @@ TEST_F(PhantomCli, ProgramOutputGoesToStdoutAndABootFailureExitsNonZero) {
 .end
 )");
   std::string err = (dir_ / "err.txt").string();
-  Outcome r;  // stdout alone: the stderr redirection comes before phantom()'s own 2>&1 would
-  {
-    std::string command = std::string(PHANTOM_BINARY) + " run --world " + world_ +
-                          " --arena-size 8M --boot .c.fails --classpath " + classes + " 2>" + err;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    char buffer[4096];
-    std::size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) r.out.append(buffer, n);
-    int status = ::pclose(pipe);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
+  // stdout alone: the stderr redirection comes before phantom()'s own 2>&1 would
+  phantom::test::ShellResult r = phantom::test::run_shell(std::string(PHANTOM_BINARY) + " run --world " + world_ +
+                                        " --arena-size 8M --boot .c.fails --classpath " + classes + " 2>" + err);
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out, "program output\n");  // stdout holds the program's output and nothing else
   std::ifstream in(err);

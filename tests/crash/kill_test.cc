@@ -33,14 +33,9 @@ Child spawn(const std::string& world, const char* mode, const std::string& phase
   return test::spawn_child(STORE_TORTURE, {STORE_TORTURE, world, mode, phase_file}, false);
 }
 
-std::uint64_t env_count(const char* name, std::uint64_t fallback) {
-  const char* value = std::getenv(name);
-  return value ? std::stoull(value) : fallback;
-}
-
 TEST(KillTest, EveryKillRestoresTheLastDurableSnapshotOrNewer) {
-  const std::uint64_t kills = env_count("PHANTOM_KILLS", 200);
-  const std::uint64_t seed = env_count("PHANTOM_SEED", static_cast<std::uint64_t>(::time(nullptr)));
+  const std::uint64_t kills = test::env_count("PHANTOM_KILLS", 200);
+  const std::uint64_t seed = test::env_count("PHANTOM_SEED", static_cast<std::uint64_t>(::time(nullptr)));
   std::mt19937_64 random(seed);
   std::string world = (std::filesystem::temp_directory_path() / ("phantom-kill-" + std::to_string(::getpid()) + ".img")).string();
   std::filesystem::remove(world);

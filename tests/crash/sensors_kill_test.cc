@@ -77,10 +77,8 @@ int fsck(const std::string& world, std::string& report) {
 }
 
 TEST(SensorsKillTest, TheSensorExampleSurvivesKillsAtAnyInstant) {
-  const char* kills_env = std::getenv("PHANTOM_SENSOR_KILLS");
-  const int kills = kills_env ? std::atoi(kills_env) : 100;
-  const char* seed_env = std::getenv("PHANTOM_SEED");
-  const std::uint64_t seed = seed_env ? std::stoull(seed_env) : static_cast<std::uint64_t>(::time(nullptr));
+  const int kills = static_cast<int>(test::env_count("PHANTOM_SENSOR_KILLS", 100));
+  const std::uint64_t seed = test::env_count("PHANTOM_SEED", static_cast<std::uint64_t>(::time(nullptr)));
   std::mt19937_64 random(seed);
   auto dir = std::filesystem::temp_directory_path() / ("phantom-sensors-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);

@@ -117,10 +117,8 @@ using test::drain;
 test::Child spawn(const std::vector<std::string>& args) { return test::spawn_child(PHANTOM_BINARY, args, true); }
 
 TEST(VmKillTest, ThreadsContinueAndNothingOlderThanTheLastCommitComesBack) {
-  const char* kills_env = std::getenv("PHANTOM_VM_KILLS");
-  const int kills = kills_env ? std::atoi(kills_env) : 60;
-  const char* seed_env = std::getenv("PHANTOM_SEED");
-  const std::uint64_t seed = seed_env ? std::stoull(seed_env) : static_cast<std::uint64_t>(::time(nullptr));
+  const int kills = static_cast<int>(test::env_count("PHANTOM_VM_KILLS", 60));
+  const std::uint64_t seed = test::env_count("PHANTOM_SEED", static_cast<std::uint64_t>(::time(nullptr)));
   std::mt19937_64 random(seed);
   auto dir = std::filesystem::temp_directory_path() / ("phantom-vmkill-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);

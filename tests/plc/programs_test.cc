@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "support/shell_command.h"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -32,17 +34,9 @@ std::string slurp(const fs::path& p) {
 }
 
 Outcome run(const std::string& command, const fs::path& dir) {
-  Outcome o;
   fs::path err = dir / "stderr.txt";
-  std::string full = command + " 2>" + err.string() + " </dev/null";
-  FILE* pipe = ::popen(full.c_str(), "r");
-  char buffer[4096];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) o.out.append(buffer, n);
-  int status = ::pclose(pipe);
-  o.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  o.err = slurp(err);
-  return o;
+  phantom::test::ShellResult r = phantom::test::run_shell(command + " 2>" + err.string() + " </dev/null");
+  return Outcome{r.status, r.out, slurp(err)};
 }
 
 std::vector<std::string> lines_of(const std::string& text) {

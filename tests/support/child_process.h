@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -74,6 +76,12 @@ inline bool read_until(int fd, std::string& out, const std::string& want, int ms
     if (n <= 0) return !want.empty() && out.find(want, from) != std::string::npos;
     out.append(buffer, static_cast<std::size_t>(n));
   }
+}
+
+// A count from the environment (the number of kills, a seed), or `fallback` when it is not set.
+inline std::uint64_t env_count(const char* name, std::uint64_t fallback) {
+  const char* value = std::getenv(name);
+  return value ? std::stoull(value) : fallback;
 }
 
 }  // namespace phantom::test
