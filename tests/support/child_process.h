@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -83,5 +84,33 @@ inline std::uint64_t env_count(const char* name, std::uint64_t fallback) {
   const char* value = std::getenv(name);
   return value ? std::stoull(value) : fallback;
 }
+
+// Like read_until, for a sequence of events: waits for the next `want` at or after `from` and, when it
+// appears, moves `from` past it, so that the next call waits for the one after.
+inline bool read_next(int fd, std::string& out, const std::string& want, int ms, std::size_t& from) {
+  if (!read_until(fd, out, want, ms, from)) return false;
+  from = out.find(want, from) + want.size();
+  return true;
+}
+
+// The usual duration of a phase of a child (its start-up, one snapshot cycle), learned from what the
+// test observes, so that a kill can be timed from the child's progress at a random instant within the
+// phase that follows, on a slow or loaded machine as on an idle one.
+class PhaseDuration {
+ public:
+  explicit PhaseDuration(double initial_ms) : ms_(initial_ms) {}
+  void observe(std::chrono::steady_clock::duration took) {
+    ms_ = 0.75 * ms_ + 0.25 * std::chrono::duration<double, std::milli>(took).count();
+  }
+  double ms() const { return ms_; }
+  // A uniformly random instant within `fraction` of one such phase.
+  std::chrono::microseconds random_within(std::mt19937_64& random, double fraction = 1.0) const {
+    auto us = static_cast<std::uint64_t>(ms_ * fraction * 1000.0) + 1;
+    return std::chrono::microseconds(random() % us);
+  }
+
+ private:
+  double ms_;
+};
 
 }  // namespace phantom::test
