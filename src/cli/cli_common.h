@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "host/env.h"
+#include "system/control_client.h"
 #include "util/result.h"
 
 namespace phantom::cli {
@@ -31,6 +32,14 @@ T exit_on_error(Result<T> result) {
 std::string format_time(std::uint64_t wall_ns);
 std::string format_bytes(std::uint64_t bytes);
 
+// The world a control verb talks to: given as a positional argument or with --world, and its control
+// socket (--control, default <world>.sock).
+struct WorldArguments {
+  std::string positional, option, control;
+};
+void add_world_arguments(CLI::App* cmd, WorldArguments& arguments);
+system::ControlTarget control_target(const WorldArguments& arguments);
+
 // Each subcommand registers itself on `app`; the callbacks run after parsing.
 void add_run_command(CLI::App& app, host::Env& env);
 void add_snapshots_command(CLI::App& app, host::Env& env);
@@ -40,5 +49,6 @@ void add_inspect_command(CLI::App& app, host::Env& env);
 void add_asm_commands(CLI::App& app);
 void add_compile_command(CLI::App& app);
 void add_start_command(CLI::App& app, host::Env& env);
+void add_control_commands(CLI::App& app, host::Env& env);  // snapshot, stop, status, attach
 
 }  // namespace phantom::cli

@@ -1,11 +1,15 @@
 // phantom run: boots a new world or resumes an existing one, and keeps it until it is stopped or its
 // last VM thread ends (command line layer). The work is system::run_world; this file parses options
 // and turns signals into requests: SIGINT/SIGTERM stop (the last snapshot commits first; a second one
-// exits at once), SIGUSR1 takes a snapshot now.
+// exits at once), SIGUSR1 takes a snapshot now. With --detach it runs as a daemon (host/service.h): the
+// parent returns once the world is ready, and the control socket is the way in (docs/control.md).
 #include <signal.h>
 #include <unistd.h>
 
+#include <optional>
+
 #include "cli/cli_common.h"
+#include "host/service.h"
 #include "system/world_runner.h"
 
 namespace phantom::cli {
@@ -22,6 +26,8 @@ struct RunOptions {
   system::RunConfig config;
   std::string tracking = "auto";
   bool no_default_class_path = false;
+  bool detach = false, foreground = false;
+  int ready_timeout_s = 300;
 };
 
 host::TrackingMode parse_tracking(const std::string& name) {
@@ -41,7 +47,42 @@ int run(host::Env& env, RunOptions& options) {
   action.sa_handler = on_snapshot_signal;
   ::sigaction(SIGUSR1, &action, nullptr);
   options.config.tracking = parse_tracking(options.tracking);
-  return system::run_world(env, options.config, signals);
+  int code = system::run_world(env, options.config, signals);
+  host::notify_service_manager("STOPPING=1");
+  return code;
+}
+
+// --detach: forks; the parent waits for the child's "ready" and exits, the child runs the world with
+// its messages in <world>.log. Returns only in the child (or with --foreground, in the one process).
+void prepare_service_mode(RunOptions& options) {
+  system::RunConfig& c = options.config;
+  std::string socket = c.control_path.empty() ? system::default_control_path(c.world) : c.control_path;
+  c.attachable_console = options.detach || options.foreground;
+  if (!options.detach) {
+    c.on_ready = [world = c.world, socket, announce = options.foreground] {
+      if (announce) fmt::print(stderr, "phantom: {}: ready; control socket {}\n", world, socket);
+      host::notify_service_manager("READY=1");
+    };
+    return;
+  }
+  std::string log = c.world + ".log";
+  auto daemon = std::make_shared<host::Daemon>(exit_on_error(host::Daemon::detach(log)));
+  if (!daemon->child()) {
+    auto ready = daemon->wait_ready(options.ready_timeout_s * 1000);
+    if (!ready.ok()) {
+      fmt::print(stderr, "{}\n", ready.error().message);
+      fmt::print(stderr, "phantom: {}: the world did not start (its log: {})\n", c.world, log);
+      std::exit(exit_failure);
+    }
+    fmt::print(stderr, "phantom: {}: running in the background as pid {}; control socket {}, log {}\n", c.world,
+               daemon->child_pid(), socket, log);
+    std::exit(exit_ok);
+  }
+  c.on_ready = [daemon, world = c.world, socket] {
+    fmt::print(stderr, "phantom: {}: ready as pid {}; control socket {}\n", world, ::getpid(), socket);
+    host::notify_service_manager("READY=1");
+    daemon->ready();
+  };
 }
 
 }  // namespace
@@ -54,7 +95,9 @@ void add_run_command(CLI::App& app, host::Env& env) {
       "A new world loads the boot class from the class path, creates it and runs its method 8 with the\n"
       "bootstrap object. An existing world ignores --boot and continues every VM thread where the last\n"
       "snapshot caught it. Program output goes to stdout, Phantom's own messages to stderr. The command\n"
-      "exits 0 when the last VM thread has ended (after a final snapshot), 1 when the boot thread fails.");
+      "exits 0 when the last VM thread has ended (after a final snapshot), 1 when the boot thread fails.\n"
+      "While it runs, its control socket (docs/control.md) serves phantom start, snapshot, stop, status\n"
+      "and, for a world run with --detach or --foreground, attach.");
   cmd->add_option("-w,--world", c.world, "world image (a file, created if missing, or a block device)")->required();
   cmd->add_option("--boot", c.boot_class, "boot class of a new world (sets root.boot), e.g. .my.boot");
   cmd->add_option("--classpath", c.class_path, "directories or bulk class files to load classes from (repeatable)")
@@ -76,8 +119,18 @@ void add_run_command(CLI::App& app, host::Env& env) {
       ->capture_default_str();
   cmd->add_flag("--log-snapshots", c.log_snapshots, "print a line for every snapshot (captured, committed)");
   cmd->add_flag("--once", c.once, "open or boot, take one snapshot and exit without running threads");
+  cmd->add_option("--control", c.control_path, "control socket for phantom start/snapshot/stop/status/attach (default: <world>.sock)");
+  auto* detach = cmd->add_flag("--detach", options->detach,
+                               "run in the background once the world is ready; messages go to <world>.log, the console "
+                               "waits for phantom attach");
+  cmd->add_flag("--foreground", options->foreground,
+                "like --detach without leaving the foreground (for systemd, Type=notify): messages on stderr")
+      ->excludes(detach);
+  cmd->add_option("--ready-timeout", options->ready_timeout_s, "with --detach: seconds to wait for the world to be ready")
+      ->capture_default_str();
   cmd->callback([options, &env] {
     if (!options->no_default_class_path) options->config.class_path.push_back(PHANTOM_PLIB_DIR);
+    prepare_service_mode(*options);
     std::exit(run(env, *options));
   });
 }

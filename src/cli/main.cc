@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   cli::add_asm_commands(app);
   cli::add_compile_command(app);
   cli::add_start_command(app, *env);
+  cli::add_control_commands(app, *env);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,13 +1,7 @@
 // World tools (system layer).
 #include "system/world_tools.h"
 
-#include <unistd.h>
-
-#include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <thread>
 
 #include "store/store.h"
 #include "vm/vm.h"
@@ -36,7 +30,7 @@ Result<std::unique_ptr<OpenWorld>> open_world(host::Env& env, const std::string&
   auto device = env.open_block_device(world, host::OpenMode::open_existing);
   if (!device.ok()) {
     if (device.error().code == Errc::busy)
-      return make_error(Errc::busy, "{}: the world is running (stop it first, or use phantom start, which hands requests to it)", world);
+      return make_error(Errc::busy, "{}: the world is running (stop it first with phantom stop, or use phantom start, which asks it through its control socket)", world);
     return device.take_error();
   }
   store::StoreOptions options;
@@ -109,40 +103,7 @@ Result<std::string> start_in_stopped_world(host::Env& env, const std::string& wo
   return fmt::format("{} ({}), committed in snapshot {}", *started, class_name, snap->seq);
 }
 
+// Deprecated: the drop directory of older builds, until world_runner.cc stops polling it.
 std::string request_directory(const std::string& world) { return world + ".requests"; }
-
-Result<std::string> start_in_running_world(const std::string& world, const std::string& class_name,
-                                           const std::vector<std::string>& extra_class_path, int timeout_ms) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(request_directory(world), ec);
-  if (ec) return make_error(Errc::io, "{}: cannot create the request directory: {}", request_directory(world), ec.message());
-  std::string base = fmt::format("{}/{}-{}", request_directory(world), ::getpid(),
-                                 std::chrono::steady_clock::now().time_since_epoch().count());
-  {
-    std::ofstream out(base + ".tmp");
-    out << class_name << "\n";
-    for (const std::string& entry : extra_class_path) out << fs::absolute(entry).string() << "\n";
-    if (!out) return make_error(Errc::io, "{}: cannot write the request", base);
-  }
-  fs::rename(base + ".tmp", base + ".start", ec);  // appears whole, or not at all
-  if (ec) return make_error(Errc::io, "{}: cannot file the request: {}", base, ec.message());
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (fs::exists(base + ".done")) {
-      std::ifstream in(base + ".done");
-      std::stringstream answer;
-      answer << in.rdbuf();
-      fs::remove(base + ".done", ec);
-      std::string text = answer.str();
-      while (!text.empty() && text.back() == '\n') text.pop_back();
-      if (text.starts_with("ok ")) return text.substr(3);
-      return make_error(Errc::invalid_argument, "{}", text.starts_with("error ") ? text.substr(6) : text);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  fs::remove(base + ".start", ec);
-  return make_error(Errc::busy, "{}: the running world did not answer within {} ms (is it an older phantom?)", world, timeout_ms);
-}
 
 }  // namespace phantom::system

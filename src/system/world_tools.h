@@ -2,8 +2,7 @@
 // Both open the world exclusively (a running world is busy) and restore it into this process's arena.
 // Inspecting writes nothing (only a damaged commit record is repaired, as by every open); starting
 // commits one snapshot that holds the new VM thread.
-// For a world that is running, `start_request_*` hand the request to its `phantom run` through a
-// request directory next to the image (`<world>.requests/`), which the snapshot policy polls.
+// A world that is running is asked through its control socket instead (control_client.h).
 #pragma once
 
 #include <cstdint>
@@ -31,10 +30,8 @@ Result<WorldContents> inspect_world(host::Env& env, const std::string& world);
 Result<std::string> start_in_stopped_world(host::Env& env, const std::string& world, const std::string& class_name,
                                            const std::vector<std::string>& extra_class_path);
 
-// The request directory of a world, and one request: the class name, then extra class-path entries.
+// Deprecated: the request directory of the drop-directory protocol that the control socket replaced;
+// kept only while world_runner.cc still polls it.
 std::string request_directory(const std::string& world);
-// Files a start request and waits up to `timeout_ms` for the running world's answer.
-Result<std::string> start_in_running_world(const std::string& world, const std::string& class_name,
-                                           const std::vector<std::string>& extra_class_path, int timeout_ms);
 
 }  // namespace phantom::system

@@ -1,0 +1,42 @@
+// Control client: the client side of the control socket (system layer): one function per verb of
+// docs/control.md, for `phantom start`, `snapshot`, `stop`, `status` and `attach`. Every error message
+// starts with the world's name ("W: ...").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <functional>
+#include <vector>
+
+#include "host/terminal.h"
+#include "system/running_world.h"
+#include "util/result.h"
+
+namespace phantom::system {
+
+// The control socket of a world when no --control path is given: beside the image.
+std::string default_control_path(const std::string& world);
+
+// Which world, and where its control socket is (default_control_path(world) when not given).
+struct ControlTarget {
+  std::string world;
+  std::string socket;
+};
+
+Result<std::string> start_in_running_world(const ControlTarget& target, const std::string& class_name,
+                                           const std::vector<std::string>& extra_class_path);
+Result<std::uint64_t> snapshot_running_world(const ControlTarget& target);
+Result<WorldStatus> running_world_status(const ControlTarget& target);
+
+struct StopOutcome {
+  std::int64_t pid = 0;
+  bool exited = false;  // false: the process still ran after the timeout
+};
+// Asks for a clean stop and waits up to `timeout_ms` for the process to exit.
+Result<StopOutcome> stop_running_world(const ControlTarget& target, int timeout_ms);
+
+// Attaches this terminal to the world's console until the user detaches, the world stops or stdin ends.
+// `on_attached` runs once the world accepted, before any console output is shown.
+Result<host::RelayEnd> attach_to_console(const ControlTarget& target, const std::function<void()>& on_attached);
+
+}  // namespace phantom::system
