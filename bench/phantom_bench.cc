@@ -5,6 +5,8 @@
 //                      (threads=8: eight busy VM threads, time to reach their safepoint included)
 //   snapshot.writeout  arena_mib, dirty_pct -> mb_per_s, seq_write_mb_per_s, ratio_to_seq
 //   world.reopen       world_mib -> ms (open until the arena is usable), process_ms
+//   snapshot.rate      arena_mib, dirty_pages -> per_s, fsync_per_s, ratio_to_fsync (small snapshots
+//                      back to back, each durable before the next; the anchor: 4 KiB write + fdatasync)
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -425,6 +427,72 @@ void bench_reopen(host::Env& env, const std::string& self, const std::string& di
         {"samples", samples}});
 }
 
+// The anchor of snapshot.rate: small durable writes per second on the same disk, each one 4 KiB
+// pwrite into a preallocated file followed by fdatasync (a commit needs two such flushes).
+double fsync_per_s(const std::string& path, double seconds) {
+  int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_RDWR, 0644);
+  if (fd < 0) return 0;
+  std::vector<char> block(4096, 'x');
+  for (int i = 0; i < 256; ++i) (void)!::pwrite(fd, block.data(), block.size(), i * 4096);
+  ::fdatasync(fd);
+  std::uint64_t n = 0;
+  auto begin = Clock::now();
+  while (ms_since(begin) < seconds * 1e3) {
+    block[0] = static_cast<char>(n);
+    if (::pwrite(fd, block.data(), block.size(), static_cast<off_t>(n % 256) * 4096) < 0) break;
+    ::fdatasync(fd);
+    ++n;
+  }
+  double rate = n / (ms_since(begin) / 1e3);
+  ::close(fd);
+  std::filesystem::remove(path);
+  return rate;
+}
+
+// snapshot.rate: how many small snapshots per second a world sustains when every snapshot is
+// committed (durable) before the next begins, with `dirty_pages` random pages written before each:
+// the rate output commit can group commits at. The arena is fully populated first, so everything the
+// store does per commit in proportion to the world's size shows up. The breakdown (medians) goes
+// with it: pause, write (pages and nodes), flush (two flushes and the record), other (collecting
+// written pages, the free-map rebuild and the cleaner's plan after the commit).
+void bench_rate(host::Env& env, const std::string& dir, std::uint64_t mib, std::uint64_t dirty_pages, double seconds) {
+  auto store = fresh_world(env, dir + "/rate.img", mib);
+  populate(*store);
+  host::Arena& arena = store->arena();
+  std::mt19937_64 random(4);
+  Idle idle;
+  std::uint64_t value = 1;
+  auto one = [&]() -> store::SnapshotReport {
+    for (std::uint64_t k = 0; k < dirty_pages; ++k, ++value) std::memcpy(arena.page(random() % arena.pages()) + 64, &value, 8);
+    auto r = store->snapshot(idle);
+    if (!r.ok()) {
+      std::fprintf(stderr, "bench: snapshot: %s\n", r.error().message.c_str());
+      std::exit(1);
+    }
+    return *r;
+  };
+  for (int i = 0; i < 20; ++i) one();  // past the first commits after the populating one
+  std::vector<double> total, pause, write, flush, other;
+  auto begin = Clock::now();
+  std::uint64_t count = 0;
+  while (ms_since(begin) < seconds * 1e3) {
+    store::SnapshotReport r = one();
+    ++count;
+    total.push_back(r.total_ns / 1e6);
+    pause.push_back(r.pause_ns / 1e6);
+    write.push_back(r.write_ns / 1e6);
+    flush.push_back(r.flush_ns / 1e6);
+    other.push_back((r.total_ns - std::min(r.total_ns, r.pause_ns + r.write_ns + r.flush_ns)) / 1e6);
+  }
+  double per_s = count / (ms_since(begin) / 1e3);
+  double anchor = fsync_per_s(dir + "/fsync.bin", 1.0);
+  emit({{"bench", "snapshot.rate"}, {"arena_mib", mib}, {"dirty_pages", dirty_pages}, {"per_s", per_s},
+        {"fsync_per_s", anchor}, {"ratio_to_fsync", anchor > 0 ? per_s / anchor : 0}, {"samples", count},
+        {"p50_ms", percentile(total, 0.5)}, {"p99_ms", percentile(total, 0.99)},
+        {"pause_p50_ms", percentile(pause, 0.5)}, {"write_p50_ms", percentile(write, 0.5)},
+        {"flush_p50_ms", percentile(flush, 0.5)}, {"other_p50_ms", percentile(other, 0.5)}});
+}
+
 int mutate_world(host::Env& env, const std::string& path) {
   auto store = store::Store::open(env, env.open_block_device(path, host::OpenMode::open_existing).value(), {});
   if (!store.ok()) return 1;
@@ -492,6 +560,12 @@ int main(int argc, char** argv) {
   if (wanted("world.reopen")) {
     std::fprintf(stderr, "bench: world.reopen\n");
     bench_reopen(*env, std::filesystem::canonical("/proc/self/exe").string(), dir, quick ? 64 : 1024, quick ? 3 : 5);
+  }
+  if (wanted("snapshot.rate")) {
+    for (std::uint64_t dirty : {4, 16}) {
+      std::fprintf(stderr, "bench: snapshot.rate %d MiB, %lu dirty pages\n", quick ? 64 : 1024, dirty);
+      bench_rate(*env, dir, quick ? 64 : 1024, dirty, quick ? 1.0 : 3.0);
+    }
   }
   std::filesystem::remove_all(dir);
   return 0;

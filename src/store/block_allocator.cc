@@ -30,6 +30,17 @@ void BlockAllocator::mark_used(std::uint64_t block) {
   }
 }
 
+void BlockAllocator::mark_free(std::uint64_t block) {
+  assert(block < capacity_ && block >= reserved_ && "freeing a block beyond the capacity or a commit slot");
+  std::uint64_t& word = bits_[block / 64];
+  std::uint64_t bit = 1ull << (block % 64);
+  if (word & bit) {
+    word &= ~bit;
+    --used_;
+    --segment_used_[block / segment_blocks];
+  }
+}
+
 void BlockAllocator::clear() {
   std::fill(bits_.begin(), bits_.end(), 0);
   std::fill(segment_used_.begin(), segment_used_.end(), 0);

@@ -32,6 +32,8 @@ class BlockAllocator {
   std::uint64_t used() const { return used_; }
   bool is_used(std::uint64_t block) const { return (bits_[block / 64] >> (block % 64)) & 1; }
   void mark_used(std::uint64_t block);
+  // Frees one block (no snapshot that either commit slot reaches uses it any more).
+  void mark_free(std::uint64_t block);
   // Forgets every allocation: all blocks free again (before a rebuild from the live snapshots). The
   // open segment stays open, so a rebuild does not scatter the next snapshot's writes.
   void clear();

@@ -63,7 +63,8 @@ Node PageTable::make_node(unsigned level, std::uint64_t index, std::uint64_t seq
   return node;
 }
 
-Status PageTable::write_dirty_nodes(std::uint64_t seq, const std::function<Result<Ref>(const Node&)>& write) {
+Status PageTable::write_dirty_nodes(std::uint64_t seq, const std::function<Result<Ref>(const Node&)>& write,
+                                   std::vector<std::uint64_t>* replaced) {
   for (unsigned level = 0; level < depth_; ++level) {
     for (std::uint64_t index = 0; index < dirty_[level].size(); ++index) {
       if (!dirty_[level][index]) continue;
@@ -76,6 +77,7 @@ Status PageTable::write_dirty_nodes(std::uint64_t seq, const std::function<Resul
       } else if (level == 0) {
         leaves_[index].reset();
       }
+      if (replaced && levels_[level + 1][index].block != 0) replaced->push_back(levels_[level + 1][index].block);
       levels_[level + 1][index] = ref;
       dirty_[level][index] = false;
       --dirty_count_;

@@ -55,8 +55,10 @@ class PageTable {
   std::uint64_t dirty_nodes() const { return dirty_count_; }
 
   // Writes every dirty node, leaves first: `write` stores the encoded node and returns where it went.
-  // Afterwards no node is dirty and root() names the new tree.
-  Status write_dirty_nodes(std::uint64_t seq, const std::function<Result<Ref>(const Node&)>& write);
+  // Afterwards no node is dirty and root() names the new tree. The blocks of the nodes replaced are
+  // appended to `replaced`, when given.
+  Status write_dirty_nodes(std::uint64_t seq, const std::function<Result<Ref>(const Node&)>& write,
+                           std::vector<std::uint64_t>* replaced = nullptr);
 
   // Loads the tree under `root` from `image`, verifying every node on the way down.
   static Result<PageTable> load(Image& image, std::uint64_t pages, const Ref& root);

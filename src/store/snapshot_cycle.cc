@@ -11,7 +11,7 @@
 //      the whole pause.
 //   3. Write-out (world running): every staged page once, to fresh blocks, then the dirty tree nodes.
 //   4. Commit: flush, write the commit record to the older slot, flush again (rules 2-4), then
-//      rebuild the free map from what the two slots reach (rule 5).
+//      bring the free map up to date with what the two slots reach (rule 5, update_free_map()).
 #include <algorithm>
 #include <cstring>
 
@@ -61,7 +61,8 @@ Status Store::write_pages(const std::vector<std::uint64_t>& pages, const std::by
     for (std::uint64_t i = 0; i < extent.count; ++i, ++next) {
       const std::byte* data = staged ? staged + next * page_bytes : arena_->page(pages[next]);
       blocks.push_back({extent.first + i, data});
-      table_.set_page(pages[next], Ref{extent.first + i, page_checksum(data, pages[next])});
+      Ref old = table_.set_page(pages[next], Ref{extent.first + i, page_checksum(data, pages[next])});
+      if (old.block != 0) superseding_.push_back(old.block);
     }
   }
   report.data_blocks += pages.size();
@@ -129,6 +130,7 @@ Result<SnapshotReport> Store::run_snapshot(WorldControl& control) {
   const std::uint64_t start = clock.monotonic_ns();
   SnapshotReport report;
   report.seq = record_.next_seq;
+  superseding_.clear();
   set_state(StoreState::capturing);
 
   // The cleaner's plan: copy these pages and nodes forward, as if they had been written.
@@ -210,7 +212,7 @@ Status Store::commit(SnapshotReport& report) {
     std::uint64_t sum = encode_node(node, std::span<std::byte, block_bytes>(out, block_bytes));
     node_blocks.push_back({extent.first, out});
     return Ref{extent.first, sum};
-  }));
+  }, &superseding_));
   report.node_blocks = node_blocks.size();
   PHANTOM_TRY(write_blocks(*device_, node_blocks, report));
   report.write_ns += clock.monotonic_ns() - write_begin;
@@ -242,9 +244,7 @@ Status Store::commit(SnapshotReport& report) {
 
   on_disk_[next.generation % commit_slots] = next;
   record_ = std::move(next);
-  std::vector<std::uint64_t>& blocks = live_blocks_[report.seq];
-  table_.collect_blocks(blocks);
-  PHANTOM_TRY(rebuild_free_map());  // rule 5
+  PHANTOM_TRY(update_free_map(report.seq));  // rule 5
   // Keep enough whole segments free for about two snapshots like this one; copy at most as much as
   // this snapshot wrote, so cleaning never more than doubles the write volume.
   std::uint64_t written = report.data_blocks + report.node_blocks;

@@ -221,6 +221,44 @@ Status Store::rebuild_free_map() {
   return ok_status();
 }
 
+// Commit rule 5 after the commit of `seq`, in O(changes). A block that snapshot d superseded was in its
+// parent and is in neither d nor any later snapshot of this process (new data always goes to fresh
+// blocks), so it is unreachable once every snapshot either slot reaches is d or newer, provided all
+// of those were committed by this process (one linear chain). Until then (snapshots restored at open
+// are still reachable, possibly beside the chain) the free map is rebuilt from the reachable trees,
+// and superseded blocks that rebuild freed are forgotten, so that a block handed out again is never
+// freed twice.
+Status Store::update_free_map(std::uint64_t seq) {
+  superseded_[seq] = std::move(superseding_);
+  superseding_.clear();
+  committed_here_.insert(seq);
+  std::uint64_t lowest = ~0ull;
+  bool all_here = true;
+  for (const auto& record : on_disk_)
+    if (record)
+      for (const SnapshotEntry& s : record->snapshots) {
+        lowest = std::min(lowest, s.seq);
+        all_here = all_here && committed_here_.count(s.seq) > 0;
+      }
+  if (incremental_free_map_ && all_here) {
+    for (auto it = superseded_.begin(); it != superseded_.end() && it->first <= lowest; it = superseded_.erase(it))
+      for (std::uint64_t block : it->second) allocator_.mark_free(block);
+    std::erase_if(committed_here_, [&](std::uint64_t s) { return s < lowest; });
+    return ok_status();
+  }
+  table_.collect_blocks(live_blocks_[seq]);
+  PHANTOM_TRY(rebuild_free_map());
+  for (auto it = superseded_.begin(); it != superseded_.end();) {
+    std::erase_if(it->second, [&](std::uint64_t b) { return b >= allocator_.capacity() || !allocator_.is_used(b); });
+    it = it->first <= lowest || it->second.empty() ? superseded_.erase(it) : std::next(it);
+  }
+  if (all_here) {
+    incremental_free_map_ = true;
+    live_blocks_.clear();
+  }
+  return ok_status();
+}
+
 Result<Extent> Store::allocate(std::uint64_t want) {
   if (auto extent = allocator_.allocate(want)) return *extent;
   // No free segment: grow the image by a sixteenth (at least one segment and what is wanted), in whole

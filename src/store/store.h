@@ -30,6 +30,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 #include <memory>
@@ -173,6 +174,7 @@ class Store {
   [[noreturn]] void lazy_restore_failed(const Error& error);
   Status recover_if_needed(const SlotState& slots);
   Status rebuild_free_map();
+  Status update_free_map(std::uint64_t seq);
   Status remember_blocks(std::uint64_t seq, const Ref& root);
   Result<Extent> allocate(std::uint64_t want);
   Status write_pages(const std::vector<std::uint64_t>& pages, const std::byte* staged, SnapshotReport& report);
@@ -198,6 +200,14 @@ class Store {
   PageTable table_;
   BlockAllocator allocator_;
   std::map<std::uint64_t, std::vector<std::uint64_t>> live_blocks_;  // seq -> blocks it reaches
+  // The free map after a commit, in O(changes) instead of O(live blocks) (update_free_map()): the
+  // blocks each snapshot of this process superseded (pages and nodes its parent had and it replaced),
+  // freed once every snapshot the slots reach is at least that new. Used once every snapshot the two
+  // slots reach was committed by this process (a linear chain); until then the free map is rebuilt.
+  std::vector<std::uint64_t> superseding_;                           // the snapshot being built
+  std::map<std::uint64_t, std::vector<std::uint64_t>> superseded_;  // seq -> blocks it replaced
+  std::set<std::uint64_t> committed_here_;
+  bool incremental_free_map_ = false;
   // Staging: one slot per page written in this cycle, written out once after the pause. Its capacity
   // (staging_limit_pages) is reserved at open and touched only as it is used, never while stopped.
   std::vector<std::byte> staging_;
