@@ -1,6 +1,7 @@
 // .internal.stat: world statistics and the shell's view of the world; all of it is our addition:
 // snapshot() a directory of counters, classes() and threads() one line each, requestSnapshot() asks the
-// system for a snapshot now (1 if someone listens).
+// system for a snapshot now (1 if someone listens), killThread(id) ends another VM thread (it throws a
+// string when there is no such thread) and returns what the thread was doing.
 package .internal;
 
 class stat
@@ -9,4 +10,5 @@ class stat
     string[] classes() [17] {}
     string[] threads() [18] {}
     int requestSnapshot() [19] {}
+    string killThread(var id : int) [20] {}
 };

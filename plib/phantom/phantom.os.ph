@@ -18,4 +18,6 @@ class os
 
     // Asks the system for a snapshot now; 1 if the request was taken.
     int snapshot() { return (new .internal.stat()).requestSnapshot(); }
+    // Ends VM thread `id`; throws a string naming the problem when it cannot.
+    string kill(var id : int) { return (new .internal.stat()).killThread(id); }
 };

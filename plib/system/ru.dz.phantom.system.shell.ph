@@ -91,6 +91,7 @@ class shell extends runnable
             return;
         }
         if (verb == "start") { start(rest); return; }
+        if (verb == "kill") { kill(rest); return; }
         if (verb == "run") { run_here(rest); return; }
         if (verb == "history") { show_history(); return; }
         say("unknown command '" + verb + "'; type 'help'\n");
@@ -105,11 +106,28 @@ class shell extends runnable
         say("  run CLASS       run CLASS's method 8 here, with the terminal, until it returns;\n");
         say("                  the object is kept, so the program finds its state again next time\n");
         say("  threads         VM threads, their state and where they are\n");
+        say("  kill N          end VM thread N (its number in 'threads')\n");
         say("  snapshot        take a snapshot now\n");
         say("  stats           heap and world counters\n");
         say("  uptime          time since the host started\n");
         say("  echo TEXT       print TEXT\n");
         say("  history         the commands typed so far (kept across restarts)\n");
+    }
+
+    void kill(var number : string)
+    {
+        var id : int;
+        if (number.length() == 0) { say("usage: kill N, where N is a thread number from 'threads'\n"); return; }
+        id = number.toInt();
+        if (!((id + "") == number)) { say("kill: '" + number + "' is not a thread number\n"); return; }
+        try
+        {
+            say("killed " + os.kill(id) + "\n");
+        }
+        catch (string e)
+        {
+            say("kill: " + e + "\n");
+        }
     }
 
     void list(var items : string[], var what : string)

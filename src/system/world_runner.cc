@@ -1,69 +1,229 @@
-// World runner (system layer). May call: util/, host/, store/, classfile/, vm/.
+// World runner (system layer). May call: util/, host/, store/, classfile/, vm/, connections/.
 #include "system/world_runner.h"
 
-#include "system/world_tools.h"
-
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
-#include <fstream>
+#include <mutex>
 #include <thread>
+#include <unistd.h>
 
+#include "connections/committed_console.h"
+#include "connections/hub.h"
+#include "system/control_client.h"
+#include "system/control_server.h"
+#include "system/running_world.h"
 #include "system/terminal_console.h"
-#include "system/world_tools.h"
 #include "vm/heap.h"
 #include "vm/vm.h"
 
 namespace phantom::system {
 namespace {
 
-// Wraps the VM's stop/resume to mark, on request, the instant a snapshot's state was captured.
-class LoggedControl final : public store::WorldControl {
- public:
-  LoggedControl(vm::Vm& vm, bool log) : vm_(vm), log_(log) {}
-  void stop() override { vm_.stop(); }
-  void resume() override {
-    if (log_) std::fputs("phantom: snapshot captured\n", stderr);
-    vm_.resume();
-  }
-
- private:
-  vm::Vm& vm_;
-  bool log_;
-};
+using Clock = std::chrono::steady_clock;
 
 bool arena_is_blank(const store::Store& store) { return store.restore_report().pages_restored == 0; }
 
-// `phantom start` on a running world files a request (world_tools.h); the VM thread is started with
-// the world stopped at a safepoint, and the answer is written next to the request.
-void serve_start_requests(const std::string& world, vm::Vm& machine) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::directory_iterator it(request_directory(world), ec);
-  if (ec) return;
-  for (const auto& entry : it) {
-    if (entry.path().extension() != ".start") continue;
-    std::ifstream in(entry.path());
-    std::string name, line;
-    std::getline(in, name);
-    std::vector<std::string> extra;
-    while (std::getline(in, line))
-      if (!line.empty()) extra.push_back(line);
-    in.close();
-    fs::remove(entry.path(), ec);
-    machine.stop();
-    for (const std::string& e : extra) machine.add_class_path(e);
-    auto started = machine.start_class(name);
-    machine.resume();
-    machine.wake_executor();
-    std::string answer = started.ok() ? "ok " + *started + " (" + name + ")" : "error " + started.error().message;
-    fs::path done = entry.path();
-    done.replace_extension(".done");
-    std::ofstream(done.string() + ".tmp") << answer << "\n";
-    fs::rename(done.string() + ".tmp", done, ec);
-    std::fprintf(stderr, "phantom: start %s: %s\n", name.c_str(), answer.c_str());
+// A running world: the snapshot policy (interval, requests, output commit) and what the control
+// socket asks of it (RunningWorld). Every stop of the VM goes through world_control_, so that a
+// snapshot, a `phantom start` and a status query never stop the executor at the same time.
+class WorldSession final : public RunningWorld, public store::WorldControl {
+ public:
+  WorldSession(const RunConfig& config, RunSignals& signals, store::Store& store, vm::Vm& machine,
+               connections::Hub& hub)
+      : config_(config), signals_(signals), store_(store), vm_(machine), hub_(hub), started_(Clock::now()) {
+    hub_.outbox().on_pending([this] { output_pending(); });
   }
+
+  // ---- store::WorldControl: the snapshot's pause ----
+  void stop() override {
+    world_control_.lock();
+    vm_.stop();
+    captured_ = hub_.capture();
+  }
+  void resume() override {
+    if (config_.log_snapshots) std::fputs("phantom: snapshot captured\n", stderr);
+    vm_.resume();
+    world_control_.unlock();
+  }
+
+  // Takes one snapshot and releases the output it makes true; false when it failed.
+  bool take(const char* why) {
+    {
+      std::lock_guard lock(mutex_);
+      pending_ = false;  // everything appended before the pause is in this snapshot
+    }
+    std::uint64_t ticket = requests_issued_.load();
+    auto report = store_.snapshot(*this);
+    if (!report.ok()) {
+      std::fprintf(stderr, "phantom: snapshot failed (%s): %s\n", why, report.error().message.c_str());
+      std::lock_guard lock(mutex_);
+      failed_ = true;
+      cv_.notify_all();
+      return false;
+    }
+    hub_.committed(captured_);
+    bool quiet = std::string_view(why) == "interval" || std::string_view(why) == "output";
+    if (config_.log_snapshots || !quiet)
+      std::fprintf(stderr, "phantom: snapshot %llu committed (%s, %llu pages, pause %.3f ms, written in %.1f ms)\n",
+                   static_cast<unsigned long long>(report->seq), why, static_cast<unsigned long long>(report->data_blocks),
+                   report->pause_ns / 1e6, report->total_ns / 1e6);
+    std::lock_guard lock(mutex_);
+    last_seq_ = report->seq;
+    last_wall_ns_ = static_cast<std::uint64_t>(vm_.wall_now());
+    ++snapshots_;
+    pauses_ms_.push_back(report->pause_ns / 1e6);
+    if (pauses_ms_.size() > 1000) pauses_ms_.erase(pauses_ms_.begin(), pauses_ms_.begin() + 500);
+    requests_done_ = std::max(requests_done_, ticket);
+    cv_.notify_all();
+    return true;
+  }
+
+  // The policy: runs on its own thread until the VM has stopped running.
+  void policy_loop(std::atomic<bool>& done) {
+    auto next = Clock::now() + std::chrono::milliseconds(config_.interval_ms);
+    std::unique_lock lock(mutex_);
+    while (!done) {
+      // Signals cannot notify a condition variable: poll them every few milliseconds.
+      cv_.wait_for(lock, std::chrono::milliseconds(5), [&] {
+        return done || pending_ || requests_issued_.load() > requests_done_ || signals_.stop_requests > 0 ||
+               signals_.snapshot_requested;
+      });
+      if (done) break;
+      if (signals_.stop_requests > 0) {
+        vm_.request_exit();
+        return;
+      }
+      bool requested = signals_.snapshot_requested.exchange(false) || requests_issued_.load() > requests_done_;
+      bool output_due = pending_ && Clock::now() >= pending_since_ + std::chrono::microseconds(config_.commit_delay_us);
+      bool interval_due = Clock::now() >= next;
+      if (!requested && !output_due && !interval_due) continue;
+      lock.unlock();
+      bool ok = take(requested ? "requested" : output_due ? "output" : "interval");
+      lock.lock();
+      if (!ok) {
+        vm_.request_exit();
+        return;
+      }
+      if (interval_due || config_.interval_ms == 0) next = Clock::now() + std::chrono::milliseconds(config_.interval_ms);
+      else next = std::max(next, Clock::now() + std::chrono::milliseconds(config_.interval_ms));
+    }
+  }
+
+  bool failed() {
+    std::lock_guard lock(mutex_);
+    return failed_;
+  }
+
+  // ---- RunningWorld (control socket threads) ----
+  Result<std::string> start_class(const std::string& class_name, const std::vector<std::string>& extra) override {
+    std::lock_guard control(world_control_);
+    vm_.stop();
+    for (const std::string& e : extra) vm_.add_class_path(e);
+    auto started = vm_.start_class(class_name);
+    vm_.resume();
+    vm_.wake_executor();
+    std::fprintf(stderr, "phantom: start %s: %s\n", class_name.c_str(),
+                 started.ok() ? started->c_str() : started.error().message.c_str());
+    return started;
+  }
+
+  Result<std::uint64_t> snapshot_now() override {
+    std::uint64_t ticket = ++requests_issued_;
+    std::unique_lock lock(mutex_);
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return requests_done_ >= ticket || failed_ || stopped_; });
+    if (requests_done_ >= ticket) return last_seq_;
+    return make_error(Errc::failed_state, "{}", failed_ ? "the snapshot failed; the world stops (see its log)"
+                                                        : "the world is stopping; its last snapshot commits at exit");
+  }
+
+  void request_stop() override {
+    int zero = 0;
+    signals_.stop_requests.compare_exchange_strong(zero, 1);
+    cv_.notify_all();
+  }
+
+  WorldStatus status() override {
+    WorldStatus s;
+    s.world = config_.world;
+    s.pid = ::getpid();
+    s.uptime_ms = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count());
+    {
+      std::lock_guard control(world_control_);
+      vm_.stop();
+      vm::WorldHeader* h = vm_.heap().header();
+      s.boots = h->boots;
+      s.heap_used = vm_.heap().heap_used();
+      s.heap_capacity = vm_.heap().heap_capacity();
+      s.live_bytes = h->live_bytes;
+      s.threads = vm_.array_size(vm_.root_slot(vm::root_thread_list));
+      s.connections = hub_.connection_count();
+      vm_.resume();
+    }
+    auto out = hub_.outbox().figures();
+    s.pending_output_bytes = out.pending_bytes;
+    s.pending_output_writes = out.pending_writes;
+    std::lock_guard lock(mutex_);
+    s.last_snapshot_seq = last_seq_;
+    s.last_snapshot_wall_ns = last_wall_ns_;
+    s.snapshots_this_run = snapshots_;
+    if (!pauses_ms_.empty()) {
+      std::vector<double> p = pauses_ms_;
+      std::sort(p.begin(), p.end());
+      auto at = [&](double q) { return p[std::min(p.size() - 1, static_cast<std::size_t>(q * (p.size() - 1) + 0.5))]; };
+      s.pause_p50_ms = at(0.50);
+      s.pause_p99_ms = at(0.99);
+      s.pause_max_ms = p.back();
+    }
+    return s;
+  }
+
+  void mark_stopped() {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+    cv_.notify_all();
+  }
+  void set_last_seq(std::uint64_t seq) {
+    std::lock_guard lock(mutex_);
+    last_seq_ = seq;
+  }
+
+ private:
+  // From the executor, whenever output starts waiting for a commit.
+  void output_pending() {
+    std::lock_guard lock(mutex_);
+    if (!pending_) {
+      pending_ = true;
+      pending_since_ = Clock::now();
+      cv_.notify_all();
+    }
+  }
+
+  const RunConfig& config_;
+  RunSignals& signals_;
+  store::Store& store_;
+  vm::Vm& vm_;
+  connections::Hub& hub_;
+  const Clock::time_point started_;
+  std::mutex world_control_;
+  std::uint64_t captured_ = 0;  // the outbox position of the snapshot being taken
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool pending_ = false, failed_ = false, stopped_ = false;
+  Clock::time_point pending_since_{};
+  std::atomic<std::uint64_t> requests_issued_{0};
+  std::uint64_t requests_done_ = 0;
+  std::uint64_t last_seq_ = 0, last_wall_ns_ = 0, snapshots_ = 0;
+  std::vector<double> pauses_ms_;
+};
+
+std::string beside_world(const std::string& world, const char* suffix) {
+  return std::filesystem::absolute(world).lexically_normal().string() + suffix;
 }
 
 }  // namespace
@@ -85,7 +245,16 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   for (const std::string& w : restored.warnings) std::fprintf(stderr, "phantom: warning: %s\n", w.c_str());
 
   vm::Heap heap(store->arena().base(), store->arena().size());
-  TerminalConsole console;
+  std::unique_ptr<ConsoleDevice> device;
+  AttachableConsole* attachable = nullptr;
+  if (config.attachable_console) {
+    auto a = std::make_unique<AttachableConsole>();
+    attachable = a.get();
+    device = std::move(a);
+  } else {
+    device = std::make_unique<TerminalConsole>();
+  }
+  connections::CommittedConsole console(*device);
   vm::VmOptions vm_options;
   // Absolute, because a new world keeps its class path and may be resumed from another directory.
   for (const std::string& entry : config.class_path) {
@@ -97,7 +266,7 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   vm_options.boot_class = config.boot_class;
   vm_options.snapshot_request = &signals.snapshot_requested;
   vm::Vm machine(heap, env.clock(), console, vm_options);
-  console.on_input([&machine] { machine.wake_executor(); });
+  device->on_input([&machine] { machine.wake_executor(); });
 
   bool fresh = created || arena_is_blank(*store);
   if (config.once && fresh) {
@@ -127,59 +296,52 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
                  static_cast<unsigned long long>(heap.header()->boots));
   }
 
-  LoggedControl control(machine, config.log_snapshots);
-  std::atomic<bool> snapshot_failed{false};
-  auto take = [&](const char* why) {
-    auto report = store->snapshot(control);
-    if (!report.ok()) {
-      std::fprintf(stderr, "phantom: snapshot failed (%s): %s\n", why, report.error().message.c_str());
-      snapshot_failed = true;
-      return false;
-    }
-    if (config.log_snapshots || std::string_view(why) != "interval")
-      std::fprintf(stderr, "phantom: snapshot %llu committed (%s, %llu pages, pause %.3f ms, written in %.1f ms)\n",
-                   static_cast<unsigned long long>(report->seq), why, static_cast<unsigned long long>(report->data_blocks),
-                   report->pause_ns / 1e6, report->total_ns / 1e6);
-    return true;
-  };
+  // The connections layer: re-made connections, output that the restored snapshot still owes.
+  connections::HubConfig hub_config;
+  hub_config.files_directory = config.files_directory.empty() ? beside_world(config.world, ".files") : config.files_directory;
+  hub_config.cursor_file = beside_world(config.world, ".console-cursor");
+  hub_config.fresh_world = fresh;
+  auto hub_made = connections::Hub::create(machine, *device, hub_config);
+  if (!hub_made.ok()) {
+    std::fprintf(stderr, "phantom: %s: %s\n", config.world.c_str(), hub_made.error().message.c_str());
+    return 1;
+  }
+  std::unique_ptr<connections::Hub> hub = std::move(hub_made).value();
+  if (config.console_commit) console.commit_through(&hub->outbox());
+  bool booted = !(config.once && fresh);
+  if (booted) hub->start();
 
+  WorldSession session(config, signals, *store, machine, *hub);
+  session.set_last_seq(restored.restored_seq);
   if (config.once) {
-    console.on_input(nullptr);
-    return take("requested") ? 0 : 1;
+    device->on_input(nullptr);
+    return session.take("requested") ? 0 : 1;
   }
 
+  std::string control_path = config.control_path.empty() ? default_control_path(config.world) : config.control_path;
+  auto control = ControlServer::start(session, attachable, control_path);
+  if (!control.ok()) {
+    std::fprintf(stderr, "phantom: %s: %s\n", config.world.c_str(), control.error().message.c_str());
+    return 1;
+  }
+  std::unique_ptr<ControlServer> control_server = std::move(control).value();
+  if (config.on_ready) config.on_ready();
+
   std::atomic<bool> done{false};
-  std::thread policy([&] {
-    auto next = std::chrono::steady_clock::now() + std::chrono::milliseconds(config.interval_ms);
-    auto next_poll = std::chrono::steady_clock::now();
-    while (!done) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      if (std::chrono::steady_clock::now() >= next_poll) {
-        serve_start_requests(config.world, machine);
-        next_poll = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
-      }
-      if (signals.stop_requests > 0) {
-        machine.request_exit();
-        return;
-      }
-      if (signals.snapshot_requested.exchange(false)) take("requested");
-      if (std::chrono::steady_clock::now() >= next) {
-        if (!take("interval")) {
-          machine.request_exit();
-          return;
-        }
-        next = std::chrono::steady_clock::now() + std::chrono::milliseconds(config.interval_ms);
-      }
-    }
-  });
+  std::thread policy([&] { session.policy_loop(done); });
   vm::RunReport run = machine.run();
-  console.on_input(nullptr);  // the reader thread outlives the VM
+  device->on_input(nullptr);  // the reader thread outlives the VM
   done = true;
   policy.join();
-  if (snapshot_failed) return 1;
-  const char* why = run.exit_requested ? "shutdown" : run.exit_code ? "boot failed" : "all threads ended";
-  if (!take(why)) return 1;
-  return run.exit_code;
+  int code = run.exit_code;
+  if (session.failed()) code = 1;
+  else {
+    const char* why = run.exit_requested ? "shutdown" : run.exit_code ? "boot failed" : "all threads ended";
+    if (!session.take(why)) code = 1;
+  }
+  session.mark_stopped();
+  control_server.reset();  // a `phantom stop` client sees its connection end when the process exits
+  return code;
 }
 
 }  // namespace phantom::system

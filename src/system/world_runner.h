@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,14 @@ struct RunConfig {
   std::string boot_class;                 // a new world's boot class (root.boot)
   std::vector<std::string> class_path;
   std::vector<std::string> environment;   // name=value for the kernel environment of a new world
+  // The control socket and daemon mode (control_server.h, docs/control.md).
+  std::string control_path;               // the control socket; empty: <world>.sock beside the image
+  bool attachable_console = false;        // --detach/--foreground: the console waits for `phantom attach`
+  std::function<void()> on_ready;         // called once the world runs and the control socket listens
+  // Connections and output commit (docs/connections.md).
+  std::string files_directory;            // the sandbox of fio: files; empty: <world>.files beside the image
+  bool console_commit = false;            // console output waits for its commit too (--console-commit)
+  std::uint64_t commit_delay_us = 0;      // pending output waits at most this long before its snapshot starts
 };
 
 // Signals, set by the command line's handlers: stop requests (the first commits and exits) and

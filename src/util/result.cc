@@ -14,6 +14,7 @@ const char* errc_name(Errc code) {
     case Errc::exists: return "exists";
     case Errc::busy: return "busy";
     case Errc::failed_state: return "failed state";
+    case Errc::denied: return "denied";
   }
   return "unknown error";
 }

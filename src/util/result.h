@@ -25,6 +25,7 @@ enum class Errc {
   exists,            // something to be created already exists
   busy,              // a resource is held by someone else (address range taken, world opened twice)
   failed_state,      // the object refused because an earlier write failed; reopen from disk
+  denied,            // refused by policy: a name leaving a sandbox, a peer of another user
 };
 
 const char* errc_name(Errc code);

@@ -36,6 +36,8 @@ enum RootSlot : std::uint32_t {
   root_class_path = 75,     // ours: the class path given at first boot (array of strings)
   root_out_of_memory = 76,  // ours: the string thrown when the heap is exhausted
   root_small_ints = 77,     // ours, unused since tagged ints (held shared boxed ints; cleared on attach)
+  root_outbox = 78,         // ours: output waiting for the commit that makes it true (connections/outbox.h)
+  root_output_state = 79,   // ours: a binary with the output sequence counter (connections/outbox.h)
   root_slots = 103,
 };
 
@@ -90,6 +92,7 @@ struct DirectoryData {
 
 enum class ThreadState : std::uint32_t {
   runnable = 0, sleeping, wait_mutex, wait_cond, wait_sema, wait_input, held, finished,
+  wait_connection,  // in a blocking connection call; it runs the call again when the host has an answer
 };
 
 struct Frame {

@@ -123,6 +123,15 @@ Ref Vm::pick_runnable() {
 
 void Vm::thread_list_remove(Ref thread) { array_remove(root_slot(root_thread_list), thread); }
 
+bool Vm::any_connection_waiter() {
+  Ref list = root_slot(root_thread_list);
+  for (std::uint32_t i = 0; i < array_size(list); ++i) {
+    Ref t = array_get(list, i);
+    if (!is_null(t) && thread_data(t)->state == ThreadState::wait_connection) return true;
+  }
+  return false;
+}
+
 bool Vm::any_thread_alive() { return array_size(root_slot(root_thread_list)) > 0; }
 
 void Vm::release_held_threads() {
@@ -155,6 +164,58 @@ void Vm::wake_executor() {
     wake_pending_ = true;
   }
   control_cv_.notify_all();
+}
+
+void Vm::post(std::function<void()> task) {
+  {
+    std::lock_guard lock(control_mutex_);
+    posted_.push_back(std::move(task));
+    wake_pending_ = true;
+  }
+  control_cv_.notify_all();
+}
+
+void Vm::run_posted() {
+  std::vector<std::function<void()>> work;
+  {
+    std::lock_guard lock(control_mutex_);
+    if (posted_.empty()) return;
+    work.swap(posted_);
+  }
+  for (auto& task : work) {
+    try {
+      task();
+    } catch (const OutOfMemory&) {
+      collect_garbage();
+      try {
+        task();
+      } catch (const OutOfMemory&) {
+        console_.write_diagnostic("phantom: the heap is full; an event from outside the world was dropped\n");
+      }
+    }
+  }
+}
+
+Result<std::string> Vm::kill_thread(std::uint32_t id) {
+  Ref list = root_slot(root_thread_list);
+  for (std::uint32_t i = 0; i < array_size(list); ++i) {
+    Ref t = array_get(list, i);
+    if (is_null(t) || thread_data(t)->id != id) continue;
+    if (t == current_) return make_error(Errc::invalid_argument, "thread {} is the calling thread", id);
+    std::string summary = thread_summary(t);
+    ThreadData* td = thread_data(t);
+    // A waiter must not be handed a mutex or woken later: take it off the queue it waits in.
+    if (td->waiting_on != raw_null && !is_tagged_int(td->waiting_on)) {
+      Ref w = td->waiting_on;
+      if (is_a(w, cid_mutex) || is_a(w, cid_cond) || is_a(w, cid_sema)) array_remove(heap_.as<MutexData>(w)->waiters, t);
+    }
+    td->waiting_on = raw_null;
+    td->wake_ns = 0;
+    td->wait_phase = 0;
+    finish_thread(t);
+    return summary;
+  }
+  return make_error(Errc::not_found, "no VM thread {}", id);
 }
 
 void Vm::stop() {
@@ -198,6 +259,7 @@ RunReport Vm::run() {
       break;
     }
     if (gc_requested_ && nested_depth_ == 0) collect_garbage();
+    run_posted();
     fire_timers();
     auto now = std::chrono::steady_clock::now();
     if (!input_waiters_.empty() && (wake_pending_ || now - last_input_poll > std::chrono::milliseconds(50))) {
@@ -208,7 +270,7 @@ RunReport Vm::run() {
     if (t == raw_null) {
       if (!any_thread_alive()) break;
       console_.flush();
-      if (timers_.empty() && input_waiters_.empty() && !warned_all_blocked_) {
+      if (timers_.empty() && input_waiters_.empty() && !warned_all_blocked_ && !any_connection_waiter()) {
         console_.write_diagnostic("phantom: every VM thread is blocked on a mutex, cond or sema; the world waits\n");
         warned_all_blocked_ = true;
       }
@@ -224,13 +286,16 @@ RunReport Vm::run() {
       }
       world_lock_.lock();
       if (wake_pending_) {
-        std::lock_guard lock(control_mutex_);
-        wake_pending_ = false;
+        {
+          std::lock_guard lock(control_mutex_);
+          wake_pending_ = false;
+        }
         wake_input_waiters();
       }
       continue;
     }
     warned_all_blocked_ = false;
+    slices_run_.fetch_add(1, std::memory_order_relaxed);
     SliceOutcome outcome = run_slice(t, options_.slice_budget);
     ThreadData* td = thread_data(t);
     switch (outcome) {
@@ -344,12 +409,13 @@ std::string Vm::backtrace(Ref thread) {
 
 std::string Vm::thread_summary(Ref thread) {
   static const char* const states[] = {"runnable", "sleeping", "waiting for a mutex", "waiting on a condition",
-                                       "waiting on a semaphore", "waiting for input", "held", "finished"};
+                                       "waiting on a semaphore", "waiting for input", "held", "finished",
+                                       "waiting on a connection"};
   ThreadData* td = thread_data(thread);
   auto state = static_cast<std::uint32_t>(td->state);
   std::string name = td->name == raw_null ? std::string("?") : std::string(string_of(td->name));
   std::string where = td->frame_count ? frame_description(thread, td->frame_count - 1) : std::string("(no frame)");
-  return fmt::format("{} {}: {}, in {}", td->id, name, state < 8 ? states[state] : "?", where);
+  return fmt::format("{} {}: {}, in {}", td->id, name, state < 9 ? states[state] : "?", where);
 }
 
 Result<std::string> Vm::start_class(std::string_view name) {

@@ -376,13 +376,15 @@ Status Vm::attach() {
   if (!options_.class_path.empty()) class_path_ = options_.class_path;  // a later run may point elsewhere
   ++wh->boots;
   // Every thread continues: runnable ones are queued, sleepers keep their wall-clock wake-up time,
-  // a thread waiting for console input re-issues its read (its IP is still at the `sys`).
+  // a thread waiting for console input or in a blocking connection call re-issues its call (its IP is
+  // still at the `sys`; the connection was re-made by connections/ before run()).
   Ref list = root_slot(root_thread_list);
   for (std::uint32_t i = 0; i < array_size(list); ++i) {
     Ref t = array_get(list, i);
     if (is_null(t)) continue;
     ThreadData* td = thread_data(t);
     if (td->state == ThreadState::runnable || td->state == ThreadState::wait_input ||
+        td->state == ThreadState::wait_connection ||
         (td->state == ThreadState::held && wh->state != static_cast<std::uint32_t>(WorldState::booting)))
       make_runnable(t);
     else if (td->state == ThreadState::sleeping || td->wake_ns != 0)

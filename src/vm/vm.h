@@ -102,6 +102,24 @@ class Vm final : public store::WorldControl {
   void request_exit();
   // Wakes an idle executor (new console input).
   void wake_executor();
+  // Runs `task` on the executor between slices, with the world held (the arena may be read and
+  // written, objects allocated). From any host thread; wakes an idle executor. A task that runs out
+  // of heap is retried once after a collection.
+  void post(std::function<void()> task);
+
+  // ---- extensions: the layers above add natives and services (design.md "Layers") ----
+  enum Extension { ext_connections = 0, ext_count };
+  void set_native(ClassId id, std::uint32_t ordinal, Native fn) {
+    if (natives_[id].size() <= ordinal) natives_[id].resize(ordinal + 1, nullptr);
+    natives_[id][ordinal] = fn;
+  }
+  void set_extension(Extension which, void* service) { extensions_[which] = service; }
+  void* extension(Extension which) const { return extensions_[which]; }
+  // Ends VM thread `id` (the shell's `kill`): it runs no more and leaves the thread list. Not the
+  // calling thread itself. Returns a description of the thread that ended.
+  Result<std::string> kill_thread(std::uint32_t id);
+  // Slices run by this process (the `stt:` thread-switch counter).
+  std::uint64_t slices_run() const { return slices_run_.load(std::memory_order_relaxed); }
 
   // store::WorldControl: the executor parks at its next safepoint; no arena write until resume().
   void stop() override;
@@ -255,9 +273,11 @@ class Vm final : public store::WorldControl {
   Ref new_thread(Ref target, Ref code, const std::vector<Ref>& args, std::string_view name);
   void fire_timers();
   void wake_input_waiters();
+  void run_posted();
   // The native behind ordinal `index` of `target`'s class, or nullptr (then `error` says why).
   Native native_for(Ref target, std::uint32_t index, std::string& error) const;
   bool any_thread_alive();
+  bool any_connection_waiter();
   void finish_thread(Ref thread);
   void release_held_threads();
   Ref pick_runnable();
@@ -284,6 +304,9 @@ class Vm final : public store::WorldControl {
   std::vector<std::pair<std::int64_t, Ref>> timers_;  // wall-clock wake-ups
   std::vector<Ref> input_waiters_;
   bool wake_pending_ = false;
+  std::vector<std::function<void()>> posted_;  // guarded by control_mutex_
+  std::atomic<std::uint64_t> slices_run_{0};
+  void* extensions_[ext_count] = {};
   bool warned_all_blocked_ = false;
   std::unique_lock<std::mutex> world_lock_;      // the executor's hold on world_mutex_
   std::unique_lock<std::mutex> control_hold_;    // stop()'s hold on world_mutex_

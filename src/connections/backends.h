@@ -1,0 +1,28 @@
+// The backends this build has, in the order their prefixes are tried (connections layer).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "connections/backend.h"
+
+namespace phantom::connections {
+
+std::unique_ptr<Backend> make_timer_backend();        // tmr: (timer_backend.cc)
+std::unique_ptr<Backend> make_statistics_backend();   // stt: (statistics_backend.cc)
+std::unique_ptr<Backend> make_file_backend();         // fio: (file_backend.cc)
+// udp: and url: until networking: connect answers ENOSYS with a message (unavailable_backend.cc).
+std::unique_ptr<Backend> make_unavailable_backend(std::string_view prefix, std::string_view what);
+
+inline std::vector<std::unique_ptr<Backend>> make_backends() {
+  std::vector<std::unique_ptr<Backend>> all;
+  all.push_back(make_timer_backend());
+  all.push_back(make_statistics_backend());
+  all.push_back(make_file_backend());
+  all.push_back(make_unavailable_backend("udp:", "UDP sockets"));
+  all.push_back(make_unavailable_backend("url:", "HTTP requests"));
+  all.push_back(make_unavailable_backend("tcp:", "TCP sockets"));
+  return all;
+}
+
+}  // namespace phantom::connections

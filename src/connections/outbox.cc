@@ -1,0 +1,253 @@
+// Outbox (connections layer): see outbox.h.
+#include "connections/outbox.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <set>
+
+#include "vm/objects.h"
+
+namespace phantom::connections {
+namespace {
+
+enum EntryKind : std::uint32_t { entry_file = 1, entry_console = 2 };
+
+// The arena form of one entry: this header, the file name, the data (a binary object).
+struct EntryHeader {
+  std::uint64_t seq;
+  std::uint32_t kind;
+  std::uint32_t name_length;
+  std::uint64_t offset;
+  std::uint32_t data_length;
+  std::uint32_t reserved;
+};
+static_assert(sizeof(EntryHeader) == 32);
+
+struct OutputState {  // root_output_state
+  std::uint64_t next_seq;
+};
+
+std::uint64_t monotonic_ns() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
+}  // namespace
+
+Outbox::Outbox(vm::Vm& vm, host::Directory* files, vm::Console& console, std::unique_ptr<host::File> cursor)
+    : vm_(vm), files_(files), console_(console), cursor_(std::move(cursor)) {}
+
+std::uint64_t Outbox::read_cursor() {
+  if (!cursor_) return 0;
+  std::uint64_t value = 0;
+  auto n = cursor_->read_at(0, std::span<char>(reinterpret_cast<char*>(&value), sizeof value));
+  return n.ok() && *n == sizeof value ? value : 0;
+}
+
+void Outbox::write_cursor(std::uint64_t seq) {
+  if (!cursor_) return;
+  // No sync: the cursor only has to outlive this process (kill -9); after a power cut the terminal
+  // that saw the text is gone too.
+  auto written = cursor_->write_at(0, std::string_view(reinterpret_cast<const char*>(&seq), sizeof seq));
+  if (!written.ok()) vm_.console().write_diagnostic("phantom: output cursor: " + written.error().message + "\n");
+}
+
+void Outbox::attach() {
+  vm::Ref box = vm_.root_slot(vm::root_outbox);
+  if (vm_.is_null(box) || !vm_.is_a(box, vm::cid_array)) vm_.set_root_slot(vm::root_outbox, box = vm_.new_array());
+  vm::Ref st = vm_.root_slot(vm::root_output_state);
+  if (vm_.is_null(st) || !vm_.is_a(st, vm::cid_binary) || vm_.heap().as<vm::BinaryData>(st)->length < sizeof(OutputState)) {
+    st = vm_.new_binary(sizeof(OutputState));
+    reinterpret_cast<OutputState*>(vm_.heap().as<vm::BinaryData>(st)->bytes)->next_seq = 1;
+    vm_.set_root_slot(vm::root_output_state, st);
+  }
+  std::lock_guard lock(mutex_);
+  console_cursor_ = read_cursor();
+  auto* state = reinterpret_cast<OutputState*>(vm_.heap().as<vm::BinaryData>(st)->bytes);
+  // A world resumed from an older snapshot than the one whose text was printed last (a fallback or
+  // a rollback) numbers its new output after the cursor, so none of it is taken for a repeat.
+  if (state->next_seq <= console_cursor_) state->next_seq = console_cursor_ + 1;
+  mirror_.clear();
+  std::uint64_t now = monotonic_ns();
+  for (std::uint32_t i = 0; i < vm_.array_size(box); ++i) {
+    vm::Ref b = vm_.array_get(box, i);
+    if (!vm_.is_a(b, vm::cid_binary)) continue;
+    auto* bin = vm_.heap().as<vm::BinaryData>(b);
+    if (bin->length < sizeof(EntryHeader)) continue;
+    EntryHeader h;
+    std::memcpy(&h, bin->bytes, sizeof h);
+    if (sizeof h + std::uint64_t(h.name_length) + h.data_length > bin->length) continue;
+    const char* p = bin->bytes + sizeof h;
+    mirror_[h.seq] = Entry{h.seq, h.kind, std::string(p, h.name_length), h.offset,
+                           std::string(p + h.name_length, h.data_length), now};
+  }
+  figures_.pending_writes = mirror_.size();
+  figures_.pending_bytes = 0;
+  for (const auto& [seq, e] : mirror_) figures_.pending_bytes += e.data.size();
+}
+
+std::uint64_t Outbox::next_seq() {
+  vm::Ref st = vm_.root_slot(vm::root_output_state);
+  return reinterpret_cast<OutputState*>(vm_.heap().as<vm::BinaryData>(st)->bytes)->next_seq;
+}
+
+void Outbox::append(std::uint32_t kind, std::string_view name, std::uint64_t offset, std::string_view bytes) {
+  if (bytes.empty()) return;
+  std::uint64_t size = sizeof(EntryHeader) + name.size() + bytes.size();
+  if (size > (1u << 30)) throw vm::OutOfMemory{};
+  vm::Ref bin = vm_.new_binary(static_cast<std::uint32_t>(size));  // may throw: nothing changed yet
+  std::uint64_t seq = next_seq();
+  EntryHeader h{seq, kind, static_cast<std::uint32_t>(name.size()), offset, static_cast<std::uint32_t>(bytes.size()), 0};
+  char* p = vm_.heap().as<vm::BinaryData>(bin)->bytes;
+  std::memcpy(p, &h, sizeof h);
+  std::memcpy(p + sizeof h, name.data(), name.size());
+  std::memcpy(p + sizeof h + name.size(), bytes.data(), bytes.size());
+  // No collection runs inside a native, so `bin` stays valid unrooted until it is in the outbox.
+  vm_.array_push(vm_.root_slot(vm::root_outbox), bin);  // may throw: `bin` is then garbage
+  vm::Ref st = vm_.root_slot(vm::root_output_state);
+  reinterpret_cast<OutputState*>(vm_.heap().as<vm::BinaryData>(st)->bytes)->next_seq = seq + 1;
+  {
+    std::lock_guard lock(mutex_);
+    mirror_[seq] = Entry{seq, kind, std::string(name), offset, std::string(bytes), monotonic_ns()};
+    figures_.pending_writes++;
+    figures_.pending_bytes += bytes.size();
+  }
+  if (on_pending_) on_pending_();
+}
+
+void Outbox::append_file(std::string_view name, std::uint64_t offset, std::string_view bytes) {
+  append(entry_file, name, offset, bytes);
+}
+void Outbox::append_console(std::string_view bytes) { append(entry_console, "", 0, bytes); }
+
+std::uint64_t Outbox::capture() {
+  // The VM is stopped: the counter is exactly what the snapshot holds.
+  return next_seq() - 1;
+}
+
+std::size_t Outbox::release(std::uint64_t upto) {
+  std::vector<Entry> batch;
+  std::uint64_t cursor;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = mirror_.begin(); it != mirror_.end() && it->first <= upto; ++it) batch.push_back(it->second);
+    cursor = console_cursor_;
+  }
+  if (batch.empty()) return 0;
+  std::set<std::string> written_files;
+  std::uint64_t errors = 0, console_upto = 0;
+  for (const Entry& e : batch) {
+    if (e.kind == entry_console) {
+      if (e.seq <= cursor) continue;  // printed before the restart
+      console_.write_output(e.data);
+      console_upto = e.seq;
+      continue;
+    }
+    auto& file = open_files_[e.name];
+    if (!file) {
+      auto opened = files_ ? files_->open(e.name, host::FileOpen::read_write_create)
+                           : Result<std::unique_ptr<host::File>>(make_error(Errc::unsupported, "no file directory"));
+      if (!opened.ok()) {
+        ++errors;
+        vm_.console().write_diagnostic(fmt::format("phantom: committed write to {} lost: {}\n", e.name, opened.error().message));
+        open_files_.erase(e.name);
+        continue;
+      }
+      file = std::move(opened).value();
+    }
+    if (auto w = file->write_at(e.offset, e.data); !w.ok()) {
+      ++errors;
+      vm_.console().write_diagnostic(fmt::format("phantom: committed write to {} failed: {}\n", e.name, w.error().message));
+    }
+    written_files.insert(e.name);
+  }
+  if (console_upto) {
+    console_.flush();
+    write_cursor(console_upto);
+  }
+  // Durable before the arena forgets them: after a power cut the files hold what the world thinks.
+  for (const std::string& name : written_files)
+    if (auto s = open_files_[name]->sync(); !s.ok()) ++errors;
+  // A file renamed or deleted by the world is opened again by name next time.
+  if (open_files_.size() > 64) open_files_.clear();
+  std::uint64_t now = monotonic_ns();
+  {
+    std::lock_guard lock(mutex_);
+    if (console_upto) console_cursor_ = std::max(console_cursor_, console_upto);
+    for (const Entry& e : batch) {
+      latencies_.push_back(static_cast<double>(now - e.appended_ns) / 1e6);
+      figures_.pending_writes--;
+      figures_.pending_bytes -= e.data.size();
+      figures_.released_writes++;
+      figures_.released_bytes += e.data.size();
+      mirror_.erase(e.seq);
+    }
+    figures_.release_errors += errors;
+    if (latencies_.size() > 100000) latencies_.erase(latencies_.begin(), latencies_.begin() + 50000);
+  }
+  vm_.post([this, upto] { drop_released(upto); });
+  if (on_released_) on_released_();
+  return batch.size();
+}
+
+void Outbox::drop_released(std::uint64_t upto) {
+  vm::Ref box = vm_.root_slot(vm::root_outbox);
+  std::uint32_t n = vm_.array_size(box), keep = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    vm::Ref b = vm_.array_get(box, i);
+    EntryHeader h{};
+    if (vm_.is_a(b, vm::cid_binary) && vm_.heap().as<vm::BinaryData>(b)->length >= sizeof h)
+      std::memcpy(&h, vm_.heap().as<vm::BinaryData>(b)->bytes, sizeof h);
+    if (h.seq != 0 && h.seq <= upto) continue;
+    if (keep != i) vm_.array_set(box, keep, b);  // in place: no allocation
+    ++keep;
+  }
+  if (keep == n) return;
+  // Shrink by removing from the end; the entries kept are in order at the front.
+  vm::Ref fresh = vm_.new_array();
+  for (std::uint32_t i = 0; i < keep; ++i) vm_.array_push(fresh, vm_.array_get(box, i));
+  vm_.set_root_slot(vm::root_outbox, fresh);
+}
+
+bool Outbox::has_pending_file(std::string_view name) {
+  std::lock_guard lock(mutex_);
+  for (const auto& [seq, e] : mirror_)
+    if (e.kind == entry_file && e.name == name) return true;
+  return false;
+}
+
+std::uint64_t Outbox::overlay(std::string_view name, std::uint64_t offset, std::span<char> out, std::size_t& valid) {
+  std::lock_guard lock(mutex_);
+  std::uint64_t end = 0;
+  for (const auto& [seq, e] : mirror_) {
+    if (e.kind != entry_file || e.name != name) continue;
+    std::uint64_t e_end = e.offset + e.data.size();
+    end = std::max(end, e_end);
+    std::uint64_t lo = std::max(offset, e.offset), hi = std::min<std::uint64_t>(offset + out.size(), e_end);
+    if (lo >= hi) continue;
+    std::memcpy(out.data() + (lo - offset), e.data.data() + (lo - e.offset), hi - lo);
+    valid = std::max<std::size_t>(valid, hi - offset);
+  }
+  return end;
+}
+
+std::uint64_t Outbox::pending_end(std::string_view name) {
+  std::lock_guard lock(mutex_);
+  std::uint64_t end = 0;
+  for (const auto& [seq, e] : mirror_)
+    if (e.kind == entry_file && e.name == name) end = std::max<std::uint64_t>(end, e.offset + e.data.size());
+  return end;
+}
+
+OutboxFigures Outbox::figures() {
+  std::lock_guard lock(mutex_);
+  return figures_;
+}
+
+std::vector<double> Outbox::take_latencies() {
+  std::lock_guard lock(mutex_);
+  return std::exchange(latencies_, {});
+}
+
+}  // namespace phantom::connections

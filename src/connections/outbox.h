@@ -1,0 +1,101 @@
+// Outbox: output commit, design.md rule 5 (connections layer). Output to the outside produced after
+// snapshot N (file writes of committed connections, console output in committed mode) is not done at
+// once: it is appended to the outbox, which lives in the arena (root_outbox), and is released only
+// after a snapshot that contains it has committed. So the outside never sees an effect of state that
+// a crash could take back, and output that a committed snapshot owes is released again after a
+// restore (file writes idempotently at their offsets; console text at least once, see below).
+//
+// Threads: append_*, overlay and attach run on the VM executor; capture runs while the VM is stopped
+// for a snapshot; release runs on the snapshot policy's thread after the commit. A host-memory mirror
+// of the entries (under mutex_) lets release write without touching the arena; the arena entries are
+// dropped later by a task posted to the executor.
+//
+// Console text is a stream: it cannot be written twice idempotently. The sequence number of the last
+// console entry released is kept in a cursor file beside the world, written right after the text, so
+// after a restore only text after the cursor is printed. A repeat needs a kill -9 in the few
+// microseconds between the write to the terminal and the cursor write (docs/connections.md).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "host/files.h"
+#include "vm/vm.h"
+
+namespace phantom::connections {
+
+struct OutboxFigures {
+  std::uint64_t pending_writes = 0, pending_bytes = 0;
+  std::uint64_t released_writes = 0, released_bytes = 0;
+  std::uint64_t release_errors = 0;
+};
+
+class Outbox {
+ public:
+  // `files`: the world's sandbox (file entries are written there); `console`: the device that console
+  // entries are written to; `cursor`: the console cursor file (may be null: then no repeat suppression).
+  Outbox(vm::Vm& vm, host::Directory* files, vm::Console& console, std::unique_ptr<host::File> cursor);
+
+  // After boot or attach, on the executor: rebuilds the mirror from the arena (entries that a
+  // committed snapshot holds and that may not have been released) and moves the sequence counter
+  // past the console cursor.
+  void attach();
+  // Executor. Throw vm::OutOfMemory with nothing changed.
+  void append_file(std::string_view name, std::uint64_t offset, std::string_view bytes);
+  void append_console(std::string_view bytes);
+  // While the VM is stopped for a snapshot: the highest sequence number the snapshot holds.
+  std::uint64_t capture();
+  // After the snapshot that captured `upto` committed: writes every entry up to it, in order, syncs
+  // the files written, and posts the removal of the entries from the arena. Returns the entries released.
+  std::size_t release(std::uint64_t upto);
+  // Called (from the executor) when output becomes pending, so that the policy snapshots early.
+  void on_pending(std::function<void()> fn) { on_pending_ = std::move(fn); }
+  // Whether an entry for file `name` waits for its commit.
+  bool has_pending_file(std::string_view name);
+  // Reads see their own writes: applies pending entries for `name` to `out`, read at `offset`;
+  // returns the end of the pending data for that file (0 when none).
+  std::uint64_t overlay(std::string_view name, std::uint64_t offset, std::span<char> out, std::size_t& valid);
+  std::uint64_t pending_end(std::string_view name);
+  OutboxFigures figures();
+  // Latencies from append to release (ms) of the entries released since the last call.
+  std::vector<double> take_latencies();
+  // Called after each release (from the policy thread), e.g. to wake threads waiting for it.
+  void on_released(std::function<void()> fn) { on_released_ = std::move(fn); }
+
+ private:
+  struct Entry {
+    std::uint64_t seq;
+    std::uint32_t kind;  // entry_file or entry_console
+    std::string name;
+    std::uint64_t offset;
+    std::string data;
+    std::uint64_t appended_ns;  // monotonic, for the latency figures
+  };
+  void append(std::uint32_t kind, std::string_view name, std::uint64_t offset, std::string_view bytes);
+  std::uint64_t next_seq();  // executor: the counter in root_output_state
+  void drop_released(std::uint64_t upto);  // executor
+  std::uint64_t read_cursor();
+  void write_cursor(std::uint64_t seq);
+
+  vm::Vm& vm_;
+  host::Directory* files_;
+  vm::Console& console_;
+  std::unique_ptr<host::File> cursor_;
+  std::function<void()> on_pending_, on_released_;
+
+  std::mutex mutex_;
+  std::map<std::uint64_t, Entry> mirror_;  // seq -> entry, not yet released
+  std::uint64_t console_cursor_ = 0;
+  OutboxFigures figures_;
+  std::vector<double> latencies_;
+  std::map<std::string, std::unique_ptr<host::File>> open_files_;  // the release thread's handles
+};
+
+}  // namespace phantom::connections

@@ -1,0 +1,43 @@
+// RunningWorld: what a running `phantom run` offers to its control channel (system layer).
+// The world runner implements it; the control socket (control_server.h) serves it to `phantom start`,
+// `snapshot`, `stop` and `status`. Every call is safe from any host thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/result.h"
+
+namespace phantom::system {
+
+struct WorldStatus {
+  std::string world;                    // the image path as given to `phantom run`
+  std::int64_t pid = 0;
+  std::uint64_t uptime_ms = 0;          // since this process resumed or booted the world
+  std::uint64_t boots = 0;              // how often the world was booted or resumed, this time included
+  std::uint64_t threads = 0;            // live VM threads
+  std::uint64_t heap_used = 0, heap_capacity = 0, live_bytes = 0;
+  std::uint64_t last_snapshot_seq = 0;  // the newest committed snapshot
+  std::uint64_t last_snapshot_wall_ns = 0;
+  std::uint64_t snapshots_this_run = 0;
+  double pause_p50_ms = 0, pause_p99_ms = 0, pause_max_ms = 0;  // over the recent snapshots of this run
+  std::uint64_t pending_output_bytes = 0, pending_output_writes = 0;  // waiting for a commit (rule 5)
+  std::uint64_t connections = 0;        // open connections (.internal.connection)
+};
+
+class RunningWorld {
+ public:
+  virtual ~RunningWorld() = default;
+  // Loads `class_name` (the class cache, `extra_class_path`, then the world's class path) and starts its
+  // method 8 in a new VM thread at once. Returns a description of the thread ("thread 7").
+  virtual Result<std::string> start_class(const std::string& class_name,
+                                          const std::vector<std::string>& extra_class_path) = 0;
+  // Takes a snapshot now and waits for its commit; returns its sequence number.
+  virtual Result<std::uint64_t> snapshot_now() = 0;
+  // Asks for a clean stop: a last snapshot commits, then `phantom run` exits 0. Returns at once.
+  virtual void request_stop() = 0;
+  virtual WorldStatus status() = 0;
+};
+
+}  // namespace phantom::system
