@@ -240,7 +240,7 @@ TEST_F(ControlSocket, AttachAndDetachInATerminal) {
   ASSERT_EQ(run_shell(tmux + "new-session -d -x 150 -y 50 -s ctl " + quote(attach)).status, 0);
   auto pane = [&] { return run_shell(tmux + "capture-pane -p -S -200 -t ctl").out; };
   // The shell's prompt was printed while nobody was attached: it is shown first.
-  ASSERT_TRUE(eventually([&] { return pane().find("phantom> ") != std::string::npos; })) << pane();
+  ASSERT_TRUE(eventually([&] { return pane().find("phantom>") != std::string::npos; })) << pane();
   EXPECT_NE(pane().find("attached to the console; Ctrl-] detaches"), std::string::npos) << pane();
 
   // One attach at a time.
@@ -250,7 +250,7 @@ TEST_F(ControlSocket, AttachAndDetachInATerminal) {
   EXPECT_NE(second.out.find("(user root); only one attach at a time"), std::string::npos) << second.out;
 
   ASSERT_EQ(run_shell(tmux + "send-keys -t ctl 'echo typed through attach' Enter").status, 0);
-  ASSERT_TRUE(eventually([&] { return pane().find("typed through attach\nphantom> ") != std::string::npos; })) << pane();
+  ASSERT_TRUE(eventually([&] { return pane().find("typed through attach\nphantom>") != std::string::npos; })) << pane();
   ASSERT_EQ(run_shell(tmux + "send-keys -t ctl C-]").status, 0);
   ASSERT_TRUE(eventually([&] { return pane().find("attach exited 0") != std::string::npos; })) << pane();
   EXPECT_NE(pane().find("detached; the world keeps running"), std::string::npos) << pane();
