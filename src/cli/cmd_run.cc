@@ -52,6 +52,17 @@ int run(host::Env& env, RunOptions& options) {
   return code;
 }
 
+// A world that already runs would fail on its image lock with a terse message; its control socket
+// says which process has it.
+void refuse_if_running(const system::RunConfig& c) {
+  system::ControlTarget target{c.world, c.control_path.empty() ? system::default_control_path(c.world) : c.control_path};
+  auto running = system::running_world_status(target);
+  if (!running.ok()) return;
+  fmt::print(stderr, "phantom: {}: already running as pid {} (see phantom status {}; phantom stop {} ends it)\n", c.world,
+             running->pid, c.world, c.world);
+  std::exit(exit_failure);
+}
+
 // --detach: forks; the parent waits for the child's "ready" and exits, the child runs the world with
 // its messages in <world>.log. Returns only in the child (or with --foreground, in the one process).
 void prepare_service_mode(RunOptions& options) {
@@ -119,6 +130,12 @@ void add_run_command(CLI::App& app, host::Env& env) {
       ->capture_default_str();
   cmd->add_flag("--log-snapshots", c.log_snapshots, "print a line for every snapshot (captured, committed)");
   cmd->add_flag("--once", c.once, "open or boot, take one snapshot and exit without running threads");
+  cmd->add_option("--files", c.files_directory, "the world's directory for fio: files (default: <world>.files beside the image)");
+  cmd->add_flag("--console-commit", c.console_commit,
+                "print program output only once the snapshot that produced it has committed (never repeated after a crash)");
+  cmd->add_option("--commit-delay", c.commit_delay_us, "microseconds that output may wait for more before its snapshot starts")
+      ->check(CLI::Range(0, 10'000'000))
+      ->capture_default_str();
   cmd->add_option("--control", c.control_path, "control socket for phantom start/snapshot/stop/status/attach (default: <world>.sock)");
   auto* detach = cmd->add_flag("--detach", options->detach,
                                "run in the background once the world is ready; messages go to <world>.log, the console "
@@ -130,6 +147,7 @@ void add_run_command(CLI::App& app, host::Env& env) {
       ->capture_default_str();
   cmd->callback([options, &env] {
     if (!options->no_default_class_path) options->config.class_path.push_back(PHANTOM_PLIB_DIR);
+    refuse_if_running(options->config);
     prepare_service_mode(*options);
     std::exit(run(env, *options));
   });
