@@ -2,9 +2,11 @@
 // the build) and is killed with SIGKILL, PHANTOM_SENSOR_KILLS times (100 in `make test`, 1,000 in
 // `make soak`), then restarted. Kills land at random instants, right after a snapshot's state was
 // captured (while it is being written out), and during the first boot of fresh worlds (while classes
-// load and the 30,000 sensors are created). After every restart the program's own self-check must pass,
-// its round counter must never be behind the last snapshot the system reported committed, and
-// `phantom fsck` must be clean at the end. A failure prints the seed; the world is kept.
+// load and the 30,000 sensors are created). Every kill is timed from the child's observed progress (a
+// line it printed), never from its start alone, so that a loaded machine sees the same phases. After
+// every restart the program's own self-check must pass, its round counter must never be behind the
+// last snapshot the system reported committed, and `phantom fsck` must be clean at the end. A failure
+// prints the seed; the world is kept.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -16,11 +18,14 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "support/child_process.h"
 
 namespace phantom {
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 test::Child start(const std::string& world) {
   return test::spawn_child(PHANTOM_BINARY,
@@ -85,6 +90,9 @@ TEST(SensorsKillTest, TheSensorExampleSurvivesKillsAtAnyInstant) {
   std::string world = (dir / "sensors.img").string();
   Progress progress;
   int during_writeout = 0, during_boot = 0;
+  // The usual time from the start to the first round, and between two commits (interval 100 ms).
+  test::PhaseDuration startup(200), cycle(120);
+  const int progress_ms = 60'000;  // no progress for this long: the child is stuck, however loaded the machine
   for (int kill = 0; kill < kills; ++kill) {
     SCOPED_TRACE("kill " + std::to_string(kill) + ", seed " + std::to_string(seed) + ", world kept at " + world);
     int mode = static_cast<int>(random() % 10);
@@ -95,13 +103,13 @@ TEST(SensorsKillTest, TheSensorExampleSurvivesKillsAtAnyInstant) {
       std::string out;
       // "booting" is printed just before the boot class is loaded: kill while classes load and the
       // sensors are created.
-      test::read_until(c.out, out, "booting .demo.sensors", 10000);
+      test::read_until(c.out, out, "booting .demo.sensors", progress_ms);
       test::read_until(c.out, out, {}, static_cast<int>(random() % 25));
       out = kill_and_collect(c, out);
       ASSERT_EQ(out.find("self-check failed"), std::string::npos) << out;
       test::Child again = start(fresh);
       std::string out2;
-      EXPECT_TRUE(test::read_until(again.out, out2, "round 3 ok", 20000)) << out2;
+      EXPECT_TRUE(test::read_until(again.out, out2, "round 3 ok", progress_ms)) << out2;
       out2 = kill_and_collect(again, out2);
       Progress fresh_progress;
       check_run(out2, fresh_progress);
@@ -114,11 +122,35 @@ TEST(SensorsKillTest, TheSensorExampleSurvivesKillsAtAnyInstant) {
     test::Child child = start(world);
     ASSERT_GT(child.pid, 0);
     std::string out;
+    // Every kill is timed from the child's observed progress, so that a slow or loaded machine sees the
+    // same phases as an idle one.
     if (mode <= 3) {
       // Right after a capture: the snapshot is being written out when the process dies.
-      if (test::read_until(child.out, out, "phantom: snapshot captured\n", 5000)) ++during_writeout;
+      std::size_t from = 0;
+      bool captured = test::read_next(child.out, out, "phantom: snapshot captured\n", progress_ms, from);
+      if (!captured) out = kill_and_collect(child, out);
+      ASSERT_TRUE(captured) << "no snapshot within " << progress_ms << " ms:\n" << out.substr(0, 4000);
+      ++during_writeout;
+    } else if (mode == 4) {
+      // While the world resumes: a random instant of the usual time until its first round.
+      std::this_thread::sleep_for(startup.random_within(random));
     } else {
-      test::read_until(child.out, out, {}, 50 + static_cast<int>(random() % 500));
+      // A random instant of a snapshot cycle (interval and snapshot) after the first round, or after
+      // the 1st or 2nd commit: rounds running, a snapshot pre-copying, paused, writing or committing.
+      auto began = Clock::now();
+      std::size_t from = 0;
+      bool progressed = test::read_next(child.out, out, " ok", progress_ms, from);
+      if (progressed) startup.observe(Clock::now() - began);
+      auto previous = Clock::now();
+      const int commits = static_cast<int>(random() % 3);
+      for (int c = 0; progressed && c < commits; ++c) {
+        progressed = test::read_next(child.out, out, " committed", progress_ms, from);
+        if (c > 0) cycle.observe(Clock::now() - previous);
+        previous = Clock::now();
+      }
+      if (!progressed) out = kill_and_collect(child, out);
+      ASSERT_TRUE(progressed) << "no round or no commit within " << progress_ms << " ms:\n" << out.substr(0, 4000);
+      std::this_thread::sleep_for(cycle.random_within(random));
     }
     out = kill_and_collect(child, out);
     check_run(out, progress);
@@ -127,6 +159,7 @@ TEST(SensorsKillTest, TheSensorExampleSurvivesKillsAtAnyInstant) {
   std::printf("sensors kill test: %d kills (%d during write-out, %d during a first boot), %d resumed runs, %d commits, "
               "last durable round %ld\n",
               kills, during_writeout, during_boot, progress.resumed, progress.commits, progress.durable);
+  std::printf("sensors kill test: usual start-up %.1f ms, snapshot cycle %.1f ms\n", startup.ms(), cycle.ms());
   EXPECT_GT(progress.durable, 0) << "the program must make durable progress";
   std::string report;
   EXPECT_EQ(fsck(world, report), 0) << report;

@@ -1,5 +1,6 @@
 // VM kill test: the real `phantom run` runs a program of three VM threads that keep mutating their
-// objects and check them on every step; it is killed with SIGKILL at random instants and restarted,
+// objects and check them on every step; it is killed with SIGKILL at random instants (timed from its
+// observed progress: during start-up, or within a snapshot cycle after a commit) and restarted,
 // PHANTOM_VM_KILLS times (default 60). After each restart every thread must continue (it prints again),
 // its self-check must never fail, and no thread may come back behind the last snapshot the system
 // reported committed: each thread's first progress line after a restart must be newer than the
@@ -113,6 +114,7 @@ spawn:
 )";
 
 using test::drain;
+using Clock = std::chrono::steady_clock;
 
 test::Child spawn(const std::vector<std::string>& args) { return test::spawn_child(PHANTOM_BINARY, args, true); }
 
@@ -128,16 +130,45 @@ TEST(VmKillTest, ThreadsContinueAndNothingOlderThanTheLastCommitComesBack) {
 
   std::map<int, long> durable;  // thread id -> last tick printed before the last committed capture
   int resumed_runs = 0, commits_seen = 0;
+  // The usual time from the start to the first progress line, and between two commits.
+  test::PhaseDuration startup(150), cycle(50);
+  const int progress_ms = 60'000;  // no progress for this long: the child is stuck, however loaded the machine
   for (int kill = 0; kill < kills; ++kill) {
     SCOPED_TRACE("kill " + std::to_string(kill) + ", seed " + std::to_string(seed) + ", world kept at " + world);
     test::Child child = spawn({"phantom", "run", "--world", world, "--boot", ".k.boot", "--classpath", dir.string(),
                          "--interval", "40", "--arena-size", "128M", "--log-snapshots"});
     ASSERT_GT(child.pid, 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(60 + random() % 300));
+    // Each kill is timed from the child's observed progress, so that a slow or loaded machine sees the
+    // same phases: one kill in six at a random instant of the start-up (the usual time until the first
+    // thread reports progress: opening or booting the world, the first bytecodes), the others at a
+    // random instant of a snapshot cycle (the 40 ms interval and the snapshot) after the first progress
+    // line or after the 1st, 2nd or 3rd commit.
+    std::string out;
+    auto began = Clock::now();
+    if (random() % 6 == 0) {
+      std::this_thread::sleep_for(startup.random_within(random));
+    } else {
+      std::size_t from = 0;
+      bool progressed = test::read_next(child.out, out, "tick ", progress_ms, from);
+      if (progressed) startup.observe(Clock::now() - began);
+      auto previous = Clock::now();
+      const int commits = static_cast<int>(random() % 4);
+      for (int c = 0; progressed && c < commits; ++c) {
+        progressed = test::read_next(child.out, out, " committed", progress_ms, from);
+        if (c > 0) cycle.observe(Clock::now() - previous);
+        previous = Clock::now();
+      }
+      if (!progressed) {
+        ::kill(child.pid, SIGKILL);
+        ::waitpid(child.pid, nullptr, 0);
+        FAIL() << "no progress or no commit within " << progress_ms << " ms; output:\n" << out + drain(child.out);
+      }
+      std::this_thread::sleep_for(cycle.random_within(random));
+    }
     ::kill(child.pid, SIGKILL);
     int status = 0;
     ::waitpid(child.pid, &status, 0);
-    std::string out = drain(child.out);
+    out += drain(child.out);
     ASSERT_EQ(out.find("self-check failed"), std::string::npos) << out;
     ASSERT_EQ(out.find("uncaught exception"), std::string::npos) << out;
     ASSERT_EQ(out.find("cannot"), std::string::npos) << out;
@@ -167,7 +198,8 @@ TEST(VmKillTest, ThreadsContinueAndNothingOlderThanTheLastCommitComesBack) {
   }
   EXPECT_GT(resumed_runs, kills / 2) << "too few runs resumed a committed world";
   EXPECT_EQ(durable.size(), 3u) << "every thread must have made durable progress";
-  std::printf("vm kill test: %d kills, %d resumed runs, %d commits seen\n", kills, resumed_runs, commits_seen);
+  std::printf("vm kill test: %d kills, %d resumed runs, %d commits seen; usual start-up %.1f ms, snapshot cycle %.1f ms\n",
+              kills, resumed_runs, commits_seen, startup.ms(), cycle.ms());
   // The image is clean.
   test::Child fsck = spawn({"phantom", "fsck", world});
   int status = 0;
