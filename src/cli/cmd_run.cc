@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <optional>
 
 #include "cli/cli_common.h"
@@ -58,8 +59,13 @@ void refuse_if_running(const system::RunConfig& c) {
   system::ControlTarget target{c.world, c.control_path.empty() ? system::default_control_path(c.world) : c.control_path};
   auto running = system::running_world_status(target);
   if (!running.ok()) return;
-  fmt::print(stderr, "phantom: {}: already running as pid {} (see phantom status {}; phantom stop {} ends it)\n", c.world,
-             running->pid, c.world, c.world);
+  std::error_code ec;
+  if (running->world == c.world || std::filesystem::equivalent(running->world, c.world, ec))
+    fmt::print(stderr, "phantom: {}: already running as pid {} (see phantom status {}; phantom stop {} ends it)\n", c.world,
+               running->pid, c.world, c.world);
+  else
+    fmt::print(stderr, "phantom: {}: the control socket {} belongs to the running world {} (pid {}); choose another with --control\n",
+               c.world, target.socket, running->world, running->pid);
   std::exit(exit_failure);
 }
 
