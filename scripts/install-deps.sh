@@ -9,6 +9,8 @@ packages=(
   libgtest-dev libgmock-dev  # unit tests
   clang libclang-rt-14-dev  # libFuzzer targets under fuzz/
   lua5.4  # the interpreter benchmark's anchor
+  libsystemd-dev  # sd_notify for `phantom run` under systemd (Type=notify)
+  tmux  # the attach/detach test of the control socket (a real terminal)
 )
 
 missing=()
