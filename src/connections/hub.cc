@@ -45,7 +45,9 @@ Result<std::unique_ptr<Hub>> Hub::create(vm::Vm& vm, vm::Console& console_device
     PHANTOM_ASSIGN(hub->files_, host::open_sandbox(config.files_directory, true));
   }
   std::unique_ptr<host::File> cursor;
-  if (!config.cursor_file.empty()) {
+  if (config.relay) {
+    if (config.fresh_world) PHANTOM_TRY(config.relay->reset_cursor());
+  } else if (!config.cursor_file.empty()) {
     auto slash = config.cursor_file.rfind('/');
     std::string dir = slash == std::string::npos ? "." : config.cursor_file.substr(0, slash);
     std::string base = slash == std::string::npos ? config.cursor_file : config.cursor_file.substr(slash + 1);
@@ -56,7 +58,7 @@ Result<std::unique_ptr<Hub>> Hub::create(vm::Vm& vm, vm::Console& console_device
       PHANTOM_TRY(cursor->write_at(0, std::string_view(reinterpret_cast<const char*>(&zero), sizeof zero)));
     }
   }
-  hub->outbox_ = std::make_unique<Outbox>(vm, hub->files_.get(), console_device, std::move(cursor));
+  hub->outbox_ = std::make_unique<Outbox>(vm, hub->files_.get(), console_device, std::move(cursor), config.relay);
   hub->loop_ = host::start_event_loop();
   hub->backends_ = make_backends();
   hub->outbox_->on_released([h = hub.get()] { h->wake_parked(); });

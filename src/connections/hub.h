@@ -27,6 +27,7 @@ struct HubConfig {
   std::string files_directory;   // the world's sandbox for fio:, created if missing
   std::string cursor_file;       // the console cursor (outbox.h), beside the world; empty: none
   bool fresh_world = false;      // a world booted now: the cursor starts again
+  host::OutputRelay* relay = nullptr;  // console text of --console-commit goes here (host/output_relay.h)
 };
 
 class Hub {

@@ -35,10 +35,12 @@ std::uint64_t monotonic_ns() {
 
 }  // namespace
 
-Outbox::Outbox(vm::Vm& vm, host::Directory* files, vm::Console& console, std::unique_ptr<host::File> cursor)
-    : vm_(vm), files_(files), console_(console), cursor_(std::move(cursor)) {}
+Outbox::Outbox(vm::Vm& vm, host::Directory* files, vm::Console& console, std::unique_ptr<host::File> cursor,
+               host::OutputRelay* relay)
+    : vm_(vm), files_(files), console_(console), cursor_(std::move(cursor)), relay_(relay) {}
 
 std::uint64_t Outbox::read_cursor() {
+  if (relay_) return relay_->cursor();
   if (!cursor_) return 0;
   std::uint64_t value = 0;
   auto n = cursor_->read_at(0, std::span<char>(reinterpret_cast<char*>(&value), sizeof value));
@@ -137,13 +139,38 @@ std::size_t Outbox::release(std::uint64_t upto) {
   if (batch.empty()) return 0;
   std::set<std::string> written_files;
   std::uint64_t errors = 0, console_upto = 0;
+  std::string relay_text;  // consecutive console entries go to the relay as one piece
+  std::uint64_t relay_seq = 0;
+  auto flush_relay = [&] {
+    if (relay_text.empty()) return;
+    if (auto sent = relay_->send(relay_seq, relay_text); !sent.ok()) {
+      ++errors;
+      vm_.console().write_diagnostic("phantom: console output lost: " + sent.error().message + "\n");
+    }
+    relay_text.clear();
+  };
   for (const Entry& e : batch) {
     if (e.kind == entry_console) {
       if (e.seq <= cursor) continue;  // printed before the restart
-      console_.write_output(e.data);
       console_upto = e.seq;
+      if (!relay_) {
+        console_.write_output(e.data);
+        continue;
+      }
+      if (relay_text.size() + e.data.size() > host::OutputRelay::max_piece) flush_relay();
+      if (e.data.size() > host::OutputRelay::max_piece) {  // one huge print: in pieces, the last one counts
+        for (std::size_t at = 0; at < e.data.size(); at += host::OutputRelay::max_piece) {
+          relay_text = e.data.substr(at, host::OutputRelay::max_piece);
+          relay_seq = at + host::OutputRelay::max_piece >= e.data.size() ? e.seq : 0;
+          flush_relay();
+        }
+        continue;
+      }
+      relay_text += e.data;
+      relay_seq = e.seq;
       continue;
     }
+    flush_relay();
     auto& file = open_files_[e.name];
     if (!file) {
       auto opened = files_ ? files_->open(e.name, host::FileOpen::read_write_create)
@@ -162,7 +189,8 @@ std::size_t Outbox::release(std::uint64_t upto) {
     }
     written_files.insert(e.name);
   }
-  if (console_upto) {
+  if (relay_) flush_relay();
+  else if (console_upto) {
     console_.flush();
     write_cursor(console_upto);
   }

@@ -11,9 +11,11 @@
 // dropped later by a task posted to the executor.
 //
 // Console text is a stream: it cannot be written twice idempotently. The sequence number of the last
-// console entry released is kept in a cursor file beside the world, written right after the text, so
-// after a restore only text after the cursor is printed. A repeat needs a kill -9 in the few
-// microseconds between the write to the terminal and the cursor write (docs/connections.md).
+// console entry released is kept in a cursor file beside the world, so after a restore only text after
+// the cursor is printed. With an OutputRelay (host/output_relay.h, the terminal of `phantom run
+// --console-commit`) the text and the cursor are written by another process, so a kill -9 of the world
+// cannot fall between them; without one (an attachable daemon console) the cursor is written right
+// after the text, and a repeat needs a kill in the microseconds between (docs/connections.md).
 #pragma once
 
 #include <condition_variable>
@@ -27,6 +29,7 @@
 #include <vector>
 
 #include "host/files.h"
+#include "host/output_relay.h"
 #include "vm/vm.h"
 
 namespace phantom::connections {
@@ -41,7 +44,9 @@ class Outbox {
  public:
   // `files`: the world's sandbox (file entries are written there); `console`: the device that console
   // entries are written to; `cursor`: the console cursor file (may be null: then no repeat suppression).
-  Outbox(vm::Vm& vm, host::Directory* files, vm::Console& console, std::unique_ptr<host::File> cursor);
+  // `relay`, when given, replaces `console` and `cursor` for console entries.
+  Outbox(vm::Vm& vm, host::Directory* files, vm::Console& console, std::unique_ptr<host::File> cursor,
+         host::OutputRelay* relay = nullptr);
 
   // After boot or attach, on the executor: rebuilds the mirror from the arena (entries that a
   // committed snapshot holds and that may not have been released) and moves the sequence counter
@@ -88,6 +93,7 @@ class Outbox {
   host::Directory* files_;
   vm::Console& console_;
   std::unique_ptr<host::File> cursor_;
+  host::OutputRelay* relay_;
   std::function<void()> on_pending_, on_released_;
 
   std::mutex mutex_;

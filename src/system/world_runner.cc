@@ -12,6 +12,7 @@
 
 #include "connections/committed_console.h"
 #include "connections/hub.h"
+#include "host/output_relay.h"
 #include "system/control_client.h"
 #include "system/control_server.h"
 #include "system/running_world.h"
@@ -229,6 +230,17 @@ std::string beside_world(const std::string& world, const char* suffix) {
 }  // namespace
 
 int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
+  // Committed console output on this process's terminal goes through a relay process, forked first,
+  // before the store maps the arena or opens the image (host/output_relay.h).
+  std::unique_ptr<host::OutputRelay> relay;
+  if (config.console_commit && !config.attachable_console) {
+    auto started = host::start_output_relay(beside_world(config.world, ".console-cursor"), 10'000);
+    if (!started.ok()) {
+      std::fprintf(stderr, "phantom: %s: %s\n", config.world.c_str(), started.error().message.c_str());
+      return 1;
+    }
+    relay = std::move(started).value();
+  }
   store::CreateOptions create;
   create.arena_size = config.arena_size;
   create.retention = config.retention;
@@ -301,6 +313,7 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   hub_config.files_directory = config.files_directory.empty() ? beside_world(config.world, ".files") : config.files_directory;
   hub_config.cursor_file = beside_world(config.world, ".console-cursor");
   hub_config.fresh_world = fresh;
+  hub_config.relay = relay.get();
   auto hub_made = connections::Hub::create(machine, *device, hub_config);
   if (!hub_made.ok()) {
     std::fprintf(stderr, "phantom: %s: %s\n", config.world.c_str(), hub_made.error().message.c_str());
