@@ -103,7 +103,4 @@ Result<std::string> start_in_stopped_world(host::Env& env, const std::string& wo
   return fmt::format("{} ({}), committed in snapshot {}", *started, class_name, snap->seq);
 }
 
-// Deprecated: the drop directory of older builds, until world_runner.cc stops polling it.
-std::string request_directory(const std::string& world) { return world + ".requests"; }
-
 }  // namespace phantom::system

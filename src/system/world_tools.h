@@ -30,8 +30,4 @@ Result<WorldContents> inspect_world(host::Env& env, const std::string& world);
 Result<std::string> start_in_stopped_world(host::Env& env, const std::string& world, const std::string& class_name,
                                            const std::vector<std::string>& extra_class_path);
 
-// Deprecated: the request directory of the drop-directory protocol that the control socket replaced;
-// kept only while world_runner.cc still polls it.
-std::string request_directory(const std::string& world);
-
 }  // namespace phantom::system
