@@ -133,7 +133,7 @@ void ControlServer::serve(Connection& connection) {
     serve_attach(connection, describe(peer));
     return;
   }
-  nlohmann::json reply = answer(request, connection);
+  nlohmann::json reply = answer(request);
   (void)connection.stream.write_all(reply.dump() + "\n", send_timeout_ms).ok();
   if (request["verb"] == "stop" && reply.value("ok", false)) {
     // Closed by the kernel when this process exits: that is the client's sign that the stop is done.
@@ -141,7 +141,7 @@ void ControlServer::serve(Connection& connection) {
   }
 }
 
-nlohmann::json ControlServer::answer(const nlohmann::json& request, Connection&) {
+nlohmann::json ControlServer::answer(const nlohmann::json& request) {
   const std::string verb = request["verb"];
   try {
     if (verb == "status") return {{"ok", true}, {"status", status_to_json(world_.status())}};

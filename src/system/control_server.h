@@ -10,6 +10,7 @@
 // checked: a user other than the one running the world (root included) is refused with a message.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -54,7 +55,7 @@ class ControlServer {
   ControlServer(RunningWorld& world, AttachableConsole* console, host::LocalListener listener);
   void accept_loop();
   void serve(Connection& connection);
-  nlohmann::json answer(const nlohmann::json& request, Connection& connection);
+  nlohmann::json answer(const nlohmann::json& request);
   void serve_attach(Connection& connection, const std::string& who);
   void reap_finished();  // connections_mutex_ held
 
