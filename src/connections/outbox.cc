@@ -137,6 +137,8 @@ std::size_t Outbox::release(std::uint64_t upto) {
     cursor = console_cursor_;
   }
   if (batch.empty()) return 0;
+  // Opened by name for each batch: the world may rename or delete a file between two batches.
+  std::map<std::string, std::unique_ptr<host::File>> open_files;
   std::set<std::string> written_files;
   std::uint64_t errors = 0, console_upto = 0;
   std::string relay_text;  // consecutive console entries go to the relay as one piece
@@ -171,14 +173,14 @@ std::size_t Outbox::release(std::uint64_t upto) {
       continue;
     }
     flush_relay();
-    auto& file = open_files_[e.name];
+    auto& file = open_files[e.name];
     if (!file) {
       auto opened = files_ ? files_->open(e.name, host::FileOpen::read_write_create)
                            : Result<std::unique_ptr<host::File>>(make_error(Errc::unsupported, "no file directory"));
       if (!opened.ok()) {
         ++errors;
         vm_.console().write_diagnostic(fmt::format("phantom: committed write to {} lost: {}\n", e.name, opened.error().message));
-        open_files_.erase(e.name);
+        open_files.erase(e.name);
         continue;
       }
       file = std::move(opened).value();
@@ -196,9 +198,7 @@ std::size_t Outbox::release(std::uint64_t upto) {
   }
   // Durable before the arena forgets them: after a power cut the files hold what the world thinks.
   for (const std::string& name : written_files)
-    if (auto s = open_files_[name]->sync(); !s.ok()) ++errors;
-  // A file renamed or deleted by the world is opened again by name next time.
-  if (open_files_.size() > 64) open_files_.clear();
+    if (auto s = open_files[name]->sync(); !s.ok()) ++errors;
   std::uint64_t now = monotonic_ns();
   {
     std::lock_guard lock(mutex_);

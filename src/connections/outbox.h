@@ -101,7 +101,6 @@ class Outbox {
   std::uint64_t console_cursor_ = 0;
   OutboxFigures figures_;
   std::vector<double> latencies_;
-  std::map<std::string, std::unique_ptr<host::File>> open_files_;  // the release thread's handles
 };
 
 }  // namespace phantom::connections
