@@ -20,8 +20,9 @@
 //      previous commit stays intact while the new one is written; a torn record fails its checksum and
 //      the other slot is used.
 //   4. The commit record is flushed before snapshot() reports the snapshot durable.
-//   5. Blocks become free only when neither slot's record reaches them; the free map is rebuilt from
-//      the records' snapshots, never stored, so a crash cannot leak or double-use a block.
+//   5. Blocks become free only when neither slot's record reaches them; the free map is derived from
+//      the records' snapshots (rebuilt at open, then brought up to date after each commit from what
+//      each snapshot superseded), never stored, so a crash cannot leak or double-use a block.
 #pragma once
 
 #include <atomic>
