@@ -21,12 +21,22 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 world=$dir/w.img
 
-# Runs `binary` on the world for $2 seconds, kills it with SIGKILL, prints its output.
+# Runs `binary` on the world until it has printed a round and committed a snapshot after that round,
+# then $2 seconds more, kills it with SIGKILL, prints its output. The kill is timed from the world's
+# progress, not from the start, so that a loaded machine (a slow first boot) waits longer instead of
+# killing a world that has not committed anything yet. After 120 s without it the child is killed
+# anyway, and the checks below fail.
 run_for() {
-  "$1" run --world "$world" --boot .demo.sensors --classpath "$classes" --arena-size 256M --interval 200 >"$dir/out" 2>&1 &
-  local pid=$!
+  "$1" run --world "$world" --boot .demo.sensors --classpath "$classes" --arena-size 256M --interval 200 \
+    --log-snapshots >"$dir/out" 2>&1 &
+  local pid=$! waited=0
+  until awk '/^round [0-9]/ { r = 1 } r && / committed/ { found = 1 } END { exit !found }' "$dir/out"; do
+    if (( waited >= 1200 )) || ! kill -0 $pid 2>/dev/null; then break; fi
+    sleep 0.1
+    waited=$((waited + 1))
+  done
   sleep "$2"
-  kill -9 $pid
+  kill -9 $pid 2>/dev/null || true
   wait $pid 2>/dev/null || true
   cat "$dir/out"
 }
@@ -34,7 +44,7 @@ run_for() {
 last_round=0
 for step in 1 2 3 4; do
   if (( step % 2 )); then binary=$first; else binary=$second; fi
-  out=$(run_for "$binary" 2)
+  out=$(run_for "$binary" 1)
   if grep -q "self-check failed\|uncaught exception" <<<"$out"; then echo "$out"; exit 1; fi
   first_round=$(grep -o '^round [0-9]*' <<<"$out" | head -1 | cut -d' ' -f2)
   last=$(grep -o '^round [0-9]*' <<<"$out" | tail -1 | cut -d' ' -f2)
