@@ -1,0 +1,290 @@
+// commit_bench: output commit measured end to end through the real `phantom` binary (design.md
+// "Performance targets", "Benchmark output"):
+//   output.commit_latency  arena_mib, workload ("idle", "sensors") -> p50_ms, p99_ms, max_ms, samples:
+//                          the time from a committed file write in the world to the moment the line is
+//                          visible in the host file (released after the snapshot holding it committed),
+//                          plus snapshots_per_s during the run, the snapshots' own pause and duration,
+//                          and the anchors measured or stated in the same run: fsync_ms (p50 of a small
+//                          write + fdatasync on the same disk) and Remus's 25-40 ms epoch.
+//
+// The world runs bench/commit_latency.ph: every 20 ms it appends a line holding CLOCK_MONOTONIC in µs
+// (.internal.time.uptime()) to fio:latency.txt. This process watches the world's file directory with
+// inotify and, when a line appears, subtracts its value from its own CLOCK_MONOTONIC (one clock: same
+// machine). The figure includes the policy's wake-up, the snapshot (pause, write-out, commit record and
+// its flushes) and the release's write; not the release's fdatasync that follows the write (the line is
+// visible before it), nor the few µs between uptime() and the append in the world.
+//
+//   commit_bench [--only idle|sensors] [--samples N] [--runs R]
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/inotify.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "support/child_process.h"
+
+namespace fs = std::filesystem;
+using phantom::test::Child;
+using phantom::test::read_until;
+using phantom::test::spawn_child;
+
+namespace {
+
+constexpr int arena_mib = 1024;
+constexpr int warmup_samples = 10;
+
+std::int64_t monotonic_us() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
+}
+
+double percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))];
+}
+
+double maximum(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()); }
+
+void stop(Child& c) {
+  ::kill(c.pid, SIGKILL);
+  ::waitpid(c.pid, nullptr, 0);
+  ::close(c.out);
+  if (c.in >= 0) ::close(c.in);
+}
+
+// The anchor: p50 of a 64-byte append followed by fdatasync, on the disk the worlds live on.
+double fsync_p50_ms(const fs::path& dir) {
+  std::string path = (dir / "fsync.dat").string();
+  int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0644);
+  if (fd < 0) return -1;
+  char line[64];
+  std::memset(line, 'x', sizeof line);
+  line[63] = '\n';
+  std::vector<double> ms;
+  for (int i = 0; i < 200; ++i) {
+    auto begin = monotonic_us();
+    if (::pwrite(fd, line, sizeof line, static_cast<off_t>(i) * 64) != sizeof line || ::fdatasync(fd) != 0) break;
+    ms.push_back(static_cast<double>(monotonic_us() - begin) / 1e3);
+  }
+  ::close(fd);
+  fs::remove(path);
+  return percentile(ms, 0.5);
+}
+
+struct SnapshotLine {
+  double pause_ms, total_ms;
+  unsigned long long pages;
+  std::string why;
+};
+
+std::vector<SnapshotLine> snapshot_lines(const std::string& text) {
+  std::vector<SnapshotLine> out;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    unsigned long long seq, pages;
+    double p, w;
+    char why[32];
+    if (std::sscanf(line.c_str(), "phantom: snapshot %llu committed (%31[^,], %llu pages, pause %lf ms, written in %lf ms)", &seq, why,
+                    &pages, &p, &w) == 5)
+      out.push_back({p, w, pages, why});
+  }
+  return out;
+}
+
+// Reads what the child wrote so far (non-blocking) into `out`.
+void pump(int fd, std::string& out) {
+  char buffer[16384];
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) return;
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n <= 0) return;
+    out.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+
+bool run_case(const fs::path& dir, const fs::path& classes, const std::string& workload, int samples_wanted, double fsync_ms) {
+  fs::path world = dir / (workload + ".img");
+  fs::path files = dir / (workload + ".files");
+  fs::remove_all(files);
+  fs::remove(world);
+  fs::create_directories(files);
+  int ino = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (ino < 0 || ::inotify_add_watch(ino, files.c_str(), IN_MODIFY | IN_CREATE) < 0) {
+    std::perror("commit_bench: inotify");
+    return false;
+  }
+  std::vector<std::string> args = {"phantom", "run", "--world", world.string(), "--arena-size", fmt::format("{}M", arena_mib),
+                                   "--files", files.string(), "--log-snapshots", "--classpath", classes.string(),
+                                   "--classpath", CLASSES_DIR};
+  if (workload == "idle") args.insert(args.end(), {"--boot", ".bench.commit_latency"});
+  else args.insert(args.end(), {"--boot", ".demo.sensors"});
+  Child c = spawn_child(PHANTOM_BINARY, args, true);
+  std::string out;
+  std::size_t ready_at = 0;
+  if (workload != "idle") {
+    if (!read_until(c.out, out, "sensors ready", 120000)) {
+      std::fprintf(stderr, "commit_bench: the sensors did not start:\n%s\n", out.substr(0, 2000).c_str());
+      stop(c);
+      ::close(ino);
+      return false;
+    }
+    ready_at = out.size();
+    Child s = spawn_child(PHANTOM_BINARY, {"phantom", "start", "--world", world.string(), ".bench.commit_latency", "--classpath",
+                                           classes.string()},
+                          true);
+    std::string start_out;
+    // Keep draining the world's output while `phantom start` runs (the sensors print at full speed).
+    for (int i = 0; i < 3000 && !read_until(s.out, start_out, "no such text", 10); ++i) {
+      pump(c.out, out);
+      int status;
+      if (::waitpid(s.pid, &status, WNOHANG) == s.pid) {
+        s.pid = -1;
+        break;
+      }
+    }
+    if (s.pid > 0) ::waitpid(s.pid, nullptr, 0);
+    ::close(s.out);
+  }
+  if (!read_until(c.out, out, "commit_latency ready", 60000, ready_at)) {
+    std::fprintf(stderr, "commit_bench: %s: the program did not start:\n%s\n", workload.c_str(),
+                 out.substr(out.size() > 3000 ? out.size() - 3000 : 0).c_str());
+    stop(c);
+    ::close(ino);
+    return false;
+  }
+
+  std::vector<double> latency_ms;
+  std::string pending;
+  off_t offset = 0;
+  int file_fd = -1;
+  int seen = 0;
+  std::size_t log_from = 0;
+  std::int64_t first_us = 0, last_us = 0;
+  std::int64_t deadline = monotonic_us() + 120'000'000;
+  while (static_cast<int>(latency_ms.size()) < samples_wanted && monotonic_us() < deadline) {
+    pollfd p[2] = {{ino, POLLIN, 0}, {c.out, POLLIN, 0}};
+    if (::poll(p, 2, 100) <= 0) continue;
+    std::int64_t now = monotonic_us();
+    if (p[1].revents & (POLLIN | POLLHUP)) {
+      char buffer[16384];
+      ssize_t n = ::read(c.out, buffer, sizeof buffer);
+      if (n <= 0) {
+        std::fprintf(stderr, "commit_bench: %s: the world ended:\n%s\n", workload.c_str(),
+                     out.substr(out.size() > 3000 ? out.size() - 3000 : 0).c_str());
+        break;
+      }
+      out.append(buffer, static_cast<std::size_t>(n));
+    }
+    if (!(p[0].revents & POLLIN)) continue;
+    char events[4096];
+    while (::read(ino, events, sizeof events) > 0) {
+    }
+    if (file_fd < 0) file_fd = ::open((files / "latency.txt").c_str(), O_RDONLY);
+    if (file_fd < 0) continue;
+    char data[4096];
+    ssize_t n;
+    while ((n = ::pread(file_fd, data, sizeof data, offset)) > 0) {
+      offset += n;
+      pending.append(data, static_cast<std::size_t>(n));
+    }
+    std::size_t eol;
+    while ((eol = pending.find('\n')) != std::string::npos) {
+      long long written_us = std::atoll(pending.substr(0, eol).c_str());
+      pending.erase(0, eol + 1);
+      if (++seen <= warmup_samples) continue;
+      if (latency_ms.empty()) {
+        first_us = now;
+        pump(c.out, out);
+        log_from = out.size();
+      }
+      latency_ms.push_back(static_cast<double>(now - written_us) / 1e3);
+      last_us = now;
+    }
+  }
+  pump(c.out, out);
+  std::size_t log_to = out.size();
+  stop(c);
+  if (file_fd >= 0) ::close(file_fd);
+  ::close(ino);
+  fs::remove_all(files);
+  fs::remove(world);
+  if (latency_ms.empty()) {
+    std::fprintf(stderr, "commit_bench: %s: no samples\n", workload.c_str());
+    return false;
+  }
+
+  // The snapshots taken while the samples were collected: their rate, pause and duration.
+  std::vector<SnapshotLine> snaps = snapshot_lines(out.substr(log_from, log_to - log_from));
+  std::vector<double> pause, total, pages;
+  long output_snaps = 0;
+  for (const SnapshotLine& s : snaps) {
+    pause.push_back(s.pause_ms);
+    total.push_back(s.total_ms);
+    pages.push_back(static_cast<double>(s.pages));
+    if (s.why == "output") ++output_snaps;
+  }
+  double seconds = static_cast<double>(last_us - first_us) / 1e6;
+  double p50 = percentile(latency_ms, 0.5), p99 = percentile(latency_ms, 0.99);
+  fmt::print("{{\"bench\":\"output.commit_latency\",\"arena_mib\":{},\"workload\":\"{}\",\"p50_ms\":{:.3f},\"p99_ms\":{:.3f},"
+             "\"max_ms\":{:.3f},\"samples\":{},\"target_p50_ms\":2,\"target_p99_ms\":10,\"p50_ratio_to_target\":{:.2f},"
+             "\"p99_ratio_to_target\":{:.2f},\"snapshots_per_s\":{:.1f},\"output_snapshots\":{},\"snapshots\":{},"
+             "\"snapshot_pause_p50_ms\":{:.3f},\"snapshot_total_p50_ms\":{:.2f},\"snapshot_total_p99_ms\":{:.2f},"
+             "\"pages_per_snapshot_p50\":{:.0f},\"fsync_ms\":{:.3f},\"remus_epoch_ms\":[25,40]}}\n",
+             arena_mib, workload, p50, p99, maximum(latency_ms), latency_ms.size(), p50 / 2.0, p99 / 10.0,
+             seconds > 0 ? static_cast<double>(snaps.size()) / seconds : 0.0, output_snaps, snaps.size(), percentile(pause, 0.5),
+             percentile(total, 0.5), percentile(total, 0.99), percentile(pages, 0.5), fsync_ms);
+  std::fflush(stdout);
+  if (std::getenv("COMMIT_BENCH_RAW")) {
+    std::sort(latency_ms.begin(), latency_ms.end());
+    std::fprintf(stderr, "commit_bench: %s latencies (ms, sorted):", workload.c_str());
+    for (double l : latency_ms) std::fprintf(stderr, " %.2f", l);
+    std::fprintf(stderr, "\n");
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string only;
+  int samples = 300, runs = 1;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--only") only = argv[i + 1];
+    else if (a == "--samples") samples = std::atoi(argv[i + 1]);
+    else if (a == "--runs") runs = std::atoi(argv[i + 1]);
+  }
+  fs::path dir = fs::current_path() / ("commit-bench-" + std::to_string(::getpid()));  // on the project's disk
+  fs::path classes = dir / "classes";
+  fs::create_directories(classes);
+  std::string cmd = fmt::format("{} compile -o {} {}", PHANTOM_BINARY, classes.string(), COMMIT_LATENCY_PH);
+  if (std::system(cmd.c_str()) != 0) {
+    std::fprintf(stderr, "commit_bench: cannot compile %s\n", COMMIT_LATENCY_PH);
+    fs::remove_all(dir);
+    return 1;
+  }
+  int failures = 0;
+  for (int r = 0; r < runs; ++r)
+    for (const char* workload : {"idle", "sensors"}) {
+      if (!only.empty() && only != workload) continue;
+      double fsync_ms = fsync_p50_ms(dir);
+      if (!run_case(dir, classes, workload, samples, fsync_ms)) ++failures;
+    }
+  fs::remove_all(dir);
+  return failures ? 1 : 0;
+}
