@@ -4,7 +4,10 @@
 // real terminal (tmux).
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -223,13 +226,37 @@ TEST_F(ControlSocket, ASecondRunFailsClearly) {
   EXPECT_EQ(phantom("stop " + quote(world_)).status, 0);
 }
 
+// What a service manager hears on its notification socket (systemd's NOTIFY_SOCKET), within `ms`.
+std::string notifications(int fd, int ms) {
+  std::string heard;
+  pollfd p{fd, POLLIN, 0};
+  while (::poll(&p, 1, ms) > 0) {
+    char message[512];
+    ssize_t n = ::recv(fd, message, sizeof message, 0);
+    if (n <= 0) break;
+    heard.append(message, static_cast<std::size_t>(n)).append("\n");
+    ms = 200;  // after the first one, only what follows at once
+  }
+  return heard;
+}
+
 TEST_F(ControlSocket, ForegroundModeTellsReadyAndStops) {
   std::string control = (dir_ / "ctl.sock").string();
+  // Stands in for systemd: a datagram socket named by NOTIFY_SOCKET, as for a unit with Type=notify.
+  std::string notify_path = (dir_ / "notify").string();
+  int notify = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::snprintf(address.sun_path, sizeof address.sun_path, "%s", notify_path.c_str());
+  ASSERT_EQ(::bind(notify, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ::setenv("NOTIFY_SOCKET", notify_path.c_str(), 1);
   phantom::test::Child child = phantom::test::spawn_child(
       PHANTOM_BINARY, {"phantom", "run", "--world", world_, "--arena-size", "64M", "--foreground", "--control", control}, true);
+  ::unsetenv("NOTIFY_SOCKET");
   daemons_.push_back(child.pid);
   std::string out;
   ASSERT_TRUE(phantom::test::read_until(child.out, out, ": ready; control socket " + control, 20'000)) << out;
+  EXPECT_EQ(notifications(notify, 5000), "READY=1\n");
   Outcome status = phantom("status " + quote(world_) + " --control " + quote(control));
   EXPECT_EQ(status.status, 0) << status.out;
   Outcome stopped = phantom("stop --control " + quote(control) + " --world " + quote(world_));
@@ -239,6 +266,8 @@ TEST_F(ControlSocket, ForegroundModeTellsReadyAndStops) {
   int code = 0;
   ::waitpid(child.pid, &code, 0);
   EXPECT_TRUE(WIFEXITED(code) && WEXITSTATUS(code) == 0) << code;
+  EXPECT_EQ(notifications(notify, 1000).substr(0, 11), "STOPPING=1\n");
+  ::close(notify);
 }
 
 TEST_F(ControlSocket, AttachAndDetachInATerminal) {
