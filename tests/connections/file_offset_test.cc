@@ -155,7 +155,9 @@ TEST_F(FileOffset, AppendsContinueAtThePersistedOffsetAcrossKills) {
   EXPECT_GE(last_paused, 50L * ((kills + 1) / 2)) << "pauses did not advance from run to run";
   // The case that tells a persisted offset from one re-made at the file's end happened (the kill came
   // before the 500 ms pause ended) at least once.
-  if (kills >= 2) EXPECT_GE(resumed_in_pause, 1) << "no kill landed inside a pause";
+  if (kills >= 2) {
+    EXPECT_GE(resumed_in_pause, 1) << "no kill landed inside a pause";
+  }
   std::printf("%d kills, the file holds lines 1..%ld, %d restarts resumed inside a pause (last after line %ld)\n", kills,
               last_file, resumed_in_pause, last_paused);
 }
@@ -253,9 +255,9 @@ TEST_F(FileOffset, BadInputGivesAClearResultNeverACrash) {
   // After disconnect: ENOTCONN, and lastError() says so.
   EXPECT_EQ(line("disconnect: "), "disconnect: 0");
   EXPECT_EQ(line("connected after disconnect: "), "connected after disconnect: 0");
-  // BUG (src/connections/connection_natives.cc, connected_link): on a connection that was connected
-  // and then disconnected, an operation answers ENOTCONN but leaves lastError() at the previous,
-  // unrelated error ("no operation -1 ..." here): the reason shown is stale. These three fail while so.
+  // A bug at c01184d (src/connections/connection_natives.cc, connected_link): on a connection that was
+  // connected and then disconnected, an operation answered ENOTCONN but left lastError() at the
+  // previous, unrelated error ("no operation -1 ..." here). These assertions fail while it is so.
   EXPECT_EQ(line("block after disconnect: ").rfind("block after disconnect: -57: ", 0), 0u) << line("block after disconnect: ");
   EXPECT_NE(line("block after disconnect: ").find("not connected"), std::string::npos) << line("block after disconnect: ");
   EXPECT_NE(line("write after disconnect: ").find("not connected"), std::string::npos) << line("write after disconnect: ");
@@ -274,7 +276,7 @@ TEST_F(FileOffset, BadInputGivesAClearResultNeverACrash) {
   EXPECT_EQ(line("tmr cancel unarmed: "), "tmr cancel unarmed: 6");
   EXPECT_EQ(line("callback -1: "), "callback -1: caught: setCallback: the method ordinal (second argument) must be an int >= 0");
   EXPECT_EQ(line("tmr disconnect: "), "tmr disconnect: 0");
-  // BUG, the same stale lastError(): "tmr: invoke has no operation 7 ..." today.
+  // The same stale lastError() at c01184d: "tmr: invoke has no operation 7 ...".
   EXPECT_EQ(line("tmr invoke after disconnect: ").rfind("tmr invoke after disconnect: 57: ", 0), 0u);
   EXPECT_NE(line("tmr invoke after disconnect: ").find("not connected"), std::string::npos) << line("tmr invoke after disconnect: ");
 }
