@@ -11,6 +11,7 @@
 //    disconnected connection) gives a clear result or a Phantom exception, never a crash.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -197,6 +198,13 @@ TEST_F(FileOffset, FileDeletedWhileTheWorldIsDownAnswersAnErrorNamingTheRestart)
 }
 
 TEST_F(FileOffset, BadInputGivesAClearResultNeverACrash) {
+  // Ways out of the sandbox made before the world starts: links to a file and a directory outside, a FIFO.
+  const fs::path files = dir_ / "b.img.files";
+  fs::create_directories(files);
+  fs::create_directories(dir_ / "outside");
+  fs::create_symlink("/etc/passwd", files / "out_link");
+  fs::create_symlink(dir_ / "outside", files / "out_dir");
+  ASSERT_EQ(::mkfifo((files / "fifo").c_str(), 0644), 0);
   auto run = test::run_shell(std::string(PHANTOM_BINARY) + " run --world " + (dir_ / "b.img").string() +
                              " --boot .test.bad_input --classpath " + (dir_ / "classes").string() +
                              " --arena-size 64M 2>&1");
@@ -228,6 +236,13 @@ TEST_F(FileOffset, BadInputGivesAClearResultNeverACrash) {
   EXPECT_EQ(line("dotdot: "), "dotdot: 13: fio:../escape.txt: '../escape.txt': '..' would leave the world's file directory");
   EXPECT_EQ(line("absolute: ").rfind("absolute: 13: fio:/etc/passwd: ", 0), 0u) << line("absolute: ");
   EXPECT_FALSE(fs::exists(dir_ / "escape.txt"));
+  EXPECT_EQ(line("symlink out: ").rfind("symlink out: 13: fio:out_link: ", 0), 0u) << line("symlink out: ");
+  EXPECT_EQ(line("symlink dir out: ").rfind("symlink dir out: 13: fio:out_dir/passwd: ", 0), 0u) << line("symlink dir out: ");
+  EXPECT_NE(line("symlink dir out: ").find("leads out"), std::string::npos) << line("symlink dir out: ");
+  EXPECT_EQ(line("symlink dir out, new: ").rfind("symlink dir out, new: 13: ", 0), 0u) << line("symlink dir out, new: ");
+  EXPECT_TRUE(fs::is_empty(dir_ / "outside")) << "a file was created outside the sandbox";
+  EXPECT_EQ(line("fifo: ").rfind("fifo: 13: fio:fifo: ", 0), 0u) << line("fifo: ");
+  EXPECT_NE(line("fifo: ").find("not a regular file"), std::string::npos) << line("fifo: ");
   // Wrong argument types for connect throw.
   EXPECT_EQ(line("int name: "), "int name: caught: connect: the name must be a string, e.g. \"fio:data.txt\"");
   EXPECT_EQ(line("null name: "), "null name: caught: connect: the name must be a string, e.g. \"fio:data.txt\"");

@@ -130,6 +130,15 @@ class bad_input
         p("dotdot: " + r + ": " + c.lastError());
         r = c.connect("fio:/etc/passwd");
         p("absolute: " + r + ": " + c.lastError());
+        // Made by the test in the sandbox before the run: links out, and a FIFO.
+        r = c.connect("fio:out_link");
+        p("symlink out: " + r + ": " + c.lastError());
+        r = c.connect("fio:out_dir/passwd");
+        p("symlink dir out: " + r + ": " + c.lastError());
+        r = c.connect("fio:out_dir/new.txt");
+        p("symlink dir out, new: " + r + ": " + c.lastError());
+        r = c.connect("fio:fifo");
+        p("fifo: " + r + ": " + c.lastError());
 
         try { o = 5; r = c.8(o); p("int name: no exception, " + r); }
         catch (string e4) { p("int name: caught: " + e4); }
