@@ -52,11 +52,12 @@ Link* connected_link(Vm& vm, NativeCall& c) {
   ConnectionView view(vm, c.self);
   Link* link = hub.link(c.self);
   if (link) return link;
-  bool has_error = vm.is_a(view.slot(slot_error), vm::cid_string);
   // A connection whose re-making failed after a restore keeps that message: it names the restart.
-  if (!has_error || !view.name().empty()) {
-    if (!has_error) hub.set_error(view, view.name().empty() ? "not connected: call connect first" : view.name() + ": not connected");
-  }
+  vm::Ref error = view.slot(slot_error);
+  bool names_restart = vm.is_a(error, vm::cid_string) && vm.string_of(error).find("restart") != std::string_view::npos;
+  if (!names_restart)
+    hub.set_error(view, view.name().empty() ? "not connected: call connect first"
+                                            : view.name() + ": not connected (disconnected, or connect failed)");
   return nullptr;
 }
 
