@@ -45,11 +45,13 @@ bench: build
 	./$(BUILD)/bench/vm_bench
 	./$(BUILD)/bench/plc_bench
 	./$(BUILD)/bench/world_bench
+	./$(BUILD)/bench/commit_bench
 
 # Long crash runs: 2000 kills.
 soak: build
 	PHANTOM_KILLS=2000 ./$(BUILD)/tests/phantom_kill_test
 	PHANTOM_SENSOR_KILLS=1000 ./$(BUILD)/tests/phantom_sensors_kill_test
+	PHANTOM_COMMIT_KILLS=500 ./$(BUILD)/tests/phantom_output_commit_test
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)

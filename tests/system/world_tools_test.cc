@@ -103,7 +103,7 @@ TEST_F(WorldTools, StartInAStoppedAndInARunningWorld) {
   std::string out = run_for(world_, 600);
   EXPECT_NE(out.find("hello from a started thread"), std::string::npos) << out;
 
-  // Running: the request goes through <world>.requests/ and the thread starts at once.
+  // Running: the request goes through the world's control socket and the thread starts at once.
   Child running = spawn_child(PHANTOM_BINARY, {"phantom", "run", "--world", world_}, true);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   Outcome live = phantom({"start", "--world", world_, "--classpath", (dir_ / "classes").string(), ".test.hello"});
