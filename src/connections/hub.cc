@@ -62,6 +62,7 @@ Result<std::unique_ptr<Hub>> Hub::create(vm::Vm& vm, vm::Console& console_device
   hub->loop_ = host::start_event_loop();
   hub->backends_ = make_backends();
   hub->outbox_->on_released([h = hub.get()] { h->wake_parked(); });
+  hub->outbox_->sync_elsewhere([h = hub.get()](std::function<void()> sync) { h->loop_->post(std::move(sync)); });
   vm.set_extension(vm::Vm::ext_connections, hub.get());
   hub->install_natives();
   return hub;
@@ -94,7 +95,8 @@ void Hub::start() {
   }
   // Output that the restored snapshot holds was committed with it: it goes out now (again, for
   // files, idempotently; console text after the cursor only).
-  outbox_->release(UINT64_MAX);
+  // Up to what the world holds now, not beyond: entries appended later are not this release's.
+  outbox_->release(outbox_->capture());
   // The per-second statistics.
   struct Ticker {
     static void arm(Hub* hub) {

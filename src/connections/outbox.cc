@@ -196,9 +196,6 @@ std::size_t Outbox::release(std::uint64_t upto) {
     console_.flush();
     write_cursor(console_upto);
   }
-  // Durable before the arena forgets them: after a power cut the files hold what the world thinks.
-  for (const std::string& name : written_files)
-    if (auto s = open_files[name]->sync(); !s.ok()) ++errors;
   std::uint64_t now = monotonic_ns();
   {
     std::lock_guard lock(mutex_);
@@ -214,8 +211,22 @@ std::size_t Outbox::release(std::uint64_t upto) {
     figures_.release_errors += errors;
     if (latencies_.size() > 100000) latencies_.erase(latencies_.begin(), latencies_.begin() + 50000);
   }
-  vm_.post([this, upto] { drop_released(upto); });
   if (on_released_) on_released_();
+  // Durable before the arena forgets them: after a power cut the files hold what the world thinks.
+  // Syncs run in order (one thread), so entries are forgotten in order too.
+  auto files = std::make_shared<std::map<std::string, std::unique_ptr<host::File>>>(std::move(open_files));
+  auto finish = [this, upto, files, written_files] {
+    std::uint64_t failed = 0;
+    for (const std::string& name : written_files)
+      if (auto s = (*files)[name]->sync(); !s.ok()) ++failed;
+    if (failed) {
+      std::lock_guard lock(mutex_);
+      figures_.release_errors += failed;
+    }
+    vm_.post([this, upto] { drop_released(upto); });
+  };
+  if (sync_elsewhere_ && !written_files.empty()) sync_elsewhere_(std::move(finish));
+  else finish();
   return batch.size();
 }
 

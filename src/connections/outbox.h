@@ -73,6 +73,9 @@ class Outbox {
   std::vector<double> take_latencies();
   // Called after each release (from the policy thread), e.g. to wake threads waiting for it.
   void on_released(std::function<void()> fn) { on_released_ = std::move(fn); }
+  // Where the files written by a release are synced before the arena forgets their entries (the
+  // event loop's thread, so that the next snapshot need not wait for the sync); unset: at once.
+  void sync_elsewhere(std::function<void(std::function<void()>)> run) { sync_elsewhere_ = std::move(run); }
 
  private:
   struct Entry {
@@ -95,6 +98,7 @@ class Outbox {
   std::unique_ptr<host::File> cursor_;
   host::OutputRelay* relay_;
   std::function<void()> on_pending_, on_released_;
+  std::function<void(std::function<void()>)> sync_elsewhere_;
 
   std::mutex mutex_;
   std::map<std::uint64_t, Entry> mirror_;  // seq -> entry, not yet released

@@ -127,11 +127,11 @@ class LinuxSandbox final : public Directory {
       if (created.get() >= 0) return std::unique_ptr<File>(new LinuxFile(std::move(created), std::string(name)));
       if (errno != EEXIST) return from_errno(errno, "cannot create", name);
     }
-    Fd path_fd(open_beneath(root_.get(), name, O_PATH | O_NOFOLLOW));
+    // A final symlink is followed, still beneath the root (RESOLVE_BENEATH): links inside work.
+    Fd path_fd(open_beneath(root_.get(), name, O_PATH));
     if (path_fd.get() < 0) return from_errno(errno, "cannot open", name);
     struct stat st {};
     if (::fstat(path_fd.get(), &st) != 0) return from_errno(errno, "cannot stat", name);
-    if (S_ISLNK(st.st_mode)) return make_error(Errc::denied, "'{}' is a symbolic link", name);
     if (!S_ISREG(st.st_mode))
       return make_error(Errc::denied, "'{}' is not a regular file ({})", name,
                         S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket");
