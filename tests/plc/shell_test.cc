@@ -35,7 +35,10 @@ class Shell : public ::testing::Test {
     fs::create_directories(dir_ / "classes");
     std::ofstream(dir_ / "hello.ph") << "package .test;\nclass hello\n{\n"
                                         "    void run(var boot : .internal.bootstrap) [8] { boot.consolePrint(\"hello from a started thread\\n\"); }\n};\n";
-    std::string cmd = std::string(PHANTOM_BINARY) + " compile -o " + (dir_ / "classes").string() + " " + (dir_ / "hello.ph").string();
+    std::ofstream(dir_ / "spinner.ph") << "package .test;\nclass spinner\n{\n"
+                                          "    void run(var boot : .internal.bootstrap) [8] { while (1) boot.sleep(20); }\n};\n";
+    std::string cmd = std::string(PHANTOM_BINARY) + " compile -o " + (dir_ / "classes").string() + " " + (dir_ / "hello.ph").string() +
+                      " " + (dir_ / "spinner.ph").string();
     ASSERT_EQ(std::system(cmd.c_str()), 0);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -104,6 +107,39 @@ TEST_F(Shell, AnswersEveryCommandAndKeepsItsHistoryAcrossARestart) {
   EXPECT_EQ(wait_exit(third.pid), 0);
   ::close(third.in);
   ::close(third.out);
+}
+
+// `kill N` ends a thread that `start` began; bad numbers get a clear answer.
+TEST_F(Shell, KillEndsAThreadStartedFromTheShell) {
+  Child c = start();
+  std::string out;
+  ASSERT_TRUE(read_until(c.out, out, "phantom> ")) << out;
+  type(c, "start test.spinner\n");
+  ASSERT_TRUE(read_until(c.out, out, "started .test.spinner")) << out;
+  std::size_t from = out.size();
+  type(c, "threads\n");
+  ASSERT_TRUE(read_until(c.out, out, " threads\nphantom> ", 20)) << out;
+  std::size_t at = out.find(" .test.spinner: ", from);
+  ASSERT_NE(at, std::string::npos) << out;
+  std::size_t line = out.rfind('\n', at) + 1;
+  std::string id = out.substr(line, at - line);
+  id.erase(0, id.find_first_not_of(' '));
+  type(c, "kill " + id + "\n");
+  ASSERT_TRUE(read_until(c.out, out, "killed " + id + " .test.spinner")) << out;
+  from = out.size();
+  type(c, "threads\n");
+  ASSERT_TRUE(read_until(c.out, out, " threads\nphantom> ", 20)) << out;
+  EXPECT_EQ(out.find(".test.spinner", from), std::string::npos) << "the killed thread is still listed:\n" << out.substr(from);
+  type(c, "kill 99999\n");
+  ASSERT_TRUE(read_until(c.out, out, "kill: no VM thread 99999\n")) << out;
+  type(c, "kill abc\n");
+  ASSERT_TRUE(read_until(c.out, out, "kill: 'abc' is not a thread number\n")) << out;
+  type(c, "kill\n");
+  ASSERT_TRUE(read_until(c.out, out, "usage: kill N")) << out;
+  ::kill(c.pid, SIGTERM);
+  EXPECT_EQ(wait_exit(c.pid), 0);
+  ::close(c.in);
+  ::close(c.out);
 }
 
 }  // namespace
