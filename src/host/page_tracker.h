@@ -49,6 +49,13 @@ class PageTracker {
   // Appends the runs of pages written since the previous call (or since tracking began) to `out`,
   // in ascending order, and re-arms tracking for them.
   virtual Status collect(std::vector<PageRun>& out) = 0;
+  // The same for the first `limit_bytes` of the arena only: the caller knows that nothing above was
+  // written since tracking began (pages written above stay marked for a later call that covers them).
+  // A tracker may scan more; scanning less is what makes small snapshots of a large arena cheap.
+  virtual Status collect_below(std::vector<PageRun>& out, std::uint64_t limit_bytes) {
+    (void)limit_bytes;
+    return collect(out);
+  }
 };
 
 }  // namespace phantom::host

@@ -149,7 +149,7 @@ Result<SnapshotReport> Store::run_snapshot(WorldControl& control) {
   std::vector<host::PageRun> runs;
   for (std::uint32_t round = 0; round < options_.precopy_max_rounds; ++round) {
     runs.clear();
-    PHANTOM_TRY(tracker_->collect(runs));
+    PHANTOM_TRY(tracker_->collect_below(runs, control.written_extent()));
     std::uint64_t n = count_pages(runs);
     if (n == 0) break;
     PHANTOM_TRY(precopy(runs, report));
@@ -167,7 +167,7 @@ Result<SnapshotReport> Store::run_snapshot(WorldControl& control) {
   const std::uint64_t stop_begin = clock.monotonic_ns();
   control.stop();
   const std::uint64_t stopped = clock.monotonic_ns();
-  Status cut = tracker_->collect(runs);
+  Status cut = tracker_->collect_below(runs, control.written_extent());  // read while stopped: final
   std::uint64_t residual = 0;
   if (cut.ok()) {
     for (const host::PageRun& run : runs) {

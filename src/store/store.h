@@ -54,6 +54,9 @@ class WorldControl {
   // Returns when no thread will write to the arena until resume().
   virtual void stop() = 0;
   virtual void resume() = 0;
+  // How many bytes from the arena's start the world may have written since tracking began: nothing
+  // above is ever written (the VM's heap high-water mark). Snapshots scan only that much.
+  virtual std::uint64_t written_extent() { return UINT64_MAX; }
 };
 
 constexpr std::uint64_t default_arena_base = 0x2000'0000'0000ull;  // 32 TiB, far from heap, stacks and libraries

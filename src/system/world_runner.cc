@@ -44,6 +44,7 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
     vm_.stop();
     captured_ = hub_.capture();
   }
+  std::uint64_t written_extent() override { return vm_.written_extent(); }
   void resume() override {
     if (config_.log_snapshots) std::fputs("phantom: snapshot captured\n", stderr);
     vm_.resume();

@@ -124,6 +124,15 @@ class Vm final : public store::WorldControl {
   // store::WorldControl: the executor parks at its next safepoint; no arena write until resume().
   void stop() override;
   void resume() override;
+  // The heap's high-water mark: the VM writes nothing of the arena above it (heap.h). Monotonic, so
+  // pages freed at the top by a collection are still scanned once more.
+  std::uint64_t written_extent() override {
+    std::uint64_t top = heap_.header()->heap_top;
+    std::uint64_t seen = high_water_.load(std::memory_order_relaxed);
+    while (top > seen && !high_water_.compare_exchange_weak(seen, top)) {
+    }
+    return std::max(top, seen);
+  }
 
   GcReport collect_garbage();
 
@@ -306,6 +315,7 @@ class Vm final : public store::WorldControl {
   bool wake_pending_ = false;
   std::vector<std::function<void()>> posted_;  // guarded by control_mutex_
   std::atomic<std::uint64_t> slices_run_{0};
+  std::atomic<std::uint64_t> high_water_{0};
   void* extensions_[ext_count] = {};
   bool warned_all_blocked_ = false;
   std::unique_lock<std::mutex> world_lock_;      // the executor's hold on world_mutex_

@@ -122,11 +122,16 @@ void UffdPageTracker::serve_faults() {
   }
 }
 
-Status UffdPageTracker::collect(std::vector<PageRun>& out) {
+Status UffdPageTracker::collect(std::vector<PageRun>& out) { return collect_below(out, arena_.size()); }
+
+Status UffdPageTracker::collect_below(std::vector<PageRun>& out, std::uint64_t limit_bytes) {
   abi::PageRegion regions[scan_vector_len];
   auto base = reinterpret_cast<std::uint64_t>(arena_.base());
   std::uint64_t start = base;
-  const std::uint64_t end = base + arena_.size();
+  // PAGEMAP_SCAN walks every page-table entry of the range (unpopulated ones carry write-protect
+  // markers), so its cost follows the range, not the pages written: scan only what may be written.
+  const std::uint64_t limit = (std::min(limit_bytes, arena_.size()) + page_size - 1) / page_size * page_size;
+  const std::uint64_t end = base + limit;
   while (start < end) {
     abi::PmScanArg arg{};
     arg.size = sizeof arg;

@@ -23,6 +23,7 @@ class UffdPageTracker final : public PageTracker {
 
   TrackingMode mode() const override { return TrackingMode::uffd_async; }
   Status collect(std::vector<PageRun>& out) override;
+  Status collect_below(std::vector<PageRun>& out, std::uint64_t limit_bytes) override;
   bool lazy() const override { return source_ != nullptr; }
   Status install(std::uint64_t page, const std::byte* data) override;
 
