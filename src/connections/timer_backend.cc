@@ -79,20 +79,7 @@ class TimerBackend final : public Backend {
   // block(arg, msec): sleeps msec milliseconds; the wake-up time is kept in the thread, so a sleep
   // that a restart interrupted ends at the same wall-clock instant.
   vm::NativeOutcome block(Hub& hub, ConnectionView, Link&, vm::NativeCall& call, vm::Ref, int msec) override {
-    vm::Vm& vm = hub.vm();
-    vm::ThreadData* td = vm.thread_data(call.thread);
-    if (td->wait_phase == 0) {
-      td->wait_phase = 1;
-      td->wake_ns = vm.wall_now() + std::int64_t(std::max(msec, 0)) * 1'000'000;
-    }
-    if (vm.wall_now() >= td->wake_ns) {
-      td->wait_phase = 0;
-      td->wake_ns = 0;
-      return call.ret(vm.null_object());
-    }
-    td->state = vm::ThreadState::sleeping;
-    vm.wake_at(call.thread, td->wake_ns);
-    return vm::NativeOutcome::blocked;
+    return hub.vm().sleep(call, msec);
   }
 
  private:

@@ -310,19 +310,7 @@ NO boot_create_binary(Vm& vm, NC& c) {
 NO boot_sleep(Vm& vm, NC& c) {
   NEED(1);
   INT_ARG(0, msec);
-  ThreadData* td = vm.thread_data(c.thread);
-  if (td->wait_phase == 0) {
-    td->wait_phase = 1;
-    td->wake_ns = vm.wall_now() + std::int64_t(std::max(msec, 0)) * 1'000'000;
-  }
-  if (vm.wall_now() >= td->wake_ns) {
-    td->wait_phase = 0;
-    td->wake_ns = 0;
-    return c.ret(vm.null_object());
-  }
-  td->state = ThreadState::sleeping;
-  vm.wake_at(c.thread, td->wake_ns);
-  return NO::blocked;
+  return vm.sleep(c, msec);
 }
 NO boot_set_os_interface(Vm& vm, NC& c) {
   NEED(1);
@@ -618,6 +606,24 @@ template <const char* text>
 NO constant_string(Vm& vm, NC& c) { return c.ret(vm.new_string(text)); }
 
 }  // namespace
+
+// The wake-up time is kept in the thread (a wall-clock instant), so a sleep that a restart
+// interrupted ends when it would have, and the call, run again from the start, finds it.
+NativeOutcome Vm::sleep(NativeCall& call, std::int32_t msec) {
+  ThreadData* td = thread_data(call.thread);
+  if (td->wait_phase == 0) {
+    td->wait_phase = 1;
+    td->wake_ns = wall_now() + std::int64_t(std::max(msec, 0)) * 1'000'000;
+  }
+  if (wall_now() >= td->wake_ns) {
+    td->wait_phase = 0;
+    td->wake_ns = 0;
+    return call.ret(null_object());
+  }
+  td->state = ThreadState::sleeping;
+  wake_at(call.thread, td->wake_ns);
+  return NativeOutcome::blocked;
+}
 
 NativeOutcome Vm::throw_string(NativeCall& call, std::string_view text) {
   call.result = new_string(text);

@@ -231,6 +231,8 @@ class Vm final : public store::WorldControl {
 
   // Errors raised by natives: a new string thrown as a Phantom exception.
   NativeOutcome throw_string(NativeCall& call, std::string_view text);
+  // A native's sleep of `msec` milliseconds on the wall clock: blocks the calling thread until then.
+  NativeOutcome sleep(NativeCall& call, std::int32_t msec);
 
   // The value of `name` in the world's kernel environment ("name=value" strings), if it is there.
   std::optional<std::string> environment_value(std::string_view name) const;
