@@ -12,6 +12,8 @@ namespace phantom::host {
 // Tells the service manager (systemd, for a unit with Type=notify) about this process, e.g. "READY=1",
 // "STOPPING=1", "STATUS=...". Does nothing when the process was not started by one.
 void notify_service_manager(std::string_view state);
+// This process's id (for status reports).
+std::int64_t process_id();
 
 // Detaching into the background: detach() forks. The parent waits in wait_ready() until the child calls
 // ready() (it then exits 0) or the child ends without it (it then shows what the child logged). The

@@ -8,11 +8,11 @@
 #include <filesystem>
 #include <mutex>
 #include <thread>
-#include <unistd.h>
 
 #include "connections/committed_console.h"
 #include "connections/hub.h"
 #include "host/output_relay.h"
+#include "host/service.h"
 #include "system/control_client.h"
 #include "system/control_server.h"
 #include "system/running_world.h"
@@ -151,7 +151,7 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
   WorldStatus status() override {
     WorldStatus s;
     s.world = config_.world;
-    s.pid = ::getpid();
+    s.pid = host::process_id();
     s.uptime_ms = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count());
     {

@@ -108,4 +108,6 @@ Status Daemon::wait_ready(int timeout_ms) {
                                                            : text);
 }
 
+std::int64_t process_id() { return ::getpid(); }
+
 }  // namespace phantom::host
