@@ -75,6 +75,7 @@ Backend* Hub::backend_for(std::string_view name) {
 }
 
 void Hub::start() {
+  started_ = true;
   stats_.attach(vm_);
   outbox_->attach();
   vm::Ref list = vm_.root_slot(vm::root_restart_list);
@@ -113,12 +114,14 @@ void Hub::start() {
 }
 
 std::uint64_t Hub::capture() {
+  if (!started_) return 0;  // a blank world (run --once): no heap, nothing to capture
   stats_.set(stat_thread_switches, vm_.slices_run());
   stats_.capture(vm_);
   return outbox_->capture();
 }
 
 void Hub::committed(std::uint64_t captured) {
+  if (!started_) return;
   stats_.add(stat_snapshots);
   std::size_t n = outbox_->release(captured);
   if (n) stats_.add(stat_output_writes, n);

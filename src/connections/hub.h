@@ -79,6 +79,7 @@ class Hub {
   std::vector<std::unique_ptr<Backend>> backends_;
   std::unordered_map<vm::Ref, Link> links_;
   std::vector<vm::Ref> parked_;
+  bool started_ = false;
 };
 
 // The Hub of the VM's world, as the natives find it.
