@@ -71,6 +71,7 @@ void Outbox::attach() {
   // a rollback) numbers its new output after the cursor, so none of it is taken for a repeat.
   if (state->next_seq <= console_cursor_) state->next_seq = console_cursor_ + 1;
   mirror_.clear();
+  pending_files_.clear();
   std::uint64_t now = monotonic_ns();
   for (std::uint32_t i = 0; i < vm_.array_size(box); ++i) {
     vm::Ref b = vm_.array_get(box, i);
@@ -81,8 +82,8 @@ void Outbox::attach() {
     std::memcpy(&h, bin->bytes, sizeof h);
     if (sizeof h + std::uint64_t(h.name_length) + h.data_length > bin->length) continue;
     const char* p = bin->bytes + sizeof h;
-    mirror_[h.seq] = Entry{h.seq, h.kind, std::string(p, h.name_length), h.offset,
-                           std::string(p + h.name_length, h.data_length), now};
+    mirror_add(Entry{h.seq, h.kind, std::string(p, h.name_length), h.offset, std::string(p + h.name_length, h.data_length),
+                     now});
   }
   figures_.pending_writes = mirror_.size();
   figures_.pending_bytes = 0;
@@ -111,7 +112,7 @@ void Outbox::append(std::uint32_t kind, std::string_view name, std::uint64_t off
   reinterpret_cast<OutputState*>(vm_.heap().as<vm::BinaryData>(st)->bytes)->next_seq = seq + 1;
   {
     std::lock_guard lock(mutex_);
-    mirror_[seq] = Entry{seq, kind, std::string(name), offset, std::string(bytes), monotonic_ns()};
+    mirror_add(Entry{seq, kind, std::string(name), offset, std::string(bytes), monotonic_ns()});
     figures_.pending_writes++;
     figures_.pending_bytes += bytes.size();
   }
@@ -206,7 +207,7 @@ std::size_t Outbox::release(std::uint64_t upto) {
       figures_.pending_bytes -= e.data.size();
       figures_.released_writes++;
       figures_.released_bytes += e.data.size();
-      mirror_.erase(e.seq);
+      mirror_remove(e.seq);
     }
     figures_.release_errors += errors;
     if (latencies_.size() > 100000) latencies_.erase(latencies_.begin(), latencies_.begin() + 50000);
@@ -249,34 +250,50 @@ void Outbox::drop_released(std::uint64_t upto) {
   vm_.set_root_slot(vm::root_outbox, fresh);
 }
 
-bool Outbox::has_pending_file(std::string_view name) {
-  std::lock_guard lock(mutex_);
-  for (const auto& [seq, e] : mirror_)
-    if (e.kind == entry_file && e.name == name) return true;
-  return false;
+void Outbox::mirror_add(Entry entry) {
+  if (entry.kind == entry_file) {
+    PendingFile& f = pending_files_[entry.name];
+    ++f.entries;
+    f.end = std::max<std::uint64_t>(f.end, entry.offset + entry.data.size());
+  }
+  std::uint64_t seq = entry.seq;
+  mirror_[seq] = std::move(entry);
 }
 
-std::uint64_t Outbox::overlay(std::string_view name, std::uint64_t offset, std::span<char> out, std::size_t& valid) {
+void Outbox::mirror_remove(std::uint64_t seq) {
+  auto it = mirror_.find(seq);
+  if (it == mirror_.end()) return;
+  if (it->second.kind == entry_file) {
+    // `end` may now overstate what is pending; the released part is in the file, so a size taken as
+    // max(file size, end) stays right.
+    auto f = pending_files_.find(it->second.name);
+    if (f != pending_files_.end() && --f->second.entries == 0) pending_files_.erase(f);
+  }
+  mirror_.erase(it);
+}
+
+bool Outbox::has_pending_file(std::string_view name) {
   std::lock_guard lock(mutex_);
-  std::uint64_t end = 0;
+  return pending_files_.find(name) != pending_files_.end();
+}
+
+void Outbox::overlay(std::string_view name, std::uint64_t offset, std::span<char> out, std::size_t& valid) {
+  std::lock_guard lock(mutex_);
+  if (pending_files_.find(name) == pending_files_.end()) return;
   for (const auto& [seq, e] : mirror_) {
     if (e.kind != entry_file || e.name != name) continue;
     std::uint64_t e_end = e.offset + e.data.size();
-    end = std::max(end, e_end);
     std::uint64_t lo = std::max(offset, e.offset), hi = std::min<std::uint64_t>(offset + out.size(), e_end);
     if (lo >= hi) continue;
     std::memcpy(out.data() + (lo - offset), e.data.data() + (lo - e.offset), hi - lo);
     valid = std::max<std::size_t>(valid, hi - offset);
   }
-  return end;
 }
 
 std::uint64_t Outbox::pending_end(std::string_view name) {
   std::lock_guard lock(mutex_);
-  std::uint64_t end = 0;
-  for (const auto& [seq, e] : mirror_)
-    if (e.kind == entry_file && e.name == name) end = std::max<std::uint64_t>(end, e.offset + e.data.size());
-  return end;
+  auto f = pending_files_.find(name);
+  return f == pending_files_.end() ? 0 : f->second.end;
 }
 
 OutboxFigures Outbox::figures() {

@@ -64,9 +64,10 @@ class Outbox {
   void on_pending(std::function<void()> fn) { on_pending_ = std::move(fn); }
   // Whether an entry for file `name` waits for its commit.
   bool has_pending_file(std::string_view name);
-  // Reads see their own writes: applies pending entries for `name` to `out`, read at `offset`;
-  // returns the end of the pending data for that file (0 when none).
-  std::uint64_t overlay(std::string_view name, std::uint64_t offset, std::span<char> out, std::size_t& valid);
+  // Reads see their own writes: applies pending entries for `name` to `out`, read at `offset`, and
+  // raises `valid` to the end of what they cover.
+  void overlay(std::string_view name, std::uint64_t offset, std::span<char> out, std::size_t& valid);
+  // Where the pending data of file `name` ends, at least (0 when none is pending).
   std::uint64_t pending_end(std::string_view name);
   OutboxFigures figures();
   // Latencies from append to release (ms) of the entries released since the last call.
@@ -102,6 +103,14 @@ class Outbox {
 
   std::mutex mutex_;
   std::map<std::uint64_t, Entry> mirror_;  // seq -> entry, not yet released
+  // Per file name: how many of its entries are pending and where the furthest one ends, so that a
+  // size or a rename does not scan every pending entry (a logger asks for the size before each write).
+  struct PendingFile {
+    std::uint64_t entries = 0, end = 0;
+  };
+  std::map<std::string, PendingFile, std::less<>> pending_files_;
+  void mirror_add(Entry entry);      // mutex_ held
+  void mirror_remove(std::uint64_t seq);  // mutex_ held
   std::uint64_t console_cursor_ = 0;
   OutboxFigures figures_;
   std::vector<double> latencies_;
