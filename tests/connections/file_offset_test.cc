@@ -26,19 +26,13 @@
 #include <vector>
 
 #include "support/child_process.h"
+#include "support/program_test.h"
 #include "support/shell_command.h"
 
 namespace phantom {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string line_of(long n) { return "line " + std::to_string(1000000 + n) + "\n"; }
 
@@ -68,21 +62,9 @@ std::vector<long> numbers_after(const std::string& text, const std::string& pref
   return out;
 }
 
-class FileOffset : public ::testing::Test {
+class FileOffset : public test::ProgramTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("phantom_fio_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "classes");
-    auto compiled = test::run_shell(std::string(PHANTOM_BINARY) + " compile " + FILE_PROGRAM + " -o " +
-                                    (dir_ / "classes").string() + " 2>&1");
-    ASSERT_EQ(compiled.status, 0) << compiled.out;
-  }
-  void TearDown() override {
-    if (!HasFailure()) fs::remove_all(dir_);
-    else std::fprintf(stderr, "kept %s for inspection\n", dir_.c_str());
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(compile_program("phantom_fio_", PHANTOM_BINARY, FILE_PROGRAM)); }
 
   test::Child spawn(const std::string& boot) {
     std::vector<std::string> args = {"phantom", "run", "--world", (dir_ / "w.img").string(), "--boot", boot,
@@ -103,7 +85,6 @@ class FileOffset : public ::testing::Test {
            test::read_next(child.out, out, " committed", ms, from);
   }
 
-  fs::path dir_;
 };
 
 TEST_F(FileOffset, AppendsContinueAtThePersistedOffsetAcrossKills) {
@@ -146,7 +127,7 @@ TEST_F(FileOffset, AppendsContinueAtThePersistedOffsetAcrossKills) {
     ASSERT_EQ(out.find("uncaught"), std::string::npos) << out.substr(0, 4000);
     ASSERT_EQ(out.find("not re-made"), std::string::npos) << out.substr(0, 4000);
     std::string where;
-    long n = lines_in(slurp(file), where);
+    long n = lines_in(test::read_whole_file(file), where);
     ASSERT_GE(n, 0) << "after kill " << k + 1 << " the file is broken: " << where;
     ASSERT_GE(n, last_file) << "the file lost lines";
     last_file = n;
@@ -174,7 +155,7 @@ TEST_F(FileOffset, FileDeletedWhileTheWorldIsDownAnswersAnErrorNamingTheRestart)
     out = kill_child(child, out);
     ASSERT_EQ(out.find("size error"), std::string::npos) << out;
   }
-  ASSERT_EQ(slurp(file), "abc") << "sync returned before the write reached the file";
+  ASSERT_EQ(test::read_whole_file(file), "abc") << "sync returned before the write reached the file";
   fs::remove(file);
   test::Child child = spawn(".test.file_deleted");
   std::string out;
@@ -281,7 +262,7 @@ TEST_F(FileOffset, BadInputGivesAClearResultNeverACrash) {
   EXPECT_EQ(line("invoke after disconnect: ").rfind("invoke after disconnect: 57: ", 0), 0u);
   EXPECT_EQ(line("disconnect again: "), "disconnect again: 6: disconnect: not connected");
   // The committed write before the disconnect reached the file; nothing after it did.
-  EXPECT_EQ(slurp(dir_ / "b.img.files" / "bad.txt"), "hello");
+  EXPECT_EQ(test::read_whole_file(dir_ / "b.img.files" / "bad.txt"), "hello");
   // Timers: EINVAL with the reason; a cancel of an unarmed timer is ENXIO (6).
   EXPECT_EQ(line("tmr connect: "), "tmr connect: 0");
   EXPECT_EQ(line("tmr delay of a string: "), "tmr delay of a string: 22: tmr: the delay is an int of milliseconds, at least 0");

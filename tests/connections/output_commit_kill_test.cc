@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "support/child_process.h"
+#include "support/program_test.h"
 #include "support/shell_command.h"
 
 namespace phantom {
@@ -54,28 +55,9 @@ long sequence_end(const std::vector<long>& numbers, std::string& where) {
   return static_cast<long>(numbers.size());
 }
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-class OutputCommit : public ::testing::Test {
+class OutputCommit : public test::ProgramTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("phantom_commit_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "classes");
-    auto compiled = test::run_shell(std::string(PHANTOM_BINARY) + " compile " + PROGRAM + " -o " +
-                                    (dir_ / "classes").string() + " 2>&1");
-    ASSERT_EQ(compiled.status, 0) << compiled.out;
-  }
-  void TearDown() override {
-    if (!HasFailure()) fs::remove_all(dir_);
-    else std::fprintf(stderr, "kept %s for inspection\n", dir_.c_str());
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(compile_program("phantom_commit_", PHANTOM_BINARY, PROGRAM)); }
 
   // Runs the world until it printed a line after `from`, then a random 0-40 ms more, then kills it.
   // Returns everything the run printed.
@@ -105,7 +87,6 @@ class OutputCommit : public ::testing::Test {
     return out + test::drain(child.out);
   }
 
-  fs::path dir_;
 };
 
 TEST_F(OutputCommit, FileLinesHaveNoGapAndNoRepeatAcrossKills) {
@@ -117,7 +98,7 @@ TEST_F(OutputCommit, FileLinesHaveNoGapAndNoRepeatAcrossKills) {
     ASSERT_EQ(out.find("uncaught exception"), std::string::npos) << out.substr(0, 4000);
     ASSERT_EQ(out.find("snapshot failed"), std::string::npos) << out.substr(0, 4000);
     std::string where;
-    long end = sequence_end(numbers_in(read_file(dir_ / "w.img.files" / "counter.txt")), where);
+    long end = sequence_end(numbers_in(test::read_whole_file(dir_ / "w.img.files" / "counter.txt")), where);
     ASSERT_GE(end, 0) << "after kill " << k + 1 << ": the file breaks at " << where;
     ASSERT_GE(end, last) << "after kill " << k + 1 << ": the file lost lines";
     last = end;
@@ -135,7 +116,7 @@ TEST_F(OutputCommit, ConsoleLinesAreNeverRepeatedWithConsoleCommit) {
     std::string where;
     long end = sequence_end(numbers_in(printed), where);
     ASSERT_GE(end, 0) << "after kill " << k + 1 << ": the console output breaks at " << where;
-    long file_end = sequence_end(numbers_in(read_file(dir_ / "w.img.files" / "counter.txt")), where);
+    long file_end = sequence_end(numbers_in(test::read_whole_file(dir_ / "w.img.files" / "counter.txt")), where);
     ASSERT_GE(file_end, 0) << "after kill " << k + 1 << ": the file breaks at " << where;
   }
   std::string where;
@@ -148,7 +129,7 @@ TEST_F(OutputCommit, ImmediateModeRepeatsLinesAfterAKill) {
   for (int k = 0; k < 5; ++k) {
     run_and_kill(".test.commit_counter_immediate", false, rng);
     std::string where;
-    if (sequence_end(numbers_in(read_file(dir_ / "w.img.files" / "counter.txt")), where) < 0) ++broken;
+    if (sequence_end(numbers_in(test::read_whole_file(dir_ / "w.img.files" / "counter.txt")), where) < 0) ++broken;
   }
   EXPECT_GT(broken, 0) << "immediate writes survived every kill without a repeat: the check above could not fail";
 }

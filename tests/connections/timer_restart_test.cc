@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "support/child_process.h"
+#include "support/program_test.h"
 #include "support/shell_command.h"
 
 namespace phantom {
@@ -93,22 +94,9 @@ class World {
   std::int64_t started_ms_ = 0;
 };
 
-class TimerRestart : public ::testing::Test {
+class TimerRestart : public test::ProgramTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("phantom_timer_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "classes");
-    auto compiled = test::run_shell(std::string(PHANTOM_BINARY) + " compile " + TIMER_PROGRAM + " -o " +
-                                    (dir_ / "classes").string() + " 2>&1");
-    ASSERT_EQ(compiled.status, 0) << compiled.out;
-  }
-  void TearDown() override {
-    if (!HasFailure()) fs::remove_all(dir_);
-    else std::fprintf(stderr, "kept %s for inspection\n", dir_.c_str());
-  }
-  fs::path dir_;
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(compile_program("phantom_timer_", PHANTOM_BINARY, TIMER_PROGRAM)); }
 };
 
 // A one-shot timer armed for 3 s at T; the world is killed at T+1 s and restarted at T+2 s. The

@@ -17,18 +17,12 @@
 #include <string>
 
 #include "host/files.h"
+#include "support/program_test.h"
 
 namespace phantom::host {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 void write_file(const fs::path& p, const std::string& text) {
   std::ofstream out(p, std::ios::binary);
@@ -52,7 +46,7 @@ class Sandbox : public ::testing::Test {
   void TearDown() override {
     // Nothing outside the sandbox was created, removed or changed by any test.
     EXPECT_EQ(tree(), before_) << "something outside the sandbox changed";
-    EXPECT_EQ(slurp(root_ / "outside" / "secret.txt"), "secret");
+    EXPECT_EQ(test::read_whole_file(root_ / "outside" / "secret.txt"), "secret");
     fs::remove_all(root_);
   }
 
@@ -65,7 +59,7 @@ class Sandbox : public ::testing::Test {
         continue;
       }
       std::string entry = fs::relative(it->path(), root_).string();
-      if (it->is_regular_file()) entry += "=" + slurp(it->path());
+      if (it->is_regular_file()) entry += "=" + test::read_whole_file(it->path());
       out.insert(entry);
     }
     return out;
@@ -268,7 +262,7 @@ TEST_F(Sandbox, FilesCanBeWrittenReadAndSized) {
   ASSERT_TRUE(end.ok());
   EXPECT_EQ(*end, 0u);
   EXPECT_TRUE((*f)->sync().ok());
-  EXPECT_EQ(slurp(box_ / "f.txt"), std::string("hello\0\0\0\0\0x", 11));
+  EXPECT_EQ(test::read_whole_file(box_ / "f.txt"), std::string("hello\0\0\0\0\0x", 11));
   // Opened again: existing, not truncated.
   auto again = dir_->open("f.txt", FileOpen::read_write_existing);
   ASSERT_TRUE(again.ok());
@@ -320,7 +314,7 @@ TEST_F(Sandbox, NestedNamesRenameRemoveAndMakeDirectory) {
   auto f = dir_->open("a/b.txt", FileOpen::read_write_create);
   ASSERT_TRUE(f.ok()) << f.error().message;
   ASSERT_TRUE((*f)->write_at(0, "nested").ok());
-  EXPECT_EQ(slurp(box_ / "a" / "b.txt"), "nested");
+  EXPECT_EQ(test::read_whole_file(box_ / "a" / "b.txt"), "nested");
   auto deep = dir_->open("a/b/c.txt", FileOpen::read_write_create);
   ASSERT_TRUE(deep.ok()) << deep.error().message;
   auto l = dir_->list("a");
@@ -337,9 +331,9 @@ TEST_F(Sandbox, NestedNamesRenameRemoveAndMakeDirectory) {
 
   ASSERT_TRUE(dir_->rename("a/b.txt", "a/b/moved.txt").ok());
   EXPECT_FALSE(fs::exists(box_ / "a" / "b.txt"));
-  EXPECT_EQ(slurp(box_ / "a" / "b" / "moved.txt"), "nested");
+  EXPECT_EQ(test::read_whole_file(box_ / "a" / "b" / "moved.txt"), "nested");
   ASSERT_TRUE(dir_->rename("a/b/moved.txt", "top.txt").ok());
-  EXPECT_EQ(slurp(box_ / "top.txt"), "nested");
+  EXPECT_EQ(test::read_whole_file(box_ / "top.txt"), "nested");
   auto gone = dir_->rename("a/none.txt", "z.txt");
   ASSERT_FALSE(gone.ok());
   EXPECT_EQ(gone.error().code, Errc::not_found);
@@ -370,7 +364,7 @@ TEST_F(Sandbox, SymlinksThatStayInsideWork) {
   auto created = dir_->open("dlink/new.txt", FileOpen::read_write_create);
   ASSERT_TRUE(created.ok()) << created.error().message;
   ASSERT_TRUE((*created)->write_at(0, "via link").ok());
-  EXPECT_EQ(slurp(box_ / "data" / "new.txt"), "via link");
+  EXPECT_EQ(test::read_whole_file(box_ / "data" / "new.txt"), "via link");
   auto l = dir_->list("dlink");
   ASSERT_TRUE(l.ok()) << l.error().message;
   ASSERT_EQ(l->size(), 2u);
