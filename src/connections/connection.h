@@ -28,9 +28,8 @@ enum ConnectionSlot : std::uint32_t {
 
 // Phantom's error numbers (BSD values, subsystems.md §0).
 enum PhantomErrno : int {
-  p_ENOENT = 2, p_EIO = 5, p_ENXIO = 6, p_EBADF = 9, p_ENOMEM = 12, p_EACCES = 13, p_EBUSY = 16,
-  p_EEXIST = 17, p_EINVAL = 22, p_ENOSPC = 28, p_EISCONN = 56, p_ENOTCONN = 57, p_ENAMETOOLONG = 63,
-  p_ENOSYS = 78, p_ESTALE = 70,
+  p_ENOENT = 2, p_EIO = 5, p_ENXIO = 6, p_ENOMEM = 12, p_EACCES = 13, p_EBUSY = 16, p_EEXIST = 17,
+  p_EINVAL = 22, p_ENOSPC = 28, p_ENOTCONN = 57, p_ENOSYS = 78,
 };
 int phantom_errno(Errc code);
 

@@ -32,7 +32,7 @@ vm::NativeOutcome Backend::block(Hub& hub, ConnectionView conn, Link&, vm::Nativ
   return call.ret(hub.vm().new_int(-p_ENOSYS));
 }
 
-Hub::Hub(vm::Vm& vm, vm::Console& device, const HubConfig& config) : vm_(vm), device_(device), config_(config) {}
+Hub::Hub(vm::Vm& vm) : vm_(vm) {}
 
 Hub::~Hub() {
   loop_.reset();  // no timer or event runs after this
@@ -40,7 +40,7 @@ Hub::~Hub() {
 }
 
 Result<std::unique_ptr<Hub>> Hub::create(vm::Vm& vm, vm::Console& console_device, const HubConfig& config) {
-  std::unique_ptr<Hub> hub(new Hub(vm, console_device, config));
+  std::unique_ptr<Hub> hub(new Hub(vm));
   if (!config.files_directory.empty()) {
     PHANTOM_ASSIGN(hub->files_, host::open_sandbox(config.files_directory, true));
   }

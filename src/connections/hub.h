@@ -65,13 +65,11 @@ class Hub {
   void wake_parked();
 
  private:
-  Hub(vm::Vm& vm, vm::Console& device, const HubConfig& config);
+  explicit Hub(vm::Vm& vm);
   Backend* backend_for(std::string_view name);
   void install_natives();
 
   vm::Vm& vm_;
-  vm::Console& device_;
-  HubConfig config_;
   std::unique_ptr<host::EventLoop> loop_;
   std::unique_ptr<host::Directory> files_;
   std::unique_ptr<Outbox> outbox_;

@@ -2,7 +2,6 @@
 #include "connections/outbox.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 #include <set>
 
@@ -27,11 +26,6 @@ static_assert(sizeof(EntryHeader) == 32);
 struct OutputState {  // root_output_state
   std::uint64_t next_seq;
 };
-
-std::uint64_t monotonic_ns() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
-}
 
 }  // namespace
 
@@ -72,7 +66,6 @@ void Outbox::attach() {
   if (state->next_seq <= console_cursor_) state->next_seq = console_cursor_ + 1;
   mirror_.clear();
   pending_files_.clear();
-  std::uint64_t now = monotonic_ns();
   for (std::uint32_t i = 0; i < vm_.array_size(box); ++i) {
     vm::Ref b = vm_.array_get(box, i);
     if (!vm_.is_a(b, vm::cid_binary)) continue;
@@ -82,8 +75,7 @@ void Outbox::attach() {
     std::memcpy(&h, bin->bytes, sizeof h);
     if (sizeof h + std::uint64_t(h.name_length) + h.data_length > bin->length) continue;
     const char* p = bin->bytes + sizeof h;
-    mirror_add(Entry{h.seq, h.kind, std::string(p, h.name_length), h.offset, std::string(p + h.name_length, h.data_length),
-                     now});
+    mirror_add(Entry{h.seq, h.kind, std::string(p, h.name_length), h.offset, std::string(p + h.name_length, h.data_length)});
   }
   figures_.pending_writes = mirror_.size();
   figures_.pending_bytes = 0;
@@ -112,7 +104,7 @@ void Outbox::append(std::uint32_t kind, std::string_view name, std::uint64_t off
   reinterpret_cast<OutputState*>(vm_.heap().as<vm::BinaryData>(st)->bytes)->next_seq = seq + 1;
   {
     std::lock_guard lock(mutex_);
-    mirror_add(Entry{seq, kind, std::string(name), offset, std::string(bytes), monotonic_ns()});
+    mirror_add(Entry{seq, kind, std::string(name), offset, std::string(bytes)});
     figures_.pending_writes++;
     figures_.pending_bytes += bytes.size();
   }
@@ -197,12 +189,10 @@ std::size_t Outbox::release(std::uint64_t upto) {
     console_.flush();
     write_cursor(console_upto);
   }
-  std::uint64_t now = monotonic_ns();
   {
     std::lock_guard lock(mutex_);
     if (console_upto) console_cursor_ = std::max(console_cursor_, console_upto);
     for (const Entry& e : batch) {
-      latencies_.push_back(static_cast<double>(now - e.appended_ns) / 1e6);
       figures_.pending_writes--;
       figures_.pending_bytes -= e.data.size();
       figures_.released_writes++;
@@ -210,7 +200,6 @@ std::size_t Outbox::release(std::uint64_t upto) {
       mirror_remove(e.seq);
     }
     figures_.release_errors += errors;
-    if (latencies_.size() > 100000) latencies_.erase(latencies_.begin(), latencies_.begin() + 50000);
   }
   if (on_released_) on_released_();
   // Durable before the arena forgets them: after a power cut the files hold what the world thinks.
@@ -301,9 +290,5 @@ OutboxFigures Outbox::figures() {
   return figures_;
 }
 
-std::vector<double> Outbox::take_latencies() {
-  std::lock_guard lock(mutex_);
-  return std::exchange(latencies_, {});
-}
 
 }  // namespace phantom::connections

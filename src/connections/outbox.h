@@ -70,8 +70,6 @@ class Outbox {
   // Where the pending data of file `name` ends, at least (0 when none is pending).
   std::uint64_t pending_end(std::string_view name);
   OutboxFigures figures();
-  // Latencies from append to release (ms) of the entries released since the last call.
-  std::vector<double> take_latencies();
   // Called after each release (from the policy thread), e.g. to wake threads waiting for it.
   void on_released(std::function<void()> fn) { on_released_ = std::move(fn); }
   // Where the files written by a release are synced before the arena forgets their entries (the
@@ -85,7 +83,6 @@ class Outbox {
     std::string name;
     std::uint64_t offset;
     std::string data;
-    std::uint64_t appended_ns;  // monotonic, for the latency figures
   };
   void append(std::uint32_t kind, std::string_view name, std::uint64_t offset, std::string_view bytes);
   std::uint64_t next_seq();  // executor: the counter in root_output_state
@@ -113,7 +110,6 @@ class Outbox {
   void mirror_remove(std::uint64_t seq);  // mutex_ held
   std::uint64_t console_cursor_ = 0;
   OutboxFigures figures_;
-  std::vector<double> latencies_;
 };
 
 }  // namespace phantom::connections
