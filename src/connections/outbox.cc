@@ -10,7 +10,7 @@
 namespace phantom::connections {
 namespace {
 
-enum EntryKind : std::uint32_t { entry_file = 1, entry_console = 2 };
+enum EntryKind : std::uint32_t { entry_file = 1, entry_console = 2, entry_transient = 3 };
 
 // The arena form of one entry: this header, the file name, the data (a binary object).
 struct EntryHeader {
@@ -116,6 +116,23 @@ void Outbox::append_file(std::string_view name, std::uint64_t offset, std::strin
 }
 void Outbox::append_console(std::string_view bytes) { append(entry_console, "", 0, bytes); }
 
+void Outbox::append_transient(std::function<void()> release, std::size_t bytes) {
+  // Only the counter is in the arena: capture() then tells which snapshot holds this entry.
+  std::uint64_t seq = next_seq();
+  vm::Ref st = vm_.root_slot(vm::root_output_state);
+  reinterpret_cast<OutputState*>(vm_.heap().as<vm::BinaryData>(st)->bytes)->next_seq = seq + 1;
+  {
+    std::lock_guard lock(mutex_);
+    Entry e{seq, entry_transient, {}, 0, {}};
+    e.transient = std::move(release);
+    e.transient_bytes = bytes;
+    mirror_add(std::move(e));
+    figures_.pending_writes++;
+    figures_.pending_bytes += bytes;
+  }
+  if (on_pending_) on_pending_();
+}
+
 std::uint64_t Outbox::capture() {
   // The VM is stopped: the counter is exactly what the snapshot holds.
   return next_seq() - 1;
@@ -144,7 +161,13 @@ std::size_t Outbox::release(std::uint64_t upto) {
     }
     relay_text.clear();
   };
+  bool arena_entries = false;
   for (const Entry& e : batch) {
+    if (e.kind == entry_transient) {
+      if (e.transient) e.transient();
+      continue;
+    }
+    arena_entries = true;
     if (e.kind == entry_console) {
       if (e.seq <= cursor) continue;  // printed before the restart
       console_upto = e.seq;
@@ -193,10 +216,11 @@ std::size_t Outbox::release(std::uint64_t upto) {
     std::lock_guard lock(mutex_);
     if (console_upto) console_cursor_ = std::max(console_cursor_, console_upto);
     for (const Entry& e : batch) {
+      std::size_t bytes = e.kind == entry_transient ? e.transient_bytes : e.data.size();
       figures_.pending_writes--;
-      figures_.pending_bytes -= e.data.size();
+      figures_.pending_bytes -= bytes;
       figures_.released_writes++;
-      figures_.released_bytes += e.data.size();
+      figures_.released_bytes += bytes;
       mirror_remove(e.seq);
     }
     figures_.release_errors += errors;
@@ -205,7 +229,7 @@ std::size_t Outbox::release(std::uint64_t upto) {
   // Durable before the arena forgets them: after a power cut the files hold what the world thinks.
   // Syncs run in order (one thread), so entries are forgotten in order too.
   auto files = std::make_shared<std::map<std::string, std::unique_ptr<host::File>>>(std::move(open_files));
-  auto finish = [this, upto, files, written_files] {
+  auto finish = [this, upto, files, written_files, arena_entries] {
     std::uint64_t failed = 0;
     for (const std::string& name : written_files)
       if (auto s = (*files)[name]->sync(); !s.ok()) ++failed;
@@ -213,7 +237,7 @@ std::size_t Outbox::release(std::uint64_t upto) {
       std::lock_guard lock(mutex_);
       figures_.release_errors += failed;
     }
-    vm_.post([this, upto] { drop_released(upto); });
+    if (arena_entries) vm_.post([this, upto] { drop_released(upto); });
   };
   if (sync_elsewhere_ && !written_files.empty()) sync_elsewhere_(std::move(finish));
   else finish();

@@ -55,6 +55,12 @@ class Outbox {
   // Executor. Throw vm::OutOfMemory with nothing changed.
   void append_file(std::string_view name, std::uint64_t offset, std::string_view bytes);
   void append_console(std::string_view bytes);
+  // Executor. Output kept only in host memory (a socket's bytes): `release` runs on the snapshot policy's
+  // thread once a snapshot that holds the state behind it has committed (in order with every other entry);
+  // it never runs if the process dies first (a stream's peer has lost its connection then anyway). Like
+  // any pending output it makes the next snapshot come early. `release` must be quick (post the real
+  // work to the event loop). `bytes` is only counted in the figures.
+  void append_transient(std::function<void()> release, std::size_t bytes = 0);
   // While the VM is stopped for a snapshot: the highest sequence number the snapshot holds.
   std::uint64_t capture();
   // After the snapshot that captured `upto` committed: writes every entry up to it, in order, syncs
@@ -83,6 +89,8 @@ class Outbox {
     std::string name;
     std::uint64_t offset;
     std::string data;
+    std::function<void()> transient;  // entry_transient: what release does; not in the arena
+    std::size_t transient_bytes = 0;
   };
   void append(std::uint32_t kind, std::string_view name, std::uint64_t offset, std::string_view bytes);
   std::uint64_t next_seq();  // executor: the counter in root_output_state
