@@ -28,7 +28,7 @@ test: build fuzz
 # The image fuzzer under ASan/UBSan, seeded with fresh valid worlds and the stored regressions.
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DPHANTOM_FUZZ=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
-	@cmake --build $(FUZZ_BUILD)
+	@cmake --build $(FUZZ_BUILD) --target fuzz/all
 	@rm -rf $(FUZZ_BUILD)/corpus && $(FUZZ_BUILD)/fuzz/make_fuzz_seeds $(FUZZ_BUILD)/corpus/image $(FUZZ_BUILD)/corpus/class $(FUZZ_BUILD)/corpus/vm
 	$(FUZZ_BUILD)/fuzz/image_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=2200000 -rss_limit_mb=4096 \
 	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/image fuzz/regressions/image 2>&1 | tail -12
@@ -41,6 +41,7 @@ fuzz: deps
 	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/plc fuzz/regressions/plc tests/programs plib/phantom 2>&1 | tail -12
 
 bench: build
+	@cmake --build $(BUILD) --target bench/all
 	./$(BUILD)/bench/phantom_bench
 	./$(BUILD)/bench/vm_bench
 	./$(BUILD)/bench/plc_bench
