@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vm/byte_natives.h"
 #include "vm/internal_classes.h"
 #include "vm/vm.h"
 
@@ -722,6 +723,7 @@ void Vm::build_natives() {
                      cid_ui_control, cid_ui_font, cid_io})
     for (std::uint32_t i = 0; i < natives_[id].size(); ++i)
       if (i != 0 && i != 2 && i != 4 && i != 5 && i != 15) natives_[id][i] = &not_available;
+  add_byte_natives(*this);  // int.toByteString (byte_natives.h)
 }
 
 }  // namespace phantom::vm
