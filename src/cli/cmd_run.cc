@@ -142,6 +142,10 @@ void add_run_command(CLI::App& app, host::Env& env) {
   cmd->add_option("--commit-delay", c.commit_delay_us, "microseconds that output may wait for more before its snapshot starts")
       ->check(CLI::Range(0, 10'000'000))
       ->capture_default_str();
+  cmd->add_option("--listen", c.listen_rules,
+                  "allow listening on ADDR:PORT (PORT or *) besides loopback, e.g. 0.0.0.0:8080 or [::]:* (repeatable)");
+  cmd->add_option("--connect", c.connect_rules,
+                  "allow outgoing connections only to HOST:PORT, HOST:* or * (repeatable; none given: anywhere)");
   cmd->add_option("--control", c.control_path, "control socket for phantom start/snapshot/stop/status/attach (default: <world>.sock)");
   auto* detach = cmd->add_flag("--detach", options->detach,
                                "run in the background once the world is ready; messages go to <world>.log, the console "

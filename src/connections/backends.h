@@ -11,7 +11,9 @@ namespace phantom::connections {
 std::unique_ptr<Backend> make_timer_backend();        // tmr: (timer_backend.cc)
 std::unique_ptr<Backend> make_statistics_backend();   // stt: (statistics_backend.cc)
 std::unique_ptr<Backend> make_file_backend();         // fio: (file_backend.cc)
-// udp: and url: until networking: connect answers ENOSYS with a message (unavailable_backend.cc).
+std::unique_ptr<Backend> make_tcp_backend();          // tcp: (tcp_backend.cc)
+std::unique_ptr<Backend> make_udp_backend();          // udp: (udp_backend.cc)
+// url: until the HTTP client: connect answers ENOSYS with a message (unavailable_backend.cc).
 std::unique_ptr<Backend> make_unavailable_backend(std::string_view prefix, std::string_view what);
 
 inline std::vector<std::unique_ptr<Backend>> make_backends() {
@@ -19,9 +21,9 @@ inline std::vector<std::unique_ptr<Backend>> make_backends() {
   all.push_back(make_timer_backend());
   all.push_back(make_statistics_backend());
   all.push_back(make_file_backend());
-  all.push_back(make_unavailable_backend("udp:", "UDP sockets"));
+  all.push_back(make_udp_backend());
   all.push_back(make_unavailable_backend("url:", "HTTP requests"));
-  all.push_back(make_unavailable_backend("tcp:", "TCP sockets"));
+  all.push_back(make_tcp_backend());
   return all;
 }
 

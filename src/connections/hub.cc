@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "connections/backends.h"
+#include "connections/socket_link.h"
 #include "vm/objects.h"
 
 namespace phantom::connections {
@@ -41,6 +42,7 @@ Hub::~Hub() {
 
 Result<std::unique_ptr<Hub>> Hub::create(vm::Vm& vm, vm::Console& console_device, const HubConfig& config) {
   std::unique_ptr<Hub> hub(new Hub(vm));
+  hub->net_rules_ = config.net_rules;
   if (!config.files_directory.empty()) {
     PHANTOM_ASSIGN(hub->files_, host::open_sandbox(config.files_directory, true));
   }
@@ -65,6 +67,7 @@ Result<std::unique_ptr<Hub>> Hub::create(vm::Vm& vm, vm::Console& console_device
   hub->outbox_->sync_elsewhere([h = hub.get()](std::function<void()> sync) { h->loop_->post(std::move(sync)); });
   vm.set_extension(vm::Vm::ext_connections, hub.get());
   hub->install_natives();
+  install_socket_natives(vm);
   return hub;
 }
 
@@ -83,7 +86,8 @@ void Hub::start() {
   std::vector<vm::Ref> entries;
   for (std::uint32_t i = 0; i < vm_.array_size(list); ++i) entries.push_back(vm_.array_get(list, i));
   for (vm::Ref conn : entries) {
-    if (!vm_.is_a(conn, vm::cid_connection)) continue;
+    // Sockets made through .internal.tcp and .internal.udp have the connection's layout (socket_natives.cc).
+    if (!vm_.is_a(conn, vm::cid_connection) && !vm_.is_a(conn, vm::cid_tcp) && !vm_.is_a(conn, vm::cid_udp)) continue;
     ConnectionView view(vm_, conn);
     if (!view.well_formed() || !view.connected()) continue;
     std::string name = view.name();

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "connections/backend.h"
+#include "connections/net_rules.h"
 #include "connections/outbox.h"
 #include "connections/statistics.h"
 #include "host/event_loop.h"
@@ -28,6 +29,7 @@ struct HubConfig {
   std::string cursor_file;       // the console cursor (outbox.h), beside the world; empty: none
   bool fresh_world = false;      // a world booted now: the cursor starts again
   host::OutputRelay* relay = nullptr;  // console text of --console-commit goes here (host/output_relay.h)
+  NetRules net_rules;            // where tcp:, udp: and url: may listen and connect (--listen, --connect)
 };
 
 class Hub {
@@ -48,6 +50,7 @@ class Hub {
   host::Directory* files() { return files_.get(); }
   Outbox& outbox() { return *outbox_; }
   Statistics& statistics() { return stats_; }
+  const NetRules& net_rules() const { return net_rules_; }
   std::size_t connection_count() const { return links_.size(); }
 
   // ---- for the natives and backends (executor) ----
@@ -74,6 +77,7 @@ class Hub {
   std::unique_ptr<host::Directory> files_;
   std::unique_ptr<Outbox> outbox_;
   Statistics stats_;
+  NetRules net_rules_;
   std::vector<std::unique_ptr<Backend>> backends_;
   std::unordered_map<vm::Ref, Link> links_;
   std::vector<vm::Ref> parked_;

@@ -231,6 +231,12 @@ std::string beside_world(const std::string& world, const char* suffix) {
 }  // namespace
 
 int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
+  // A malformed network rule is refused before anything is opened or created.
+  auto net_rules = connections::NetRules::parse(config.listen_rules, config.connect_rules);
+  if (!net_rules.ok()) {
+    std::fprintf(stderr, "phantom: %s\n", net_rules.error().message.c_str());
+    return 2;
+  }
   // Committed console output on this process's terminal goes through a relay process, forked first,
   // before the store maps the arena or opens the image (host/output_relay.h).
   std::unique_ptr<host::OutputRelay> relay;
@@ -315,6 +321,7 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   hub_config.cursor_file = beside_world(config.world, ".console-cursor");
   hub_config.fresh_world = fresh;
   hub_config.relay = relay.get();
+  hub_config.net_rules = *net_rules;
   auto hub_made = connections::Hub::create(machine, *device, hub_config);
   if (!hub_made.ok()) {
     std::fprintf(stderr, "phantom: %s: %s\n", config.world.c_str(), hub_made.error().message.c_str());

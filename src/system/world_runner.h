@@ -33,6 +33,9 @@ struct RunConfig {
   std::string files_directory;            // the sandbox of fio: files; empty: <world>.files beside the image
   bool console_commit = false;            // console output waits for its commit too (--console-commit)
   std::uint64_t commit_delay_us = 0;      // pending output waits at most this long before its snapshot starts
+  // Networking rules (connections/net_rules.h, docs/network.md "Security").
+  std::vector<std::string> listen_rules;  // --listen ADDR:PORT: non-loopback addresses the world may listen on
+  std::vector<std::string> connect_rules; // --connect HOST:PORT, HOST:*, *: where it may connect; none: anywhere
 };
 
 // Signals, set by the command line's handlers: stop requests (the first commits and exits) and

@@ -30,8 +30,9 @@ const InternalClassInfo table[cid_count] = {
     {".internal.bitmap", 23, 16, I, Kind::bytes, 0},
     {".internal.closure", 25, 16, I, Kind::closure, sizeof(ClosureData)},
     {".internal.world", 24, 16, I | CF, Kind::bytes, 0},
-    {".internal.udp", 26, 26, I | CF | flag_finalizer, Kind::bytes, 0},
-    {".internal.tcp", 27, 25, I | CF | flag_finalizer, Kind::bytes, 0},
+    // Sockets: the connection's eight slots, served by tcp: and udp: (connections/socket_natives.cc).
+    {".internal.udp", 26, 26, I | flag_finalizer, Kind::refs, 8 * sizeof(Ref)},
+    {".internal.tcp", 27, 25, I | flag_finalizer, Kind::refs, 8 * sizeof(Ref)},
     {".internal.window", 29, 40, I, Kind::bytes, 0},
     {".internal.directory", 30, 16, I, Kind::directory, sizeof(DirectoryData)},
     {".internal.connection", 31, 18, I | flag_finalizer, Kind::refs, 8 * sizeof(Ref)},  // connections/connection.h
