@@ -16,7 +16,7 @@ enum StatCounter : int {
   stat_snapshots = 1,          // snapshots committed
   stat_output_writes = 2,      // committed writes released to the outside
   stat_output_bytes = 3,       // their bytes
-  stat_tcp_rx = 6, stat_tcp_tx = 7, stat_udp_rx = 8, stat_udp_tx = 9,  // (networking: later)
+  stat_tcp_rx = 6, stat_tcp_tx = 7, stat_udp_rx = 8, stat_udp_tx = 9,  // bytes (tcp_backend.cc, udp_backend.cc)
   stat_thread_switches = 41,   // VM slices run
   stat_timer_callbacks = 50,   // tmr: callbacks delivered
   stat_file_reads = 51,        // fio: bytes read
