@@ -95,6 +95,9 @@ std::size_t HttpRequestParser::feed(std::string_view data) {
     std::size_t limit = phase_ == Phase::request_line ? limits_.max_request_line
                         : phase_ == Phase::chunk_size || phase_ == Phase::chunk_data_end ? max_chunk_line
                                                                                          : limits_.max_header_bytes;
+    // Only the bytes within the limit, so that the verdict does not depend on how the bytes arrived.
+    if (phase_ == Phase::request_line && !early_method_check(rest.substr(0, std::min(take, limit - line_.size()))))
+      return used;
     std::size_t so_far = line_.size() + take + (phase_ == Phase::headers || phase_ == Phase::trailers ? head_bytes_ : 0);
     if (so_far > limit) {
       if (phase_ == Phase::request_line) fail(414, fmt::format("the request line is longer than {} bytes", limit));
@@ -103,7 +106,6 @@ std::size_t HttpRequestParser::feed(std::string_view data) {
       else fail(400, fmt::format("a chunk size line is longer than {} bytes", limit));
       return used;
     }
-    if (phase_ == Phase::request_line && !early_method_check(rest.substr(0, take))) return used;
     line_.append(rest.data(), take);
     used += take;
     if (lf == std::string_view::npos) break;
