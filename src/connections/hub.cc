@@ -36,6 +36,10 @@ vm::NativeOutcome Backend::block(Hub& hub, ConnectionView conn, Link&, vm::Nativ
 Hub::Hub(vm::Vm& vm) : vm_(vm) {}
 
 Hub::~Hub() {
+  // In this order: the host sides (sockets unwatch themselves from the loop), then the backends (their
+  // resolver threads finish the name in hand, whose answer may still post to the loop), then the loop.
+  links_.clear();
+  backends_.clear();
   loop_.reset();  // no timer or event runs after this
   vm_.set_extension(vm::Vm::ext_connections, nullptr);
 }
