@@ -46,6 +46,8 @@ constexpr std::size_t max_in_flight = 32;       // per connection: pipelined req
 constexpr std::size_t max_queued = 16384;       // per server: requests waiting for the world, the same way
 constexpr std::size_t read_chunk = 64 << 10;
 constexpr std::int64_t accept_retry_ns = 100'000'000;  // after EMFILE and the like
+constexpr std::int64_t linger_ns = 2'000'000'000;      // the longest a closing connection waits for its peer
+constexpr std::size_t linger_bytes = 4 << 20;          // and the most it reads from it meanwhile
 
 struct WebState {  // in the connection's state binary
   std::uint32_t port;       // bound to; a restart binds here again
@@ -67,6 +69,10 @@ struct Client {
   bool no_more = false;        // a request said Connection: close, or a parse error: read nothing more
   bool peer_done = false;      // the peer closed its side
   bool closing = false;        // close once `out` is sent
+  bool lingering = false;      // answered and shut down for writing: reading what the peer still
+                               // sends until it closes, so that a close with unread bytes does not
+                               // reset the connection before the peer has read its answer
+  std::size_t discarded = 0;
 };
 
 struct Pending {
@@ -147,11 +153,22 @@ bool parse_locked(ServerCore& s, std::uint64_t number, Client& c) {
 }
 
 // Reads, parses, writes what it can for one client; closes it when it is done or broken.
-void pump_client_locked(ServerCore& s, std::uint64_t number, bool& queued) {
+void pump_client_locked(const CorePtr& core, std::uint64_t number, bool& queued) {
+  ServerCore& s = *core;
   auto it = s.clients.find(number);
   if (it == s.clients.end()) return;
   Client& c = *it->second;
   char buffer[read_chunk];
+  if (c.lingering) {
+    while (true) {
+      host::IoResult r = c.socket->read(buffer);
+      if (r.kind == host::IoResult::would_block) return;
+      c.discarded += r.bytes;
+      if (r.kind != host::IoResult::done || c.discarded > linger_bytes) break;
+    }
+    close_client_locked(s, number);
+    return;
+  }
   // Read only while there is room to parse: a peer that pipelines faster than the world answers
   // is slowed by TCP flow control instead of growing our buffers.
   while (!c.no_more && !c.peer_done && c.in_flight < max_in_flight && c.in.size() < read_chunk) {
@@ -186,7 +203,20 @@ void pump_client_locked(ServerCore& s, std::uint64_t number, bool& queued) {
   bool answered_all = c.send_seq == c.next_seq;
   // A peer that closed mid-request can never complete it; one that closed between requests is done
   // once its answers are out.
-  if (c.closing || (c.peer_done && (answered_all || c.parser.mid_request()))) close_client_locked(s, number);
+  if (c.peer_done && (answered_all || c.parser.mid_request())) {
+    close_client_locked(s, number);
+  } else if (c.closing) {
+    c.socket->shutdown_write();
+    c.lingering = true;
+    std::weak_ptr<ServerCore> weak = core;
+    s.hub.loop().add_timer(s.hub.vm().wall_now() + linger_ns, [weak, number] {
+      if (auto held = weak.lock()) {
+        std::lock_guard lock(held->mutex);
+        close_client_locked(*held, number);
+      }
+    });
+    pump_client_locked(core, number, queued);  // what the peer sent meanwhile
+  }
 }
 
 void wake_if_queued(const CorePtr& core, bool queued) {
@@ -202,7 +232,7 @@ void pump_client(const CorePtr& core, std::uint64_t number) {
   bool queued = false;
   {
     std::lock_guard lock(core->mutex);
-    if (!core->stopped) pump_client_locked(*core, number, queued);
+    if (!core->stopped) pump_client_locked(core, number, queued);
   }
   wake_if_queued(core, queued);
 }
@@ -276,7 +306,7 @@ void deliver(const CorePtr& core, std::uint64_t number, std::uint64_t seq, std::
     Client& c = *it->second;
     c.ready[seq] = {std::move(bytes), close};
     if (c.in_flight) --c.in_flight;
-    pump_client_locked(*core, number, queued);  // also reads again if the connection was full
+    pump_client_locked(core, number, queued);  // also reads again if the connection was full
   }
   wake_if_queued(core, queued);
 }
