@@ -10,6 +10,7 @@ packages=(
   clang libclang-rt-14-dev  # libFuzzer targets under fuzz/
   lua5.4  # the interpreter benchmark's anchor
   libsystemd-dev  # sd_notify for `phantom run` under systemd (Type=notify)
+  libcurl4-openssl-dev  # the HTTP client of url: and tcp.curl (src/host/linux/curl_http_client.cc)
   tmux  # the attach/detach test of the control socket (a real terminal)
 )
 

@@ -13,8 +13,10 @@ std::unique_ptr<Backend> make_statistics_backend();   // stt: (statistics_backen
 std::unique_ptr<Backend> make_file_backend();         // fio: (file_backend.cc)
 std::unique_ptr<Backend> make_tcp_backend();          // tcp: (tcp_backend.cc)
 std::unique_ptr<Backend> make_udp_backend();          // udp: (udp_backend.cc)
+std::unique_ptr<Backend> make_url_backend();          // url: (url_backend.cc)
 std::unique_ptr<Backend> make_web_backend();          // web: (web_backend.cc)
-// url: until the HTTP client: connect answers ENOSYS with a message (unavailable_backend.cc).
+void install_http_natives(vm::Vm& vm);               // .internal.tcp.curl [24] (url_backend.cc)
+// A prefix known but not served: connect answers ENOSYS with a message (unavailable_backend.cc).
 std::unique_ptr<Backend> make_unavailable_backend(std::string_view prefix, std::string_view what);
 
 inline std::vector<std::unique_ptr<Backend>> make_backends() {
@@ -23,8 +25,8 @@ inline std::vector<std::unique_ptr<Backend>> make_backends() {
   all.push_back(make_statistics_backend());
   all.push_back(make_file_backend());
   all.push_back(make_udp_backend());
+  all.push_back(make_url_backend());
   all.push_back(make_web_backend());
-  all.push_back(make_unavailable_backend("url:", "HTTP requests"));
   all.push_back(make_tcp_backend());
   return all;
 }

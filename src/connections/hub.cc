@@ -72,6 +72,7 @@ Result<std::unique_ptr<Hub>> Hub::create(vm::Vm& vm, vm::Console& console_device
   vm.set_extension(vm::Vm::ext_connections, hub.get());
   hub->install_natives();
   install_socket_natives(vm);
+  install_http_natives(vm);
   return hub;
 }
 

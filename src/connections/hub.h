@@ -59,6 +59,8 @@ class Hub {
     return it == links_.end() ? nullptr : &it->second;
   }
   int connect(vm::Ref conn, std::string_view name, bool restart);
+  // The backend serving `name` ("url:..."), or nullptr: natives of other classes reach theirs here.
+  Backend* backend_for(std::string_view name);
   int disconnect(vm::Ref conn);
   void set_error(ConnectionView conn, std::string_view message);
   // Starts a VM thread running the connection's callback with `payload`; false when there is none.
@@ -69,7 +71,6 @@ class Hub {
 
  private:
   explicit Hub(vm::Vm& vm);
-  Backend* backend_for(std::string_view name);
   void install_natives();
 
   vm::Vm& vm_;

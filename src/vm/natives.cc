@@ -7,10 +7,9 @@
 #include <charconv>
 #include <cmath>
 
-#include <nlohmann/json.hpp>
-
 #include "vm/byte_natives.h"
 #include "vm/internal_classes.h"
+#include "vm/json_natives.h"
 #include "vm/vm.h"
 
 namespace phantom::vm {
@@ -181,42 +180,6 @@ NO string_to_int(Vm& vm, NC& c) { return c.ret(vm.new_int(parse_integer<std::int
 NO string_to_long(Vm& vm, NC& c) { return c.ret(vm.new_long(parse_integer<std::int64_t>(vm.string_of(c.self)))); }
 NO string_to_float(Vm& vm, NC& c) { return c.ret(vm.new_float(static_cast<float>(parse_real(vm.string_of(c.self))))); }
 NO string_to_double(Vm& vm, NC& c) { return c.ret(vm.new_double(parse_real(vm.string_of(c.self)))); }
-
-Ref json_to_object(Vm& vm, const nlohmann::json& j, int depth) {
-  if (depth > 200) throw std::runtime_error("nesting deeper than 200");
-  switch (j.type()) {
-    case nlohmann::json::value_t::object: {
-      Ref dir = vm.new_directory();
-      for (auto it = j.begin(); it != j.end(); ++it) {
-        Ref key = vm.new_string(it.key());
-        Ref value = json_to_object(vm, it.value(), depth + 1);
-        vm.dir_put(dir, key, value, true);
-      }
-      return dir;
-    }
-    case nlohmann::json::value_t::array: {
-      Ref array = vm.new_array();
-      for (const auto& e : j) vm.array_push(array, json_to_object(vm, e, depth + 1));
-      return array;
-    }
-    case nlohmann::json::value_t::string: return vm.new_string(j.get<std::string>());
-    case nlohmann::json::value_t::boolean: return vm.new_int(j.get<bool>() ? 1 : 0);
-    case nlohmann::json::value_t::number_integer: return vm.new_long(j.get<std::int64_t>());
-    case nlohmann::json::value_t::number_unsigned: return vm.new_long(static_cast<std::int64_t>(j.get<std::uint64_t>()));
-    case nlohmann::json::value_t::number_float: return vm.new_double(j.get<double>());
-    default: return vm.null_object();
-  }
-}
-NO string_parse_json(Vm& vm, NC& c) {
-  std::string_view text = vm.string_of(c.self);
-  auto parsed = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
-  if (parsed.is_discarded()) return vm.throw_string(c, "parseJson: the string is not valid JSON");
-  try {
-    return c.ret(json_to_object(vm, parsed, 0));
-  } catch (const std::runtime_error& e) {
-    return vm.throw_string(c, fmt::format("parseJson: {}", e.what()));
-  }
-}
 
 // ---- arrays ----
 NO native_array_get(Vm& vm, NC& c) {
