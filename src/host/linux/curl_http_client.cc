@@ -236,15 +236,19 @@ class CurlHttpClient final : public HttpClient {
 
   void drop_cancelled() {
     std::lock_guard lock(done_mutex_);
+    std::lock_guard queue(queue_mutex_);
     for (auto it = cancelled_.begin(); it != cancelled_.end();) {
       auto a = active_.find(*it);
       if (a != active_.end()) {
         curl_multi_remove_handle(multi_, a->second->easy);
         active_.erase(a);
         it = cancelled_.erase(it);
-      } else {
-        ++it;  // not added yet (still queued) or already finished: finish() drops the id
+        continue;
       }
+      // Still queued: begin() adds it next round and this drops it then. Neither queued nor active:
+      // it finished before the cancel, and its id is forgotten.
+      bool queued = std::any_of(incoming_.begin(), incoming_.end(), [&](const auto& t) { return t->id == *it; });
+      it = queued ? std::next(it) : cancelled_.erase(it);
     }
   }
 
