@@ -53,6 +53,7 @@ bench: build
 	./$(BUILD)/bench/plc_bench
 	./$(BUILD)/bench/world_bench
 	./$(BUILD)/bench/commit_bench
+	bench/net_http_rps.sh $(BUILD)/phantom $(BUILD)/classes
 
 # Long crash runs: 2000 kills.
 soak: build

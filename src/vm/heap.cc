@@ -17,8 +17,7 @@ void Heap::format() {
   h->heap_top = heap_begin_offset;
   h->heap_end = std::min<std::uint64_t>(size_, max_heap_bytes) & ~std::uint64_t(7);
   h->next_thread_id = 1;
-  nonempty_ = 0;
-  retire_region();
+  set_free_runs({});
 }
 
 bool Heap::plausible(Ref r) const {
@@ -30,78 +29,50 @@ bool Heap::plausible(Ref r) const {
          units_for(o->size) <= o->units;
 }
 
-void Heap::refresh_free_mask() {
-  nonempty_ = 0;
-  for (std::uint32_t u = 0; u < small_units_limit; ++u)
-    if (header()->small_free[u] != raw_null) nonempty_ |= 1ull << u;
-}
+// A request of more than this many units does not move the cursor: it takes the first of the next
+// few runs it fits in, so that one large array does not pass over every smaller run.
+constexpr std::uint32_t large_request_units = 512;  // 4 KiB
 
-void Heap::push_free(Ref block, std::uint32_t units) {
-  WorldHeader* h = header();
-  ObjectHeader* t = hdr(block);
-  t->klass = 0;
-  t->size = 0;
-  t->units = units;
-  Ref& head = units < small_units_limit ? h->small_free[units] : h->large_free;
-  t->flags = head;
-  head = block;
-  if (units < small_units_limit) nonempty_ |= 1ull << units;
-}
-
-void Heap::start_region(Ref block, std::uint32_t units) {
-  if (region_units_ > 0) push_free(region_, region_units_);  // the old rest goes back on a list
-  region_ = block;
-  region_units_ = units;
-  set_free_header(block, units);
-}
-
-// Reuse before growth: the smallest bigger small block split in two, then the large list (first
-// fit). The collector coalesces neighbours, so exact sizes alone rarely match.
-Ref Heap::take_free(std::uint32_t units) {
-  WorldHeader* h = header();
-  auto pop = [&](std::uint32_t u) {
-    Ref r = h->small_free[u];
-    h->small_free[u] = hdr(r)->flags;
-    if (h->small_free[u] == raw_null) nonempty_ &= ~(1ull << u);
+// `units` grows by one when the object takes a one-unit rest.
+Ref Heap::take_large(std::uint32_t& units) {
+  for (std::size_t i = next_run_; i < runs_.size() && i < next_run_ + 16; ++i) {
+    FreeRun& run = runs_[i];
+    if (run.units < units) continue;
+    Ref r = run.start;
+    std::uint32_t rest = run.units - units;
+    if (rest <= 1) {  // the object takes the whole run (a rest of one unit could hold no header)
+      units = run.units;
+      run.units = 0;
+      return r;
+    }
+    run.start += units;
+    run.units = rest;
+    set_free_header(run.start, rest);  // the heap stays walkable
     return r;
-  };
-  // The exact size was tried by allocate()'s fast path.
-  if (units < small_units_limit) {
-    std::uint32_t from = units + units_for(0);
-    std::uint64_t bigger = from < 64 ? nonempty_ >> from << from : 0;
-    if (bigger) {
-      auto u = static_cast<std::uint32_t>(__builtin_ctzll(bigger));
-      Ref r = pop(u);
-      start_region(r + units, u - units);
-      return r;
-    }
-  }
-  // First fit, but only over the first few blocks: growing requests (a string built by appends)
-  // would otherwise walk the whole list each time. The next collection coalesces what was skipped.
-  Ref* link = &h->large_free;
-  for (int scanned = 0; *link != raw_null && scanned < 16; ++scanned) {
-    Ref r = *link;
-    ObjectHeader* block = hdr(r);
-    if (block->units == units || block->units >= units + units_for(0)) {
-      *link = block->flags;
-      if (block->units > units) start_region(r + units, block->units - units);
-      return r;
-    }
-    link = &block->flags;
   }
   return raw_null;
 }
 
+// Reuse before growth: the next free run in address order that the request fits in becomes the bump
+// region; smaller runs are passed over until the next collection. Then the top of the heap.
 Ref Heap::allocate_slow(Ref klass, std::uint32_t flags, Kind kind, std::uint32_t size, bool zero) {
   WorldHeader* h = header();
   std::uint32_t units = units_for(size);
-  std::uint64_t bytes = std::uint64_t(units) << 3;
-  Ref r = take_free(units);
-  if (r == raw_null) {
-    if (h->heap_top + bytes > h->heap_end) return raw_null;
-    r = static_cast<Ref>(h->heap_top >> ref_shift);
-    h->heap_top += bytes;
+  if (units <= large_request_units) {
+    while (next_run_ < runs_.size()) {
+      const FreeRun& run = runs_[next_run_++];
+      if (run.units < units) continue;
+      region_ = run.start;
+      region_units_ = run.units;
+      return bump(klass, flags, kind, size, units, zero);
+    }
+  } else if (Ref r = take_large(units); r != raw_null) {
+    return init_block(r, klass, flags, kind, size, units, zero);
   }
+  std::uint64_t bytes = std::uint64_t(units) << 3;
+  if (h->heap_top + bytes > h->heap_end) return raw_null;
+  Ref r = static_cast<Ref>(h->heap_top >> ref_shift);
+  h->heap_top += bytes;
   return init_block(r, klass, flags, kind, size, units, zero);
 }
 

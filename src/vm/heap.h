@@ -4,14 +4,17 @@
 // means the same after any restart under any binary, and reaches 16 GiB. Ref 0 is the raw null. A Ref
 // with the top bit set is no object but a tagged int of 31 bits (docs/vm.md): i2o of such a value
 // allocates nothing, and o2i reads no memory.
-// Every block in [heap_begin, heap_top) starts with an ObjectHeader, free blocks included, so the heap
-// can be walked; the collector (gc.cc) marks in side bitmaps and never writes into a live object.
+// Every block in [heap_begin, heap_top) starts with an ObjectHeader, free and dead blocks included, so
+// the heap can be walked; the collector (gc.cc) marks in side bitmaps and writes into no object page,
+// live or dead (design.md rule 4): the free runs it finds are kept in host memory, and a dead block
+// keeps its old header (it is walked like an object) until the allocator reuses its memory.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 namespace phantom::vm {
 
@@ -52,7 +55,7 @@ enum class Kind : std::uint8_t {
 
 struct ObjectHeader {
   Ref klass;            // the class object; 0 marks a free block
-  std::uint32_t flags;  // ObjectFlag bits | Kind << 24; a free block keeps the next free block here
+  std::uint32_t flags;  // ObjectFlag bits | Kind << 24; 0 in a free block
   std::uint32_t size;   // bytes in the data area
   std::uint32_t units;  // the whole block (header included) in 8-byte units
 };
@@ -75,14 +78,23 @@ struct WorldHeader {
   std::uint64_t gc_runs;
   std::uint64_t live_bytes;       // after the last collection
   std::uint64_t allocated_since_gc;
-  Ref large_free;                 // free blocks above the small classes, first fit
+  // Free lists of the builds before 2026-11-25, threaded through free blocks. No longer used (free
+  // runs live in host memory); the collector clears them, so that an older build opening the world
+  // finds them empty and allocates at the top instead of trusting stale links.
+  Ref large_free;
   std::uint32_t reserved;
-  Ref small_free[64];             // exact-size free lists: index = units
+  Ref small_free[64];
 };
 constexpr char world_magic[8] = {'P', 'H', 'W', 'O', 'R', 'L', 'D', 0};
 constexpr std::uint32_t world_layout_version = 1;
 constexpr std::uint64_t heap_begin_offset = 4096;
-constexpr std::uint32_t small_units_limit = 64;
+constexpr std::uint32_t small_units_limit = 64;  // the size of WorldHeader::small_free
+
+// A stretch of dead and free blocks between two live ones, found by the collector's sweep.
+struct FreeRun {
+  Ref start;
+  std::uint32_t units;
+};
 
 // The block size, in 8-byte units, of an object with `size` data bytes.
 inline std::uint32_t units_for(std::uint32_t size) {
@@ -94,11 +106,7 @@ enum class WorldState : std::uint32_t { empty = 0, booting = 1, running = 2 };
 class Heap {
  public:
   // `base`/`size`: the arena. attach() checks or initialises the header.
-  Heap(std::byte* base, std::uint64_t size) : base_(base), size_(size) {
-    if (is_formatted()) refresh_free_mask();
-  }
-  // Recomputes which small free lists are non-empty (after format, attach or a collection).
-  void refresh_free_mask();
+  Heap(std::byte* base, std::uint64_t size) : base_(base), size_(size) {}
   bool is_formatted() const;            // the header carries our magic
   std::uint32_t stored_layout_version() const { return header()->layout_version; }
   void format();                        // an empty heap in an untouched arena
@@ -119,30 +127,21 @@ class Heap {
   // A new object with a data area of `size` bytes, zeroed unless the caller fills it at once, or
   // raw_null when the heap is exhausted.
   Ref allocate(Ref klass, std::uint32_t flags, Kind kind, std::uint32_t size, bool zero = true) {
-    // Fast path, inline: a block from the exact-size list. Everything else is allocate_slow().
+    // Fast path, inline: bump through the current free run. Everything else is allocate_slow().
     std::uint32_t units = units_for(size);
-    if (units < small_units_limit && (nonempty_ >> units & 1)) {
-      WorldHeader* h = header();
-      Ref r = h->small_free[units];
-      ObjectHeader* o = hdr(r);
-      h->small_free[units] = o->flags;
-      if (o->flags == raw_null) nonempty_ &= ~(1ull << units);
-      return init_block(r, klass, flags, kind, size, units, zero);
-    }
-    if (region_units_ >= units) {  // the rest of a free block the allocator took: bump through it
-      Ref r = region_;
-      std::uint32_t rest = region_units_ - units;
-      if (rest == 1) {  // too small for a free-block header: this object takes it
-        ++units;
-        rest = 0;
-      }
-      region_ += units;
-      region_units_ = rest;
-      if (rest) set_free_header(region_, rest);  // the heap stays walkable
-      return init_block(r, klass, flags, kind, size, units, zero);
-    }
+    if (region_units_ >= units) return bump(klass, flags, kind, size, units, zero);
     return allocate_slow(klass, flags, kind, size, zero);
   }
+  // The free runs of the last sweep, in address order (host memory; the collector hands them over).
+  // Allocation bumps through them in that order, so that it fills pages one after the other instead
+  // of scattering over the heap (every page it touches goes into the next snapshot).
+  void set_free_runs(std::vector<FreeRun> runs) {
+    runs_ = std::move(runs);
+    next_run_ = 0;
+    retire_region();
+  }
+  // The runs the allocator has not reached yet (tests: a dead block lies in one, a live block never).
+  std::vector<FreeRun> unused_runs() const { return {runs_.begin() + static_cast<std::ptrdiff_t>(next_run_), runs_.end()}; }
   // Forgets the bump region; its rest is a valid free block that the next sweep reclaims.
   void retire_region() { region_units_ = 0; region_ = raw_null; }
   std::uint64_t heap_used() const { return header()->heap_top - header()->heap_begin; }
@@ -150,6 +149,18 @@ class Heap {
 
  private:
   Ref allocate_slow(Ref klass, std::uint32_t flags, Kind kind, std::uint32_t size, bool zero);
+  Ref bump(Ref klass, std::uint32_t flags, Kind kind, std::uint32_t size, std::uint32_t units, bool zero) {
+    Ref r = region_;
+    std::uint32_t rest = region_units_ - units;
+    if (rest == 1) {  // too small for a free-block header: this object takes it
+      ++units;
+      rest = 0;
+    }
+    region_ += units;
+    region_units_ = rest;
+    if (rest) set_free_header(region_, rest);  // the heap stays walkable
+    return init_block(r, klass, flags, kind, size, units, zero);
+  }
   Ref init_block(Ref r, Ref klass, std::uint32_t flags, Kind kind, std::uint32_t size, std::uint32_t units, bool zero) {
     ObjectHeader* o = hdr(r);
     o->klass = klass;
@@ -161,8 +172,7 @@ class Heap {
     header()->allocated_since_gc += bytes;
     return r;
   }
-  Ref take_free(std::uint32_t units);
-  void push_free(Ref block, std::uint32_t units);
+  Ref take_large(std::uint32_t& units);
   void set_free_header(Ref block, std::uint32_t units) {
     ObjectHeader* t = hdr(block);
     t->klass = 0;
@@ -170,13 +180,12 @@ class Heap {
     t->units = units;
     t->flags = raw_null;
   }
-  void start_region(Ref block, std::uint32_t units);
   std::byte* base_;
   std::uint64_t size_;
-  std::uint64_t nonempty_ = 0;  // bit u: small_free[u] has a block (a cache of the header)
-  // The rest of the last free block split by the allocator, bumped through before any list is
-  // consulted again (host memory: after a restart the rest is a free block on no list until the
-  // next collection).
+  // Host memory: after a restart the heap grows at the top until the first collection finds the runs.
+  std::vector<FreeRun> runs_;
+  std::size_t next_run_ = 0;  // runs before it were used or passed over
+  // The run being bumped through; its rest always carries a valid free-block header.
   Ref region_ = raw_null;
   std::uint32_t region_units_ = 0;
 };
