@@ -12,6 +12,7 @@ packages=(
   libsystemd-dev  # sd_notify for `phantom run` under systemd (Type=notify)
   libcurl4-openssl-dev  # the HTTP client of url: and tcp.curl (src/host/linux/curl_http_client.cc)
   tmux  # the attach/detach test of the control socket (a real terminal)
+  curl wrk redis-server redis-tools nginx-light  # the HTTP server's tests and net.http_rps with its anchors
 )
 
 missing=()
