@@ -111,6 +111,37 @@ Status Store::precopy(const std::vector<host::PageRun>& runs, SnapshotReport& re
   return ok_status();
 }
 
+Result<std::uint64_t> Store::write_back(WorldControl& control) {
+  if (state_ == StoreState::failed)
+    return make_error(Errc::failed_state, "{}: an earlier write failed; reopen the world to continue", image_.name());
+  if (!prefetch_done_.load()) return std::uint64_t{0};  // never write on top of unverified pages
+  std::vector<host::PageRun> runs;
+  Status done = tracker_->collect_below(runs, control.written_extent());
+  std::uint64_t pages = 0;
+  SnapshotReport report;  // counts only; the snapshot reports written_back_
+  for (std::size_t r = 0; done.ok() && r < runs.size(); ++r) {
+    for (std::uint64_t page = runs[r].first; done.ok() && page < runs[r].first + runs[r].count;) {
+      std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(precopy_chunk_pages, runs[r].first + runs[r].count - page));
+      std::vector<std::uint64_t> chunk(n);
+      if (overflow_buffer_.size() < n * page_bytes) overflow_buffer_.resize(precopy_chunk_pages * page_bytes);
+      for (std::size_t k = 0; k < n; ++k) {
+        chunk[k] = page + k;
+        std::memcpy(overflow_buffer_.data() + k * page_bytes, arena_->page(page + k), page_bytes);
+      }
+      done = write_pages(chunk, overflow_buffer_.data(), report);
+      page += n;
+      pages += n;
+    }
+  }
+  if (done.ok() && pages > 0) done = device_->flush();
+  if (!done.ok()) {  // a write that failed leaves the page table naming blocks that may be torn
+    set_state(StoreState::failed);
+    return done.take_error();
+  }
+  written_back_ += pages;
+  return pages;
+}
+
 Result<SnapshotReport> Store::snapshot(WorldControl& control) {
   if (state_ == StoreState::failed)
     return make_error(Errc::failed_state, "{}: an earlier write failed; reopen the world to continue", image_.name());
@@ -130,7 +161,8 @@ Result<SnapshotReport> Store::run_snapshot(WorldControl& control) {
   const std::uint64_t start = clock.monotonic_ns();
   SnapshotReport report;
   report.seq = record_.next_seq;
-  superseding_.clear();
+  // superseding_ already holds the blocks that write_back() replaced for this snapshot.
+  report.written_back_pages = written_back_;
   set_state(StoreState::capturing);
 
   // The cleaner's plan: copy these pages and nodes forward, as if they had been written.
@@ -232,7 +264,7 @@ Status Store::commit(SnapshotReport& report) {
   entry.time_ns = next.time_ns;
   entry.root = table_.root();
   entry.pages_in_use = table_.pages_in_use();
-  entry.data_blocks_written = report.data_blocks;
+  entry.data_blocks_written = report.data_blocks + written_back_;
   entry.node_blocks_written = report.node_blocks;
   next.snapshots.push_back(entry);
   while (next.snapshots.size() > next.retention) next.snapshots.erase(next.snapshots.begin());
@@ -243,6 +275,7 @@ Status Store::commit(SnapshotReport& report) {
   report.generation = next.generation;
 
   on_disk_[next.generation % commit_slots] = next;
+  written_back_ = 0;
   record_ = std::move(next);
   PHANTOM_TRY(update_free_map(report.seq));  // rule 5
   // Keep enough whole segments free for about two snapshots like this one; copy at most as much as

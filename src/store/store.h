@@ -122,6 +122,7 @@ struct SnapshotReport {
   std::uint64_t write_calls = 0;      // gather-writes issued (one per run of consecutive blocks)
   std::uint64_t cleaned_pages = 0;    // pages copied forward to empty sparse segments
   std::uint64_t cleaned_nodes = 0;
+  std::uint64_t written_back_pages = 0;  // written by write_back() since the last snapshot, not in data_blocks
 };
 
 struct StoreStatistics {
@@ -156,6 +157,15 @@ class Store {
   // Takes a snapshot of the arena and makes it durable. Calls control.stop()/resume() once; all
   // copying beyond the residual set, writing and flushing happens while the world runs.
   Result<SnapshotReport> snapshot(WorldControl& control);
+
+  // Write-back between snapshots (world running, never stopped; call it from the thread that calls
+  // snapshot()): the pages written since the last cut or write-back go to fresh blocks, which are
+  // flushed, so that the next snapshot carries only the pages written after it. The pages are read
+  // while the world runs, like pre-copy: a page written again is reported again and rewritten, so the
+  // next cut is still consistent. No record names these blocks until that snapshot commits, so a crash
+  // at any instant frees them (rules 1 and 5). Returns the pages written (0 while a lazy restore is
+  // still verifying pages).
+  Result<std::uint64_t> write_back(WorldControl& control);
 
   // Waits until a lazy restore has filled and verified every page; returns the ns it took from open.
   std::uint64_t wait_until_restored();
@@ -219,6 +229,7 @@ class Store {
   std::unordered_map<std::uint64_t, std::uint32_t> staging_slot_;  // page -> slot
   std::vector<std::byte> overflow_buffer_;                      // pre-copy pages beyond the limit
   std::uint64_t last_residual_ = 0;
+  std::uint64_t written_back_ = 0;  // pages write_back() wrote for the snapshot being built
   CleaningPlan cleaning_;  // what the next snapshot copies forward (planned after each commit)
 
   // Lazy restore: the restored snapshot's page table (never changed), the prefetcher, and its end.

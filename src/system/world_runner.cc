@@ -69,9 +69,11 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
     hub_.committed(captured_);
     bool quiet = std::string_view(why) == "interval" || std::string_view(why) == "output";
     if (config_.log_snapshots || !quiet)
-      std::fprintf(stderr, "phantom: snapshot %llu committed (%s, %llu pages, pause %.3f ms, written in %.1f ms)\n",
+      std::fprintf(stderr, "phantom: snapshot %llu committed (%s, %llu pages, pause %.3f ms, written in %.1f ms, flush %.1f ms, "
+                   "%llu pages written back before)\n",
                    static_cast<unsigned long long>(report->seq), why, static_cast<unsigned long long>(report->data_blocks),
-                   report->pause_ns / 1e6, report->total_ns / 1e6);
+                   report->pause_ns / 1e6, report->total_ns / 1e6, report->flush_ns / 1e6,
+                   static_cast<unsigned long long>(report->written_back_pages));
     std::lock_guard lock(mutex_);
     last_seq_ = report->seq;
     last_wall_ns_ = static_cast<std::uint64_t>(vm_.wall_now());
@@ -101,9 +103,21 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
       bool requested = signals_.snapshot_requested.exchange(false) || requests_issued_.load() > requests_done_;
       bool output_due = pending_ && Clock::now() >= pending_since_ + std::chrono::microseconds(config_.commit_delay_us);
       bool interval_due = Clock::now() >= next;
-      if (!requested && !output_due && !interval_due) continue;
+      if (!requested && !output_due && !interval_due) {
+        if (!write_back_due()) continue;
+        lock.unlock();
+        bool written = write_back();
+        lock.lock();
+        if (!written) {
+          vm_.request_exit();
+          return;
+        }
+        continue;
+      }
       lock.unlock();
       bool ok = take(requested ? "requested" : output_due ? "output" : "interval");
+      if (output_due) last_output_snapshot_ = Clock::now();
+      last_write_ = Clock::now();
       lock.lock();
       if (!ok) {
         vm_.request_exit();
@@ -117,6 +131,28 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
   bool failed() {
     std::lock_guard lock(mutex_);
     return failed_;
+  }
+
+  // Write-back between snapshots while output commit is busy (an output snapshot in the last
+  // second): the pages written since the last snapshot go to disk every few milliseconds, so that
+  // the next output snapshot carries, and flushes, only the pages written since (docs/store.md).
+  // A world without committed output does not pay for it: its pages are written once per interval.
+  bool write_back_due() const {
+    auto now = Clock::now();
+    return now - last_output_snapshot_ < std::chrono::seconds(1) && now - last_write_ >= write_back_period;
+  }
+  bool write_back() {
+    auto written = store_.write_back(*this);
+    last_write_ = Clock::now();
+    if (written.ok()) {
+      written_back_ += *written;
+      return true;
+    }
+    std::fprintf(stderr, "phantom: write-back failed: %s\n", written.error().message.c_str());
+    std::lock_guard lock(mutex_);
+    failed_ = true;
+    cv_.notify_all();
+    return false;
   }
 
   // ---- RunningWorld (control socket threads) ----
@@ -218,6 +254,10 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
   std::condition_variable cv_;
   bool pending_ = false, failed_ = false, stopped_ = false;
   Clock::time_point pending_since_{};
+  // Write-back (policy thread only).
+  static constexpr std::chrono::milliseconds write_back_period{4};
+  Clock::time_point last_output_snapshot_{}, last_write_{};
+  std::uint64_t written_back_ = 0;
   std::atomic<std::uint64_t> requests_issued_{0};
   std::uint64_t requests_done_ = 0;
   std::uint64_t last_seq_ = 0, last_wall_ns_ = 0, snapshots_ = 0;
