@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <optional>
 
@@ -121,7 +123,9 @@ void add_run_command(CLI::App& app, host::Env& env) {
       ->delimiter(':');
   cmd->add_flag("--no-default-classpath", options->no_default_class_path,
                 "do not look for classes in the built class library (plib) after the class path");
-  cmd->add_option("--env", c.environment, "NAME=VALUE for the kernel environment of a new world (repeatable)");
+  cmd->add_option("--env", c.environment,
+                  "NAME=VALUE for the kernel environment of a new world, or NAME to take this process's value of NAME "
+                  "(e.g. PORT=9090 phantom run ... --env PORT) (repeatable)");
   cmd->add_option("--arena-size", c.arena_size, "arena size of a new world (e.g. 256M, 4G)")
       ->transform(CLI::AsSizeValue(false))
       ->capture_default_str();
@@ -157,6 +161,17 @@ void add_run_command(CLI::App& app, host::Env& env) {
       ->capture_default_str();
   cmd->callback([options, &env] {
     if (!options->no_default_class_path) options->config.class_path.push_back(PHANTOM_PLIB_DIR);
+    for (std::string& entry : options->config.environment) {
+      if (entry.find('=') != std::string::npos) continue;
+      const char* value = std::getenv(entry.c_str());
+      if (!value) {
+        std::fprintf(stderr, "phantom run: --env %s: %s is not set here; give --env %s=VALUE or set it first\n",
+                     entry.c_str(), entry.c_str(), entry.c_str());
+        std::exit(2);
+      }
+      entry += "=";
+      entry += value;
+    }
     refuse_if_running(options->config);
     prepare_service_mode(*options);
     std::exit(run(env, *options));

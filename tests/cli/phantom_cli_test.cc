@@ -220,4 +220,39 @@ TEST_F(PhantomCli, AssemblerAndDisassembler) {
   EXPECT_NE(junk.out.find("junk.pc"), std::string::npos) << junk.out;
 }
 
+// --env NAME=VALUE, or NAME for this process's value (the counter service's PORT); an unset NAME is a
+// usage error before any world is made.
+TEST_F(PhantomCli, EnvironmentFromTheCommandLineAndTheHost) {
+  std::filesystem::create_directories(dir_ / "classes");
+  std::ofstream((dir_ / "env.ph").string()) << R"(package .c;
+class env
+{
+    void startup(var boot : .internal.bootstrap) [8]
+    {
+        var all : .internal.container.array;
+        var i : int;
+        var s : string;
+        all = boot.getKernelEnvironment();
+        i = 0;
+        while (i < all.size()) { s = (string) all.get(i); boot.consolePrint(s + "\n"); i = i + 1; }
+    }
+};
+)";
+  Outcome compiled = phantom("compile " + (dir_ / "env.ph").string() + " -o " + (dir_ / "classes").string());
+  ASSERT_EQ(compiled.status, 0) << compiled.out;
+  std::string run = "run --world " + world_ + " --arena-size 8M --boot .c.env --classpath " + (dir_ / "classes").string();
+
+  phantom::test::ShellResult unset = phantom::test::run_shell("unset PHANTOM_TEST_UNSET; " + std::string(PHANTOM_BINARY) +
+                                                              " " + run + " --env PHANTOM_TEST_UNSET 2>&1");
+  EXPECT_EQ(unset.status, 2) << unset.out;
+  EXPECT_NE(unset.out.find("PHANTOM_TEST_UNSET is not set here"), std::string::npos) << unset.out;
+  EXPECT_FALSE(std::filesystem::exists(world_));
+
+  phantom::test::ShellResult r = phantom::test::run_shell("PHANTOM_TEST_PORT=9090 " + std::string(PHANTOM_BINARY) + " " + run +
+                                                          " --env PHANTOM_TEST_PORT --env MODE=fast 2>/dev/null");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("PHANTOM_TEST_PORT=9090\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("MODE=fast\n"), std::string::npos) << r.out;
+}
+
 }  // namespace
