@@ -25,7 +25,7 @@ using vm::Vm;
 
 // The connection-level operations of tcp_backend.cc and udp_backend.cc that these natives use.
 enum TcpOp { op_tcp_receive = 0, op_tcp_send = 1, op_tcp_wait_connected = 2, op_tcp_accept = 3, op_tcp_mode = 4,
-             op_tcp_peer = 6, op_tcp_local_port = 7, op_tcp_is_open = 8 };
+             op_tcp_peer = 6, op_tcp_local_port = 7, op_tcp_is_open = 8, op_tcp_connecting = 9 };
 enum UdpOp { op_udp_receive = 0, op_udp_reply = 1, op_udp_send_to = 2, op_udp_mode = 4, op_udp_last_sender = 6,
              op_udp_local_port = 7 };
 
@@ -77,8 +77,16 @@ NativeOutcome tcp_connect(Vm& vm, NativeCall& c) {
   std::string name = "tcp:" + std::string(vm.string_of(c.args[0]));
   if (name.size() > 1023) return vm.throw_string(c, "tcp connect: the address is too long");
   ConnectionView view(vm, c.self);
-  // A call that waited runs again when woken (or after a restore): it then only waits.
-  if (!hub.link(c.self) || view.name() != name) {
+  // A call that waited runs again when woken (or after a restore): it then only waits. Any other call
+  // connects afresh, also to the same peer (a program reconnecting after its peer closed).
+  Link* link = hub.link(c.self);
+  bool waiting = false;
+  if (link && link->backend->prefix() == "tcp:" && view.name() == name) {
+    NativeCall probe = c;
+    waiting = link->backend->block(hub, view, *link, probe, vm.null_object(), op_tcp_connecting) == NativeOutcome::value &&
+              vm::is_tagged_int(probe.result) && vm::untag_int(probe.result) == 1;
+  }
+  if (!waiting) {
     if (hub.connect(c.self, name, false) != 0) return vm.throw_string(c, last_error(vm, c.self));
   }
   out = run(vm, c, "tcp:", op_tcp_wait_connected, vm.null_object());
@@ -205,6 +213,7 @@ NativeOutcome udp_send_to(Vm& vm, NativeCall& c) {
   NativeOutcome out;
   if (!usable(vm, c, 2, "udp sendTo", out)) return out;
   if (!vm.is_a(c.args[0], vm::cid_string)) return vm.throw_string(c, "udp sendTo: the address must be a string \"HOST:PORT\"");
+  if (!vm.is_a(c.args[1], vm::cid_string)) return vm.throw_string(c, "udp sendTo: the data must be a string");
   std::string_view to = vm.string_of(c.args[0]);
   auto colon = to.rfind(':');
   int port = -1;

@@ -8,7 +8,9 @@
 // and remembered per socket.
 //
 // Output commit: a datagram of a committed socket (the default) is sent when the snapshot holding
-// the state behind it has committed (Outbox::append_transient); an immediate one at once.
+// the state behind it has committed (Outbox::append_transient); an immediate one at once (so it may
+// overtake committed ones still waiting: UDP keeps no order anyway). A close stops receiving at once
+// and frees the port at once, unless committed datagrams still wait: then after the last of them.
 //
 // Restart: the socket is bound again to the same address and port (the port it got, for port 0).
 // Datagrams received but not taken, and committed datagrams not yet sent at the crash, are lost: UDP
@@ -27,6 +29,8 @@ namespace {
 constexpr std::size_t queue_limit = 1024;          // datagrams received, not yet taken
 constexpr std::size_t max_datagram = 65507;        // the most a UDP/IPv4 datagram carries
 constexpr std::size_t max_names = 64;              // resolved peer names remembered per socket
+constexpr std::int64_t name_ttl_ns = 60'000'000'000;  // a resolved name is looked up again after this
+constexpr std::int64_t failed_name_ttl_ns = 5'000'000'000;  // a name that did not resolve, after this
 
 struct UdpState {  // in the connection's state binary
   std::uint32_t port;       // the port bound to
@@ -35,20 +39,25 @@ struct UdpState {  // in the connection's state binary
 };
 
 struct UdpCore {
-  UdpCore(Hub& h, vm::Ref c) : hub(h), conn(c) {}
+  UdpCore(Hub& h, vm::Ref c) : hub(h), loop(h.loop()), conn(c) {}
   Hub& hub;
+  host::EventLoop& loop;  // not hub.loop(): see StreamCore::loop (tcp_backend.cc)
   vm::Ref conn;
   std::mutex mutex;
   // ---- guarded by mutex ----
   std::unique_ptr<host::Socket> socket;
   std::string label;  // "udp 127.0.0.1:5000"
   std::string error;  // a failed socket: why
+  bool watched = false;
   std::deque<std::pair<std::string, host::NetAddress>> queue;
   std::uint64_t dropped = 0;
+  std::size_t committed_waiting = 0;  // committed datagrams not yet released
+  bool close_when_sent = false;       // closed by the world: the socket goes with the last of them
   struct Resolved {
     bool ok = false;
     host::NetAddress address;
     std::string error;
+    std::int64_t expires_ns = 0;
   };
   std::map<std::string, Resolved, std::less<>> names;  // resolved peers, or why not
   bool want_wake = false;
@@ -85,12 +94,20 @@ void pump(const CorePtr& core) {
   if (wake) wake_socket_waiters(core->hub, core->conn);
 }
 
+void drop_locked(UdpCore& c) {
+  if (c.socket && c.watched) c.loop.unwatch(c.socket->handle());
+  c.watched = false;
+  c.socket.reset();
+}
+
 // Any thread: sends one datagram (a committed one when released).
-void send_now(const CorePtr& core, const host::NetAddress& to, const std::string& data) {
+void send_now(const CorePtr& core, const host::NetAddress& to, const std::string& data, bool committed) {
   std::lock_guard lock(core->mutex);
-  if (!core->socket) return;
-  host::IoResult r = core->socket->send_to(to, data);
-  if (r.kind == host::IoResult::done) core->hub.statistics().add(stat_udp_tx, r.bytes);
+  if (core->socket) {
+    host::IoResult r = core->socket->send_to(to, data);
+    if (r.kind == host::IoResult::done) core->hub.statistics().add(stat_udp_tx, r.bytes);
+  }
+  if (committed && --core->committed_waiting == 0 && core->close_when_sent) drop_locked(*core);
 }
 
 bool split_host_port(std::string_view text, std::string& host, std::uint16_t& port) {
@@ -151,10 +168,10 @@ class UdpBackend final : public Backend {
     host::NetAddress bound = core->socket->local_address();
     core->label = "udp " + bound.to_string();
     std::weak_ptr<UdpCore> weak = core;
-    if (!hub.loop().watch(core->socket->handle(), ev_in | ev_edge, [weak](std::uint32_t) {
-          if (auto c = weak.lock()) pump(c);
-        }))
-      return {p_EIO, "the event loop refused the socket"};
+    core->watched = core->loop.watch(core->socket->handle(), ev_in | ev_edge, [weak](std::uint32_t) {
+      if (auto c = weak.lock()) pump(c);
+    });
+    if (!core->watched) return {p_EIO, "the event loop refused the socket"};
     st->port = bound.port;
     if (!restart) st->last_sender[0] = '\0';
     auto ul = std::make_unique<UdpLink>();
@@ -163,25 +180,19 @@ class UdpBackend final : public Backend {
     return {};
   }
 
-  void close(Hub& hub, ConnectionView conn, Link& link) override {
+  void close(Hub& hub, ConnectionView, Link& link) override {
     auto* ul = static_cast<UdpLink*>(link.state.get());
     if (!ul || !ul->core) return;
     wake_all_now(hub, *ul);
-    CorePtr core = ul->core;
-    auto drop = [core] {
-      std::lock_guard lock(core->mutex);
-      if (core->socket) core->hub.loop().unwatch(core->socket->handle());
-      core->socket.reset();
-    };
-    UdpState* st = conn.state<UdpState>();
-    if (st && !st->immediate) {
-      try {
-        hub.outbox().append_transient(drop);  // after the datagrams sent before it
-        return;
-      } catch (const vm::OutOfMemory&) {
-      }
-    }
-    drop();
+    UdpCore& c = *ul->core;
+    std::lock_guard lock(c.mutex);
+    // Nothing of a close is seen outside, so it needs no commit: receiving stops now, and the port is
+    // free now (a bind of the same port may follow), or once the committed datagrams before it left.
+    if (c.socket && c.watched) c.loop.unwatch(c.socket->handle());
+    c.watched = false;
+    c.queue.clear();
+    if (c.committed_waiting == 0) drop_locked(c);
+    else c.close_when_sent = true;  // the outbox's entries hold the core until then
   }
 
   vm::NativeOutcome block(Hub& hub, ConnectionView conn, Link& link, vm::NativeCall& call, vm::Ref arg, int op) override {
@@ -232,7 +243,7 @@ class UdpBackend final : public Backend {
         }
         if (data.size() > max_datagram)
           return fail(p_EINVAL, fmt::format("{}: a datagram of {} bytes; at most {}", c.label, data.size(), max_datagram));
-        if (!c.socket) return fail(p_ENOTCONN, c.label + ": closed");
+        if (!c.socket || c.close_when_sent) return fail(p_ENOTCONN, c.label + ": closed");
         std::string peer = host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
         auto to = numeric_address(host, port);
         std::string why;
@@ -240,7 +251,8 @@ class UdpBackend final : public Backend {
           if (!hub.net_rules().may_connect(host, port, why)) return fail(p_EACCES, fmt::format("{}: {}", c.label, why));
         } else {
           auto known = c.names.find(host);
-          if (known == c.names.end()) return resolve_then_wake(hub, *ul, call, host);
+          if (known == c.names.end() || known->second.expires_ns < hub.vm().wall_now())
+            return resolve_then_wake(hub, *ul, call, host);
           if (!known->second.ok) return fail(p_ENOENT, fmt::format("{}: sendTo {}: {}", c.label, peer, known->second.error));
           host::NetAddress a = known->second.address;
           a.port = port;
@@ -252,8 +264,15 @@ class UdpBackend final : public Backend {
         vm::Ref count = vm.new_int(static_cast<std::int32_t>(data.size()));
         CorePtr core = ul->core;
         std::size_t size = data.size();
-        if (st->immediate) send_now(core, target, data);
-        else hub.outbox().append_transient([core, target, data = std::move(data)] { send_now(core, target, data); }, size);
+        if (st->immediate) {
+          send_now(core, target, data, false);
+        } else {
+          {
+            std::lock_guard relock(core->mutex);
+            ++core->committed_waiting;
+          }
+          hub.outbox().append_transient([core, target, data = std::move(data)] { send_now(core, target, data, true); }, size);
+        }
         return call.ret(count);
       }
       case op_mode: {
@@ -279,18 +298,32 @@ class UdpBackend final : public Backend {
   // c.mutex held: resolves `host` on the resolver thread, parks the caller, and wakes it with the answer.
   vm::NativeOutcome resolve_then_wake(Hub& hub, UdpLink& ul, vm::NativeCall& call, const std::string& host) {
     CorePtr core = ul.core;
-    if (core->names.size() >= max_names) core->names.clear();
+    if (core->names.size() >= max_names) {  // the expired ones first; all when none has
+      std::int64_t now = hub.vm().wall_now();
+      std::erase_if(core->names, [now](const auto& entry) { return entry.second.expires_ns < now; });
+      if (core->names.size() >= max_names) core->names.clear();
+    }
     core->want_wake = true;
-    resolver_->resolve(host, 0, [core, host](Result<std::vector<host::NetAddress>> found) {
+    // An address of the socket's own family: an IPv4 socket cannot send to an IPv6 address.
+    host::NetAddress::Family family = core->socket ? core->socket->local_address().family : host::NetAddress::ipv4;
+    resolver_->resolve(host, 0, [core, host, family](Result<std::vector<host::NetAddress>> found) {
       {
         std::lock_guard lock(core->mutex);
         UdpCore::Resolved r;
+        std::int64_t now = core->hub.vm().wall_now();
         if (found.ok()) {
-          r.ok = true;
-          r.address = found->front();
+          for (const auto& a : *found)
+            if (a.family == family && !r.ok) {
+              r.ok = true;
+              r.address = a;
+            }
+          if (!r.ok)
+            r.error = fmt::format("{}: has no {} address (the socket is bound to one)", host,
+                                  family == host::NetAddress::ipv4 ? "IPv4" : "IPv6");
         } else {
           r.error = found.error().message;
         }
+        r.expires_ns = now + (r.ok ? name_ttl_ns : failed_name_ttl_ns);
         core->names.insert_or_assign(host, std::move(r));
         core->want_wake = false;
       }

@@ -34,7 +34,8 @@ struct NetAddress {
 };
 
 // Resolves a host name (or a numeric address) for `port`: IPv4 and IPv6 results, in the order the
-// resolver prefers. Blocks: never on the executor.
+// resolver prefers. Blocks: never on the executor. A name that cannot be one (empty, longer than 253,
+// holding a NUL or a control character) is an error without a lookup.
 Result<std::vector<NetAddress>> resolve(const std::string& host, std::uint16_t port);
 
 // Resolves names on a host thread of its own, one at a time, so that neither the executor nor the
@@ -65,12 +66,14 @@ class Socket {
   virtual NetAddress peer_address() const = 0;  // streams
 
   // ---- streams (TCP) ----
-  // After the handle became writable following connect_stream(): whether the connection is made.
-  virtual Status finish_connect() = 0;
+  // After the handle became writable following connect_stream(): true when the connection is made,
+  // false while it is still being made (an event that was not for this socket), an error when it failed.
+  virtual Result<bool> finish_connect() = 0;
   virtual IoResult read(std::span<char> out) = 0;
   virtual IoResult write(std::span<const char> bytes) = 0;
   virtual void shutdown_write() = 0;
-  // A listening socket: the next pending connection, or nullptr when none is waiting now.
+  // A listening socket: the next pending connection, or nullptr when none is waiting now. An error
+  // (out of descriptors or memory) leaves the connections waiting in the kernel: try again later.
   virtual Result<std::unique_ptr<Socket>> accept() = 0;
 
   // ---- datagrams (UDP) ----

@@ -63,6 +63,7 @@ void stream_round_trip(const char* listen_at) {
   ASSERT_NO_FATAL_FAILURE(wait_for(**client, POLLOUT));
   auto connected = (*client)->finish_connect();
   ASSERT_TRUE(connected.ok()) << connected.error().message;
+  EXPECT_TRUE(*connected);
   ASSERT_NO_FATAL_FAILURE(wait_for(**listener, POLLIN));
   auto server = (*listener)->accept();
   ASSERT_TRUE(server.ok());

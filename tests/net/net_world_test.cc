@@ -346,5 +346,190 @@ TEST_F(NetWorld, CommittedSendWaitsForACommitAndImmediateDoesNot) {
   }
 }
 
+
+// Reads until the peer closes: what came, and whether it ended cleanly (0) or with an error (errno).
+std::string read_to_end(int fd, int& error) {
+  std::string got;
+  char buf[65536];
+  error = 0;
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n > 0) {
+      got.append(buf, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0) error = errno;
+    return got;
+  }
+}
+
+// A world that sends 8 MiB and closes at once, while its peer has not read yet and has sent bytes the
+// world never reads: the peer still gets every byte, in order, and then a clean end of stream (not a
+// reset). Also with the second half sent immediate behind committed bytes still waiting for their
+// commit: those bytes do not overtake the committed ones, and the immediate close waits for them too.
+TEST_F(NetWorld, CloseDeliversEveryByteInOrderAndEndsCleanly) {
+  for (std::string mode : {"committed", "mixed"}) {
+    SCOPED_TRACE(mode);
+    fs::remove(dir_ / "w.img");
+    World world(dir_, ".test.net_bulk_sender", env({"CHUNKS=128", "MODE=" + mode}));
+    int port = world.number("listening ");
+    ASSERT_GT(port, 0) << world.out();
+    int fd = connect_to(port);
+    ASSERT_GE(fd, 0);
+    std::string junk(4096, 'j');
+    ASSERT_EQ(::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL), static_cast<ssize_t>(junk.size()));
+    std::string rest;
+    ASSERT_TRUE(world.line("closed", rest)) << world.out();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the world has closed; more junk after it
+    ::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL);
+    int error = 0;
+    std::string got = read_to_end(fd, error);
+    EXPECT_EQ(error, 0) << std::strerror(error);
+    EXPECT_EQ(got.size(), 128u * 65536 + 4);
+    EXPECT_EQ(got.size() >= 4 ? got.substr(got.size() - 4) : got, "END\n");
+    EXPECT_EQ(got.find("END"), got.size() - 4);
+    ::close(fd);
+  }
+}
+
+// connect() again on a socket object whose peer has closed makes a new connection to the same peer.
+TEST_F(NetWorld, ConnectAgainOnTheSameSocketMakesANewConnection) {
+  int port = 0;
+  int listener = listen_on(port);
+  ASSERT_GE(listener, 0);
+  std::thread server([listener] {
+    pollfd p{listener, POLLIN, 0};
+    if (::poll(&p, 1, 10000) != 1) return;
+    int first = ::accept(listener, nullptr, nullptr);
+    ::send(first, "one\n", 4, MSG_NOSIGNAL);
+    ::close(first);
+    if (::poll(&p, 1, 10000) != 1) return;
+    int second = ::accept(listener, nullptr, nullptr);
+    std::string line;
+    char ch;
+    while (::recv(second, &ch, 1, 0) == 1 && ch != '\n') line += ch;
+    std::string answer = "you said: " + line + "\n";
+    ::send(second, answer.data(), answer.size(), MSG_NOSIGNAL);
+    ::close(second);
+  });
+  World world(dir_, ".test.net_reconnect", env({"HOST=127.0.0.1", "PORT=" + std::to_string(port)}));
+  std::string rest;
+  EXPECT_TRUE(world.line("first: ", rest)) << world.out();
+  EXPECT_EQ(rest, "one");
+  EXPECT_TRUE(world.line("second: ", rest)) << world.out();
+  EXPECT_EQ(rest, "you said: again");
+  world.wait_exit();
+  server.join();
+  ::close(listener);
+}
+
+// The stt: counters 6-9 (TCP and UDP bytes received and sent) after known traffic.
+TEST_F(NetWorld, StatisticsCountTheBytesOfTcpAndUdp) {
+  int port = 0;
+  int listener = listen_on(port);
+  ASSERT_GE(listener, 0);
+  int udp = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in ua{};
+  ua.sin_family = AF_INET;
+  ua.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t ulen = sizeof ua;
+  ASSERT_EQ(::bind(udp, reinterpret_cast<sockaddr*>(&ua), sizeof ua), 0);
+  ::getsockname(udp, reinterpret_cast<sockaddr*>(&ua), &ulen);
+  int uport = ntohs(ua.sin_port);
+  std::thread tcp_peer([listener] {
+    pollfd p{listener, POLLIN, 0};
+    if (::poll(&p, 1, 10000) != 1) return;
+    int c = ::accept(listener, nullptr, nullptr);
+    timeval tv{10, 0};
+    ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::size_t got = 0;
+    char buf[256];
+    while (got < 100) {
+      ssize_t n = ::recv(c, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    std::string fifty(50, 'f');
+    ::send(c, fifty.data(), fifty.size(), MSG_NOSIGNAL);
+    while (::recv(c, buf, sizeof buf, 0) > 0) {
+    }
+    ::close(c);
+  });
+  std::thread udp_peer([udp] {
+    pollfd p{udp, POLLIN, 0};
+    if (::poll(&p, 1, 10000) != 1) return;
+    char buf[256];
+    sockaddr_storage from{};
+    socklen_t len = sizeof from;
+    ::recvfrom(udp, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+    std::string twenty(20, 't');
+    ::sendto(udp, twenty.data(), twenty.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
+  });
+  World world(dir_, ".test.net_stats", env({"PORT=" + std::to_string(port), "UPORT=" + std::to_string(uport)}));
+  std::string rest;
+  EXPECT_TRUE(world.line("stats ", rest)) << world.out();
+  EXPECT_EQ(rest, "50 100 20 30");
+  world.wait_exit();
+  tcp_peer.join();
+  udp_peer.join();
+  ::close(listener);
+  ::close(udp);
+}
+
+// A listener and a UDP socket closed by the program free their port at once: binding it again works.
+TEST_F(NetWorld, ClosedListenerAndUdpSocketCanBeBoundAgainAtOnce) {
+  World world(dir_, ".test.net_rebind", {"--interval", "3600000"});
+  EXPECT_TRUE(world.prints("rebound\n", 10000)) << world.out();
+}
+
+// Malformed addresses from a program are thrown strings; the world goes on.
+TEST_F(NetWorld, MalformedAddressesAreClearErrors) {
+  World world(dir_, ".test.net_bad_addresses", {});
+  world.wait_exit();
+  const std::string& out = world.out();
+  EXPECT_NE(out.find("done\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("??"), std::string::npos) << out;
+  std::size_t bad = 0;
+  for (std::size_t at = out.find("bad: "); at != std::string::npos; at = out.find("bad: ", at + 1)) ++bad;
+  EXPECT_EQ(bad, 14u * 2 + 5) << out;
+  EXPECT_NE(out.find("bad: tcp: not connected (call connect first)"), std::string::npos) << out;
+  EXPECT_NE(out.find("expected tcp:HOST:PORT"), std::string::npos) << out;
+}
+
+// 4,096 TCP connections per world: the next accept says so; the world keeps the ones it has.
+TEST_F(NetWorld, TheConnectionLimitIsAClearError) {
+  World world(dir_, ".test.net_many", {"--interval", "1000"});
+  int port = world.number("listening ");
+  ASSERT_GT(port, 0) << world.out();
+  std::vector<int> fds;
+  for (int i = 0; i < 4100; ++i) {
+    int fd = connect_to(port);
+    ASSERT_GE(fd, 0) << "connection " << i << ": " << std::strerror(errno);
+    fds.push_back(fd);
+  }
+  std::string rest;
+  ASSERT_TRUE(world.line("error: ", rest, 30000)) << world.out();
+  EXPECT_NE(rest.find("too many TCP connections"), std::string::npos) << rest;
+  EXPECT_EQ(world.number("accepted "), 4095);  // the listener is one of the 4,096
+  for (int fd : fds) ::close(fd);
+}
+
+// A peer that never reads: the world's sends fail once 16 MiB wait, with a clear error.
+TEST_F(NetWorld, APeerThatNeverReadsFillsTheSendQueueToAClearError) {
+  World world(dir_, ".test.net_flood_sender", {});
+  int port = world.number("listening ");
+  ASSERT_GT(port, 0) << world.out();
+  int fd = connect_to(port);
+  ASSERT_GE(fd, 0);
+  std::string rest;
+  ASSERT_TRUE(world.line("error: ", rest, 30000)) << world.out();
+  EXPECT_NE(rest.find("send queue full"), std::string::npos) << rest;
+  EXPECT_NE(rest.find("the peer does not read"), std::string::npos) << rest;
+  int sent = world.number("sent ");
+  EXPECT_GE(sent, 16);
+  EXPECT_LE(sent, 48);  // 16 MiB queued plus what the kernel's buffers took
+  ::close(fd);
+}
+
 }  // namespace
 }  // namespace phantom

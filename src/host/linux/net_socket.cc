@@ -6,6 +6,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -93,12 +94,18 @@ class LinuxSocket final : public Socket {
     return from_sockaddr(ss);
   }
 
-  Status finish_connect() override {
+  Result<bool> finish_connect() override {
     int err = 0;
     socklen_t len = sizeof err;
     if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-    if (err == 0) return ok_status();
-    return Error{errc_of(err), reason(err)};
+    if (err != 0) return Error{errc_of(err), reason(err)};
+    // No error yet is not "connected": an event meant for an earlier socket with this descriptor
+    // number can come while the handshake is still under way.
+    sockaddr_storage ss{};
+    socklen_t ss_len = sizeof ss;
+    if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&ss), &ss_len) == 0) return true;
+    if (errno == ENOTCONN) return false;
+    return Error{errc_of(errno), reason(errno)};
   }
   IoResult read(std::span<char> out) override {
     for (;;) {
@@ -125,9 +132,10 @@ class LinuxSocket final : public Socket {
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         return std::unique_ptr<Socket>(std::make_unique<LinuxSocket>(fd));
       }
-      if (errno == EINTR) continue;
-      // Nothing waiting, or a connection that was reset before we took it: none now.
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED) return std::unique_ptr<Socket>();
+      // A connection reset before we took it is skipped: more may wait behind it, and the listener is
+      // watched edge-triggered, so stopping here would leave them until the next connection comes.
+      if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return std::unique_ptr<Socket>();
       return Error{errc_of(errno), "accept: " + reason(errno)};
     }
   }
@@ -160,7 +168,20 @@ class LinuxSocket final : public Socket {
   int fd_;
 };
 
+// A world may hold 4,096 TCP connections and more descriptors for files: the soft limit on open
+// descriptors (often 1,024) is raised to the hard one, once, before the first socket.
+void raise_descriptor_limit() {
+  static const bool raised = [] {
+    rlimit r{};
+    if (::getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur >= r.rlim_max) return false;
+    r.rlim_cur = r.rlim_max;
+    return ::setrlimit(RLIMIT_NOFILE, &r) == 0;
+  }();
+  (void)raised;
+}
+
 Result<int> new_socket(const NetAddress& a, int type) {
+  raise_descriptor_limit();
   int fd = ::socket(a.family == NetAddress::ipv4 ? AF_INET : AF_INET6, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return Error{errc_of(errno), "socket: " + reason(errno)};
   if (a.family == NetAddress::ipv6) {
@@ -202,6 +223,8 @@ Result<NetAddress> NetAddress::parse(std::string_view text) {
     port = port * 10 + static_cast<unsigned>(c - '0');
   }
   if (port > 65535) return make_error(Errc::invalid_argument, "'{}': port above 65535", text);
+  if (host.find('\0') != std::string::npos)
+    return make_error(Errc::invalid_argument, "'{}': not a numeric IPv4 or IPv6 address", text.substr(0, 64));
   NetAddress a;
   a.port = static_cast<std::uint16_t>(port);
   if (::inet_pton(AF_INET, host.c_str(), a.bytes.data()) == 1) {
@@ -235,6 +258,9 @@ bool NetAddress::is_any() const {
 }
 
 Result<std::vector<NetAddress>> resolve(const std::string& host, std::uint16_t port) {
+  bool plausible = !host.empty() && host.size() <= 253;
+  for (char c : host) plausible = plausible && static_cast<unsigned char>(c) > 0x20 && c != 0x7f;
+  if (!plausible) return make_error(Errc::invalid_argument, "'{}': not a host name", host.substr(0, 64));
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;  // one entry per address (not one per socket type)
