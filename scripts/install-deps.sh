@@ -13,6 +13,7 @@ packages=(
   libcurl4-openssl-dev  # the HTTP client of url: and tcp.curl (src/host/linux/curl_http_client.cc)
   tmux  # the attach/detach test of the control socket (a real terminal)
   curl wrk redis-server redis-tools nginx-light  # the HTTP server's tests and net.http_rps with its anchors
+  mosquitto mosquitto-clients  # the MQTT broker and clients of the MQTT tests (tests/net_mqtt/)
 )
 
 missing=()
