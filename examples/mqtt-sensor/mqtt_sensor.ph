@@ -43,6 +43,7 @@ class mqtt_sensor_main
     var hum : int;             // tenths of a percent
     var commands : int;
     var sleeper : .internal.connection;
+    var lock : .internal.mutex;    // commands and the reading loop see n and paused change together
 
     void run(var b : .internal.bootstrap) [8]
     {
@@ -61,6 +62,7 @@ class mqtt_sensor_main
         seed = 4711;
         temp = 215;
         hum = 400;
+        lock = new .internal.mutex();
         sleeper = new .internal.connection();
         sleeper.connect("tmr:");
         client = new .phantom.net.mqtt_client();
@@ -76,11 +78,13 @@ class mqtt_sensor_main
         say("subscribed to " + topic + "/cmd; publishing to " + topic + "/readings every " + period + " ms");
         while (1)
         {
-            if (paused == 0)
+            reading = null;
+            lock.lock();
+            if (paused == 0) { n = n + 1; reading = measure(); }
+            lock.unlock();
+            if (reading :!= null)
             {
-                n = n + 1;
-                reading = measure();
-                client.publish(topic + "/readings", reading, 1);
+                client.publish(topic + "/readings", reading, 1);   // outside the lock: it may wait for the reader
                 say("published " + reading);
             }
             if (client.lastError() != shown) { shown = client.lastError(); say("mqtt: " + shown); }
@@ -112,6 +116,7 @@ class mqtt_sensor_main
     {
         var answer : string;
         var ms : int;
+        lock.lock();
         commands = commands + 1;
         if (text == "pause") { paused = 1; answer = "paused at n=" + n; }
         else if (text == "resume") { paused = 0; answer = "resumed at n=" + n; }
@@ -125,6 +130,7 @@ class mqtt_sensor_main
             else { period = ms; answer = "period " + ms; }
         }
         else answer = "unknown command \"" + text + "\" (pause, resume, period MS, status)";
+        lock.unlock();
         say("command \"" + text + "\": " + answer);
         client.publish(topic + "/status", answer, 1);
     }
