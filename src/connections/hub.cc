@@ -42,6 +42,7 @@ Hub::~Hub() {
   backends_.clear();
   loop_.reset();  // no timer or event runs after this
   vm_.set_extension(vm::Vm::ext_connections, nullptr);
+  vm_.set_outside_wakers(nullptr);
 }
 
 Result<std::unique_ptr<Hub>> Hub::create(vm::Vm& vm, vm::Console& console_device, const HubConfig& config) {
@@ -70,6 +71,8 @@ Result<std::unique_ptr<Hub>> Hub::create(vm::Vm& vm, vm::Console& console_device
   hub->outbox_->on_released([h = hub.get()] { h->wake_parked(); });
   hub->outbox_->sync_elsewhere([h = hub.get()](std::function<void()> sync) { h->loop_->post(std::move(sync)); });
   vm.set_extension(vm::Vm::ext_connections, hub.get());
+  // A connected connection can wake the world (a timer's callback, a request, a datagram).
+  vm.set_outside_wakers([h = hub.get()] { return !h->links_.empty(); });
   hub->install_natives();
   install_socket_natives(vm);
   install_http_natives(vm);

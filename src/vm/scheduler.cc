@@ -270,7 +270,8 @@ RunReport Vm::run() {
     if (t == raw_null) {
       if (!any_thread_alive()) break;
       console_.flush();
-      if (timers_.empty() && input_waiters_.empty() && !warned_all_blocked_ && !any_connection_waiter()) {
+      if (timers_.empty() && input_waiters_.empty() && !warned_all_blocked_ && !any_connection_waiter() &&
+          !(outside_wakers_ && outside_wakers_())) {
         console_.write_diagnostic("phantom: every VM thread is blocked on a mutex, cond or sema; the world waits\n");
         warned_all_blocked_ = true;
       }

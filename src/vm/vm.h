@@ -114,6 +114,9 @@ class Vm final : public store::WorldControl {
     natives_[id][ordinal] = fn;
   }
   void set_extension(Extension which, void* service) { extensions_[which] = service; }
+  // Whether something outside may still wake the world (an armed timer callback, a listening socket):
+  // then threads all blocked on mutexes are not reported as stuck. Asked on the executor.
+  void set_outside_wakers(std::function<bool()> any) { outside_wakers_ = std::move(any); }
   void* extension(Extension which) const { return extensions_[which]; }
   // Ends VM thread `id` (the shell's `kill`): it runs no more and leaves the thread list. Not the
   // calling thread itself. Returns a description of the thread that ended.
@@ -320,6 +323,7 @@ class Vm final : public store::WorldControl {
   std::atomic<std::uint64_t> high_water_{0};
   void* extensions_[ext_count] = {};
   bool warned_all_blocked_ = false;
+  std::function<bool()> outside_wakers_;
   std::unique_lock<std::mutex> world_lock_;      // the executor's hold on world_mutex_
   std::unique_lock<std::mutex> control_hold_;    // stop()'s hold on world_mutex_
   Ref current_ = raw_null;
