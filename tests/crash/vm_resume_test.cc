@@ -86,8 +86,8 @@ TEST_F(VmResume, ASleepingThreadKeepsSleepingUntilItsWakeUpTime) {
 )");
   auto began = Clock::now();
   test::Child first = start(false);
-  std::string out = read_until(first.out, "before", progress_limit);
-  ASSERT_NE(out.find("before"), std::string::npos) << out;
+  std::string out = read_until(first.out, "before\n", progress_limit);
+  ASSERT_NE(out.find("before\n"), std::string::npos) << out;
   // A snapshot committed after the sleep began (the second commit after "before"), then kill -9.
   // Timed from the child's progress, not the clock, so that a loaded machine kills at the same point.
   std::string commits = read_until(first.out, "committed", progress_limit);
@@ -107,7 +107,7 @@ TEST_F(VmResume, ASleepingThreadKeepsSleepingUntilItsWakeUpTime) {
   double after_restart = std::chrono::duration<double>(Clock::now() - restarted).count();
   EXPECT_EQ(code, 0) << resumed;
   EXPECT_NE(resumed.find("after\n"), std::string::npos) << resumed;
-  EXPECT_EQ(resumed.find("before"), std::string::npos) << "the thread started over:\n" << resumed;
+  EXPECT_EQ(resumed.find("before\n"), std::string::npos) << "the thread started over:\n" << resumed;
   EXPECT_GE(elapsed, 1.45) << "woke before its wake-up time";
   // Not much later than the wake-up time either (the start-up of the second run aside): at most the
   // whole sleep again plus a generous start-up, measured from the restart so a slow first run does not count.
