@@ -344,32 +344,6 @@ void hold(Hub& hub, const CorePtr& core, std::string bytes, bool committed, bool
       size);
 }
 
-// "HOST:PORT" with HOST a name, an IPv4 address or [IPv6]; false when malformed.
-bool split_host_port(std::string_view text, std::string& host, std::uint16_t& port) {
-  std::size_t colon;
-  if (!text.empty() && text.front() == '[') {
-    auto close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') return false;
-    host = std::string(text.substr(1, close - 1));
-    colon = close + 1;
-  } else {
-    colon = text.rfind(':');
-    if (colon == std::string_view::npos || colon == 0) return false;
-    host = std::string(text.substr(0, colon));
-    if (host.find(':') != std::string::npos) return false;  // IPv6 needs brackets
-  }
-  std::string_view p = text.substr(colon + 1);
-  if (p.empty() || p.size() > 5) return false;
-  unsigned value = 0;
-  for (char ch : p) {
-    if (ch < '0' || ch > '9') return false;
-    value = value * 10 + static_cast<unsigned>(ch - '0');
-  }
-  if (value > 65535) return false;
-  port = static_cast<std::uint16_t>(value);
-  return !host.empty();
-}
-
 std::string shown(const std::string& host, std::uint16_t port) {
   return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
 }
@@ -418,7 +392,7 @@ class TcpBackend final : public Backend {
     bool listener = suffix.substr(0, 7) == "listen:";
     std::string host;
     std::uint16_t port = 0;
-    if (!split_host_port(listener ? suffix.substr(7) : suffix, host, port))
+    if (!host::split_host_port(listener ? suffix.substr(7) : suffix, host, port))
       return {p_EINVAL, listener ? "expected tcp:listen:ADDR:PORT (ADDR numeric, [::1] for IPv6; PORT 0 for any)"
                                  : "expected tcp:HOST:PORT (HOST a name, 1.2.3.4 or [::1])"};
     if (registry_->count >= max_streams)

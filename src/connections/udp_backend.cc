@@ -110,31 +110,6 @@ void send_now(const CorePtr& core, const host::NetAddress& to, const std::string
   if (committed && --core->committed_waiting == 0 && core->close_when_sent) drop_locked(*core);
 }
 
-bool split_host_port(std::string_view text, std::string& host, std::uint16_t& port) {
-  std::size_t colon;
-  if (!text.empty() && text.front() == '[') {
-    auto close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') return false;
-    host = std::string(text.substr(1, close - 1));
-    colon = close + 1;
-  } else {
-    colon = text.rfind(':');
-    if (colon == std::string_view::npos || colon == 0) return false;
-    host = std::string(text.substr(0, colon));
-    if (host.find(':') != std::string::npos) return false;
-  }
-  std::string_view p = text.substr(colon + 1);
-  unsigned value = 0;
-  if (p.empty() || p.size() > 5) return false;
-  for (char ch : p) {
-    if (ch < '0' || ch > '9') return false;
-    value = value * 10 + static_cast<unsigned>(ch - '0');
-  }
-  if (value > 65535) return false;
-  port = static_cast<std::uint16_t>(value);
-  return !host.empty();
-}
-
 Result<host::NetAddress> numeric_address(const std::string& host, std::uint16_t port) {
   return host::NetAddress::parse(host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port)
                                                                      : fmt::format("{}:{}", host, port));
@@ -153,7 +128,7 @@ class UdpBackend final : public Backend {
     if (!st) return {p_EINVAL, "the connection's state is damaged"};
     std::string host;
     std::uint16_t port = 0;
-    if (!split_host_port(suffix, host, port))
+    if (!host::split_host_port(suffix, host, port))
       return {p_EINVAL, "expected udp:ADDR:PORT (ADDR numeric, [::1] for IPv6; PORT 0 for any)"};
     if (restart && st->port) port = static_cast<std::uint16_t>(st->port);  // bound again where it was
     auto at = numeric_address(host == "localhost" ? "127.0.0.1" : host, port);
@@ -228,7 +203,7 @@ class UdpBackend final : public Backend {
         if (op == op_reply) {
           if (!vm.is_a(arg, vm::cid_string)) return fail(p_EINVAL, c.label + ": send: the argument must be a string");
           if (!st->last_sender[0]) return fail(p_ENOTCONN, c.label + ": send: no datagram received yet to answer (use sendTo)");
-          split_host_port(st->last_sender, host, port);
+          host::split_host_port(st->last_sender, host, port);
           data = std::string(vm.string_of(arg));
         } else {
           bool shaped = vm.is_a(arg, vm::cid_array) && vm.array_size(arg) == 3 && vm.is_a(vm.array_get(arg, 0), vm::cid_string) &&

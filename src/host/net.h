@@ -33,6 +33,10 @@ struct NetAddress {
   bool operator==(const NetAddress&) const = default;
 };
 
+// Splits "HOST:PORT" (HOST a name, an IPv4 address or [IPv6], brackets removed); false when malformed.
+// Unlike NetAddress::parse it accepts names: the connections layer resolves them.
+bool split_host_port(std::string_view text, std::string& host, std::uint16_t& port);
+
 // Resolves a host name (or a numeric address) for `port`: IPv4 and IPv6 results, in the order the
 // resolver prefers. Blocks: never on the executor. A name that cannot be one (empty, longer than 253,
 // holding a NUL or a control character) is an error without a lookup.

@@ -22,6 +22,7 @@
 
 #include "host/http_client.h"
 #include "support/child_process.h"
+#include "support/free_port.h"
 #include "support/program_test.h"
 
 namespace phantom {
@@ -53,17 +54,7 @@ class TestServer {
 };
 
 // A loopback URL where nothing listens: a port the kernel just gave out and that was closed again.
-std::string dead_url() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
-}
+std::string dead_url() { return "http://127.0.0.1:" + std::to_string(test::free_loopback_port()); }
 
 // ---- host::HttpClient ----
 

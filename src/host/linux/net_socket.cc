@@ -201,6 +201,31 @@ Status bind_to(int fd, const NetAddress& at) {
 
 }  // namespace
 
+bool split_host_port(std::string_view text, std::string& host, std::uint16_t& port) {
+  std::size_t colon;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') return false;
+    host = std::string(text.substr(1, close - 1));
+    colon = close + 1;
+  } else {
+    colon = text.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) return false;
+    host = std::string(text.substr(0, colon));
+    if (host.find(':') != std::string::npos) return false;  // IPv6 needs brackets
+  }
+  std::string_view p = text.substr(colon + 1);
+  if (p.empty() || p.size() > 5) return false;
+  unsigned value = 0;
+  for (char ch : p) {
+    if (ch < '0' || ch > '9') return false;
+    value = value * 10 + static_cast<unsigned>(ch - '0');
+  }
+  if (value > 65535) return false;
+  port = static_cast<std::uint16_t>(value);
+  return !host.empty();
+}
+
 Result<NetAddress> NetAddress::parse(std::string_view text) {
   std::string host;
   std::string_view port_text;
