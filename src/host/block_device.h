@@ -35,6 +35,9 @@ class BlockDevice {
   virtual Status write(std::uint64_t first, std::span<const WritePiece> pieces) = 0;
   // Makes every write that returned before this call durable.
   virtual Status flush() = 0;
+  // A hint: start moving what was written towards the disk without waiting for it, so that a later
+  // flush() has less left to do. Durability still comes only from flush().
+  virtual void start_writeout() {}
   // Makes the device at least `blocks` long (files grow; a fixed device fails with no_space).
   virtual Status grow(std::uint64_t blocks) = 0;
 };

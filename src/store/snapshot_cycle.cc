@@ -6,9 +6,11 @@
 //      written again is reported again and copied again into the same slot. Rounds repeat until one
 //      finds few pages. Copying runs at memory speed, so rounds converge even when the world writes
 //      faster than the disk; pages beyond the staging limit are written to disk at once instead.
+//      A snapshot soon after a small cut or write-back skips this step (cut first): few pages can
+//      have been written since, and each scan of the page tables costs a fixed fraction of a ms.
 //   2. Pause: stop the world, collect the residual written pages, copy them into staging (or, past
 //      the staging memory touched in advance, write them straight from the arena), resume. This is
-//      the whole pause.
+//      the whole pause. A cut first that finds many pages resumes at once and goes back to step 1.
 //   3. Write-out (world running): every staged page once, to fresh blocks, then the dirty tree nodes.
 //   4. Commit: flush, write the commit record to the older slot, flush again (rules 2-4), then
 //      bring the free map up to date with what the two slots reach (rule 5, update_free_map()).
@@ -133,12 +135,16 @@ Result<std::uint64_t> Store::write_back(WorldControl& control) {
       pages += n;
     }
   }
-  if (done.ok() && pages > 0) done = device_->flush();
+  // Flushed in the background: a snapshot that starts meanwhile need not wait, and its own flush
+  // finds these pages already on their way (measured: docs/store.md, "Write-back").
+  if (done.ok() && pages > 0) device_->start_writeout();
   if (!done.ok()) {  // a write that failed leaves the page table naming blocks that may be torn
     set_state(StoreState::failed);
     return done.take_error();
   }
   written_back_ += pages;
+  last_collect_ns_ = env_.clock().monotonic_ns();
+  last_collect_pages_ = pages;
   return pages;
 }
 
@@ -179,44 +185,58 @@ Result<SnapshotReport> Store::run_snapshot(WorldControl& control) {
   }
 
   std::vector<host::PageRun> runs;
-  for (std::uint32_t round = 0; round < options_.precopy_max_rounds; ++round) {
+  runs.reserve(1024);
+  report.cut_first = last_collect_ns_ != 0 && start - last_collect_ns_ <= options_.cut_first_window_ns &&
+                     last_collect_pages_ <= options_.precopy_target_pages;
+  std::uint64_t residual = 0;
+  std::vector<std::uint64_t> unstaged_pages;
+  for (bool precopy_first = !report.cut_first;; precopy_first = true) {
+    for (std::uint32_t round = 0; precopy_first && round < options_.precopy_max_rounds; ++round) {
+      runs.clear();
+      PHANTOM_TRY(tracker_->collect_below(runs, control.written_extent()));
+      std::uint64_t n = count_pages(runs);
+      if (n == 0) break;
+      PHANTOM_TRY(precopy(runs, report));
+      ++report.precopy_rounds;
+      report.precopy_pages += n;
+      if (n <= options_.precopy_target_pages) break;
+    }
+
+    // The pause. Nothing in here waits for the disk unless staging is full, and staging memory was
+    // touched above; the only allocations are small index entries for residual pages.
+    const std::uint64_t capacity =
+        reserve_staging(staged_pages_.size() + std::max(last_residual_ * 2, precopy_chunk_pages));
     runs.clear();
-    PHANTOM_TRY(tracker_->collect_below(runs, control.written_extent()));
-    std::uint64_t n = count_pages(runs);
-    if (n == 0) break;
+    const std::uint64_t stop_begin = clock.monotonic_ns();
+    control.stop();
+    const std::uint64_t stopped = clock.monotonic_ns();
+    Status cut = tracker_->collect_below(runs, control.written_extent());  // read while stopped: final
+    residual = count_pages(runs);
+    // A cut first that finds more than a pre-copy round would leave: resume now and copy them while
+    // the world runs (the scan protected them again, so a later write is seen by the next scan).
+    const bool abandon = cut.ok() && !precopy_first && residual > options_.precopy_target_pages;
+    if (cut.ok() && !abandon) {
+      for (const host::PageRun& run : runs)
+        for (std::uint64_t page = run.first; page < run.first + run.count; ++page)
+          if (!stage(page, capacity)) unstaged_pages.push_back(page);
+      if (!unstaged_pages.empty()) cut = write_pages(unstaged_pages, nullptr, report);
+    }
+    control.resume();
+    const std::uint64_t resumed = clock.monotonic_ns();
+    PHANTOM_TRY(std::move(cut));
+    report.stop_ns = std::max(report.stop_ns, stopped - stop_begin);
+    report.pause_ns = std::max(report.pause_ns, resumed - stop_begin);
+    if (!abandon) break;
+    ++report.cuts_abandoned;
     PHANTOM_TRY(precopy(runs, report));
     ++report.precopy_rounds;
-    report.precopy_pages += n;
-    if (n <= options_.precopy_target_pages) break;
+    report.precopy_pages += residual;
   }
-
-  // The pause. Nothing in here waits for the disk unless staging is full, and staging memory was
-  // touched above; the only allocations are small index entries for residual pages.
-  const std::uint64_t capacity = reserve_staging(staged_pages_.size() + std::max(last_residual_ * 2, precopy_chunk_pages));
-  std::vector<std::uint64_t> unstaged_pages;
-  runs.clear();
-  runs.reserve(1024);
-  const std::uint64_t stop_begin = clock.monotonic_ns();
-  control.stop();
-  const std::uint64_t stopped = clock.monotonic_ns();
-  Status cut = tracker_->collect_below(runs, control.written_extent());  // read while stopped: final
-  std::uint64_t residual = 0;
-  if (cut.ok()) {
-    for (const host::PageRun& run : runs) {
-      residual += run.count;
-      for (std::uint64_t page = run.first; page < run.first + run.count; ++page)
-        if (!stage(page, capacity)) unstaged_pages.push_back(page);
-    }
-    if (!unstaged_pages.empty()) cut = write_pages(unstaged_pages, nullptr, report);
-  }
-  control.resume();
-  const std::uint64_t resumed = clock.monotonic_ns();
-  PHANTOM_TRY(std::move(cut));
-  report.stop_ns = stopped - stop_begin;
-  report.pause_ns = resumed - stop_begin;
   report.residual_pages = residual;
   report.unstaged_pages = unstaged_pages.size();
   last_residual_ = residual;
+  last_collect_ns_ = clock.monotonic_ns();
+  last_collect_pages_ = residual;
 
   set_state(StoreState::writing);
   const std::uint64_t write_begin = clock.monotonic_ns();

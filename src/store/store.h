@@ -77,6 +77,11 @@ struct StoreOptions {
   // finds at most precopy_target_pages; the pause then copies only what was written since.
   std::uint32_t precopy_max_rounds = 4;
   std::uint64_t precopy_target_pages = 256;
+  // Cut first: when the last collection of written pages (a cut or a write-back) was this recent and
+  // found at most precopy_target_pages, the snapshot skips pre-copy and stops the world at once; the
+  // pages written since are few, and one scan of the page tables is saved. Should the cut find more
+  // than precopy_target_pages after all, the world resumes at once and pre-copy runs as usual.
+  std::uint64_t cut_first_window_ns = 50'000'000;
   // Memory for the pages of one snapshot between their copy and their write-out. Pre-copied pages
   // beyond it are written to disk at once; residual pages beyond it are written during the pause.
   std::uint64_t staging_limit_pages = 64 * 1024;  // 256 MiB
@@ -114,7 +119,9 @@ struct SnapshotReport {
   std::uint64_t data_blocks = 0;
   std::uint64_t node_blocks = 0;
   std::uint64_t stop_ns = 0;          // time for the world to stop (safepoint)
-  std::uint64_t pause_ns = 0;         // from asking the world to stop until it runs again
+  std::uint64_t pause_ns = 0;         // from asking the world to stop until it runs again (the longest pause)
+  bool cut_first = false;             // pre-copy was skipped (StoreOptions::cut_first_window_ns)
+  std::uint32_t cuts_abandoned = 0;   // a cut first found too many pages; the world resumed, pre-copy ran
   std::uint64_t write_ns = 0;         // data and nodes written after resuming (and pre-copy writes)
   std::uint64_t flush_ns = 0;         // both flushes and the commit record
   std::uint64_t total_ns = 0;
@@ -154,13 +161,15 @@ class Store {
   StoreState state() const { return state_; }
   StoreStatistics statistics() const;
 
-  // Takes a snapshot of the arena and makes it durable. Calls control.stop()/resume() once; all
+  // Takes a snapshot of the arena and makes it durable. Calls control.stop()/resume() once (twice
+  // when a cut first finds too many pages, see cut_first_window_ns); all
   // copying beyond the residual set, writing and flushing happens while the world runs.
   Result<SnapshotReport> snapshot(WorldControl& control);
 
   // Write-back between snapshots (world running, never stopped; call it from the thread that calls
-  // snapshot()): the pages written since the last cut or write-back go to fresh blocks, which are
-  // flushed, so that the next snapshot carries only the pages written after it. The pages are read
+  // snapshot()): the pages written since the last cut or write-back go to fresh blocks, whose write-out
+  // is started but not waited for, so that the next snapshot carries, and its flush finds on the way to
+  // the disk, only the pages written after it. The pages are read
   // while the world runs, like pre-copy: a page written again is reported again and rewritten, so the
   // next cut is still consistent. No record names these blocks until that snapshot commits, so a crash
   // at any instant frees them (rules 1 and 5). Returns the pages written (0 while a lazy restore is
@@ -229,6 +238,8 @@ class Store {
   std::unordered_map<std::uint64_t, std::uint32_t> staging_slot_;  // page -> slot
   std::vector<std::byte> overflow_buffer_;                      // pre-copy pages beyond the limit
   std::uint64_t last_residual_ = 0;
+  std::uint64_t last_collect_ns_ = 0;     // when the last cut or write-back collected written pages
+  std::uint64_t last_collect_pages_ = 0;  // and how many it found
   std::uint64_t written_back_ = 0;  // pages write_back() wrote for the snapshot being built
   CleaningPlan cleaning_;  // what the next snapshot copies forward (planned after each commit)
 

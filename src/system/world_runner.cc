@@ -90,8 +90,11 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
     auto next = Clock::now() + std::chrono::milliseconds(config_.interval_ms);
     std::unique_lock lock(mutex_);
     while (!done) {
-      // Signals cannot notify a condition variable: poll them every few milliseconds.
-      cv_.wait_for(lock, std::chrono::milliseconds(5), [&] {
+      // Signals cannot notify a condition variable: poll them every few milliseconds, and wake for the
+      // next write-back while output commit is busy.
+      auto wait = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::milliseconds(5));
+      if (write_back_active()) wait = write_back_period_;
+      cv_.wait_for(lock, wait, [&] {
         return done || pending_ || requests_issued_.load() > requests_done_ || signals_.stop_requests > 0 ||
                signals_.snapshot_requested;
       });
@@ -137,15 +140,14 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
   // second): the pages written since the last snapshot go to disk every few milliseconds, so that
   // the next output snapshot carries, and flushes, only the pages written since (docs/store.md).
   // A world without committed output does not pay for it: its pages are written once per interval.
-  bool write_back_due() const {
-    auto now = Clock::now();
-    return now - last_output_snapshot_ < std::chrono::seconds(1) && now - last_write_ >= write_back_period;
-  }
+  bool write_back_active() const { return Clock::now() - last_output_snapshot_ < std::chrono::seconds(1); }
+  bool write_back_due() const { return write_back_active() && Clock::now() - last_write_ >= write_back_period_; }
   bool write_back() {
     auto written = store_.write_back(*this);
     last_write_ = Clock::now();
     if (written.ok()) {
       written_back_ += *written;
+      write_back_period_ = *written >= write_back_busy_pages ? write_back_busy_period : write_back_quiet_period;
       return true;
     }
     std::fprintf(stderr, "phantom: write-back failed: %s\n", written.error().message.c_str());
@@ -255,7 +257,13 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
   bool pending_ = false, failed_ = false, stopped_ = false;
   Clock::time_point pending_since_{};
   // Write-back (policy thread only).
-  static constexpr std::chrono::milliseconds write_back_period{4};
+  // Every millisecond while the world writes much (the sensors example dirties about 50 pages a
+  // millisecond, and an output snapshot carries what was written since the last write-back: commit
+  // latency p50 2.3 ms at 4 ms, 1.4 ms at 1 ms); every 4 ms while it writes little, where a write-back
+  // would cost more scans and flushes than it saves.
+  static constexpr std::chrono::microseconds write_back_busy_period{1000}, write_back_quiet_period{4000};
+  static constexpr std::uint64_t write_back_busy_pages = 16;
+  std::chrono::microseconds write_back_period_ = write_back_quiet_period;
   Clock::time_point last_output_snapshot_{}, last_write_{};
   std::uint64_t written_back_ = 0;
   std::atomic<std::uint64_t> requests_issued_{0};

@@ -2,6 +2,10 @@
 // block_tester idea): the Linux file device, the in-memory device and the crash simulator, plus the
 // Linux device's error paths through its syscall table.
 #include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -120,6 +124,42 @@ TEST(FileBlockDevice, ReportsInjectedWriteAndFlushErrors) {
   ASSERT_FALSE(flush.ok());
   EXPECT_EQ(flush.error().code, Errc::io);
   EXPECT_NE(flush.error().message.find("flush"), std::string::npos);
+  std::filesystem::remove(path);
+}
+
+std::atomic<int> fdatasync_calls{0};
+int fdatasync_failing_once(int fd) {
+  if (fdatasync_calls.fetch_add(1) == 0) {
+    errno = EIO;
+    return -1;
+  }
+  return ::fdatasync(fd);
+}
+
+// Linux reports a failed write-back to one fdatasync only: when the background flush of
+// start_writeout() meets it, every later flush() must still fail, or a lost write would look durable.
+TEST(FileBlockDevice, AFailedBackgroundFlushFailsEveryLaterFlush) {
+  std::string path = temp_path("phantom-bd-background");
+  std::filesystem::remove(path);
+  host::linux_impl::SyscallTable table = host::linux_impl::real_syscalls();
+  table.fdatasync = fdatasync_failing_once;
+  fdatasync_calls = 0;
+  auto device = host::linux_impl::FileBlockDevice::open(path, host::OpenMode::create_new, table);
+  ASSERT_TRUE(device.ok());
+  ASSERT_TRUE((*device)->grow(4).ok());
+  std::vector<std::byte> data(host::block_size, std::byte{1});
+  host::WritePiece piece{data.data(), data.size()};
+  ASSERT_TRUE((*device)->write(0, std::span(&piece, 1)).ok());
+  (*device)->start_writeout();
+  for (int i = 0; i < 10000 && fdatasync_calls.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_EQ(fdatasync_calls.load(), 1) << "the background flush did not run";
+  for (int i = 0; i < 2; ++i) {
+    auto flush = (*device)->flush();
+    ASSERT_FALSE(flush.ok());
+    EXPECT_EQ(flush.error().code, Errc::io);
+    EXPECT_NE(flush.error().message.find("in the background"), std::string::npos) << flush.error().message;
+  }
+  device->reset();  // joins the flusher
   std::filesystem::remove(path);
 }
 

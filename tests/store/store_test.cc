@@ -185,6 +185,51 @@ TEST_F(StoreTest, WriteBackLeavesTheSnapshotOnlyTheNewestPages) {
   EXPECT_TRUE(fsck_clean());
 }
 
+// Cut first: soon after a small write-back the snapshot stops the world at once (no pre-copy scan);
+// when the cut then finds more than a pre-copy round would leave, the world resumes, pre-copy runs
+// and a second cut follows. Both keep every page.
+TEST_F(StoreTest, CutFirstAfterASmallWriteBackAndResumesWhenTheCutFindsTooMuch) {
+  StoreOptions options;
+  options.precopy_target_pages = 16;
+  auto store = create(options);
+  for (std::uint64_t p = 0; p < 64; ++p) store->arena().page(p)[0] = std::byte{1};
+  SnapshotReport first = snapshot(*store);  // the first collection: nothing recent, so pre-copy
+  EXPECT_FALSE(first.cut_first);
+  EXPECT_GE(first.precopy_rounds, 1u);
+
+  store->arena().page(3)[1] = std::byte{2};
+  ASSERT_TRUE(store->write_back(control_).ok());
+  store->arena().page(4)[1] = std::byte{3};
+  int stops = control_.stops;
+  SnapshotReport small = snapshot(*store);
+  EXPECT_TRUE(small.cut_first);
+  EXPECT_EQ(small.precopy_rounds, 0u);
+  EXPECT_EQ(small.cuts_abandoned, 0u);
+  EXPECT_EQ(small.residual_pages, 1u);
+  EXPECT_EQ(control_.stops, stops + 1);
+
+  store->arena().page(5)[1] = std::byte{4};
+  ASSERT_TRUE(store->write_back(control_).ok());
+  for (std::uint64_t p = 100; p < 200; ++p) store->arena().page(p)[2] = std::byte{5};
+  stops = control_.stops;
+  SnapshotReport large = snapshot(*store);
+  EXPECT_TRUE(large.cut_first);
+  EXPECT_EQ(large.cuts_abandoned, 1u);
+  EXPECT_EQ(large.precopy_pages, 100u);
+  EXPECT_EQ(large.residual_pages, 0u);
+  EXPECT_EQ(control_.stops, stops + 2);
+  EXPECT_EQ(control_.resumes, control_.stops);
+
+  store.reset();
+  store = reopen();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->arena().page(3)[1], std::byte{2});
+  EXPECT_EQ(store->arena().page(4)[1], std::byte{3});
+  EXPECT_EQ(store->arena().page(5)[1], std::byte{4});
+  for (std::uint64_t p = 100; p < 200; ++p) EXPECT_EQ(store->arena().page(p)[2], std::byte{5}) << p;
+  EXPECT_TRUE(fsck_clean());
+}
+
 TEST_F(StoreTest, DamagedNewestSnapshotFallsBackAndRecovers) {
   auto store = create();
   store->arena().page(1)[0] = std::byte{1};

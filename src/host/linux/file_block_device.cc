@@ -85,7 +85,17 @@ FileBlockDevice::FileBlockDevice(std::string path, int fd, bool is_block_device,
       size_blocks_(size_blocks),
       syscalls_(syscalls) {}
 
-FileBlockDevice::~FileBlockDevice() { ::close(fd_); }
+FileBlockDevice::~FileBlockDevice() {
+  if (flusher_.joinable()) {
+    {
+      std::lock_guard lock(flusher_mutex_);
+      flusher_exit_ = true;
+    }
+    flusher_wake_.notify_one();
+    flusher_.join();
+  }
+  ::close(fd_);
+}
 
 Status FileBlockDevice::check_range(std::uint64_t first, std::uint64_t count, const char* what) const {
   if (first > size_blocks_ || count > size_blocks_ - first)
@@ -149,11 +159,48 @@ Status FileBlockDevice::write(std::uint64_t first, std::span<const WritePiece> p
 
 Status FileBlockDevice::flush() {
   if (read_only_) return ok_status();
+  if (flusher_.joinable()) {  // a background flush under way may fail: wait for its verdict
+    std::unique_lock lock(flusher_mutex_);
+    flusher_idle_.wait(lock, [&] { return !background_flushing_; });
+  }
+  if (int err = background_errno_.load(); err != 0)
+    return make_error(errc_from_errno(err), "{}: flush (in the background): {}", path_, std::strerror(err));
   while (syscalls_.fdatasync(fd_) != 0) {
     if (errno == EINTR) continue;
     return make_error(errc_from_errno(errno), "{}: flush: {}", path_, std::strerror(errno));
   }
   return ok_status();
+}
+
+// The flush runs on a thread of its own: a snapshot that starts meanwhile does not wait for it, and its
+// own flush finds less on the way to the disk.
+void FileBlockDevice::start_writeout() {
+  if (read_only_) return;
+  std::lock_guard lock(flusher_mutex_);
+  if (!flusher_.joinable()) flusher_ = std::thread([this] { run_flusher(); });
+  flush_wanted_ = true;
+  flusher_wake_.notify_one();
+}
+
+void FileBlockDevice::run_flusher() {
+  std::unique_lock lock(flusher_mutex_);
+  for (;;) {
+    flusher_wake_.wait(lock, [&] { return flush_wanted_ || flusher_exit_; });
+    if (flusher_exit_) return;
+    flush_wanted_ = false;
+    background_flushing_ = true;
+    lock.unlock();
+    int err = 0;
+    while (syscalls_.fdatasync(fd_) != 0) {
+      if (errno == EINTR) continue;
+      err = errno;
+      break;
+    }
+    if (err != 0) background_errno_.store(err);
+    lock.lock();
+    background_flushing_ = false;
+    flusher_idle_.notify_all();
+  }
 }
 
 Status FileBlockDevice::grow(std::uint64_t blocks) {
