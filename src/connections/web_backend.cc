@@ -17,7 +17,7 @@
 //
 // Threads: the listener and every client connection are watched on the Hub's event loop
 // (edge-triggered); the loop reads, parses (http_request_parser.h) and queues complete requests in a
-// ServerCore shared with the executor under its mutex, and writes answers. The executor only takes
+// ServerCore shared with the executor under a lock of their own, and writes answers. The executor only takes
 // requests out and hands answers in. A slow client costs only its own buffers: nothing blocks.
 // Answers on one connection go out in request order (pipelining), whatever order the world answers in.
 //
@@ -86,14 +86,19 @@ struct ServerCore {
   Hub& hub;
   vm::Ref conn;  // for wake-ups
   std::mutex mutex;
+  // The queue has a lock of its own, taken inside `mutex` on the loop and alone on the executor: the
+  // loop holds `mutex` across socket reads, writes and parsing, and the VM thread taking the next
+  // request must not wait for those.
+  std::mutex queue_mutex;
+  // ---- guarded by queue_mutex ----
+  std::deque<Pending> queue;  // complete requests the world has not taken
+  bool want_wake = false;     // a VM thread is parked on op_next
+  bool stopped = false;       // written under both locks: either one is enough to read it
   // ---- guarded by mutex ----
   std::string label;  // "web 127.0.0.1:8080"
   std::unique_ptr<host::Socket> listener;
   std::unordered_map<std::uint64_t, std::unique_ptr<Client>> clients;
   std::uint64_t next_client = 1;
-  std::deque<Pending> queue;  // complete requests the world has not taken
-  bool want_wake = false;     // a VM thread is parked on op_next
-  bool stopped = false;
   bool accept_retry_armed = false;
 };
 using CorePtr = std::shared_ptr<ServerCore>;
@@ -132,7 +137,11 @@ void collect_ready_locked(Client& c) {
 // Parses what has arrived into requests, as far as the limits allow; returns whether any was queued.
 bool parse_locked(ServerCore& s, std::uint64_t number, Client& c) {
   bool queued = false;
-  while (!c.no_more && !c.in.empty() && c.in_flight < max_in_flight && s.queue.size() < max_queued) {
+  auto queue_full = [&] {
+    std::lock_guard q(s.queue_mutex);
+    return s.queue.size() >= max_queued;
+  };
+  while (!c.no_more && !c.in.empty() && c.in_flight < max_in_flight && !queue_full()) {
     std::size_t used = c.parser.feed(c.in);
     c.in.erase(0, used);
     if (c.parser.take_continue_wanted() && c.send_seq == c.next_seq) c.out += "HTTP/1.1 100 Continue\r\n\r\n";
@@ -145,7 +154,10 @@ bool parse_locked(ServerCore& s, std::uint64_t number, Client& c) {
     if (c.parser.state() != HttpRequestParser::State::complete) break;
     HttpRequest request = c.parser.take();
     if (!request.keep_alive) c.no_more = true;  // what follows a Connection: close is not read
-    s.queue.push_back(Pending{number, c.next_seq++, std::move(request)});
+    {
+      std::lock_guard q(s.queue_mutex);
+      s.queue.push_back(Pending{number, c.next_seq++, std::move(request)});
+    }
     ++c.in_flight;
     queued = true;
   }
@@ -222,7 +234,7 @@ void pump_client_locked(const CorePtr& core, std::uint64_t number, bool& queued)
 void wake_if_queued(const CorePtr& core, bool queued) {
   bool wake;
   {
-    std::lock_guard lock(core->mutex);
+    std::lock_guard lock(core->queue_mutex);
     wake = queued && std::exchange(core->want_wake, false);
   }
   if (wake) wake_socket_waiters(core->hub, core->conn);
@@ -365,12 +377,14 @@ class WebBackend final : public Backend {
     wake_all_now(hub, *wl);
     std::lock_guard lock(wl->core->mutex);
     ServerCore& s = *wl->core;
+    std::unique_lock queue_lock(s.queue_mutex);
     s.stopped = true;
+    s.queue.clear();
+    queue_lock.unlock();
     if (s.listener) hub.loop().unwatch(s.listener->handle());
     s.listener.reset();
     for (auto& [number, client] : s.clients) hub.loop().unwatch(client->socket->handle());
     s.clients.clear();
-    s.queue.clear();
   }
 
   vm::NativeOutcome block(Hub& hub, ConnectionView conn, Link& link, vm::NativeCall& call, vm::Ref arg, int op) override {
@@ -384,7 +398,7 @@ class WebBackend final : public Backend {
     };
     switch (op) {
       case op_next: {
-        std::unique_lock lock(s.mutex);
+        std::unique_lock lock(s.queue_mutex);
         if (s.stopped) return fail(p_ENOTCONN, s.label + ": the server is closed");
         if (s.queue.empty()) {
           s.want_wake = true;
