@@ -298,10 +298,14 @@ Status Store::commit(SnapshotReport& report) {
   written_back_ = 0;
   record_ = std::move(next);
   PHANTOM_TRY(update_free_map(report.seq));  // rule 5
-  // Keep enough whole segments free for about two snapshots like this one; copy at most as much as
-  // this snapshot wrote, so cleaning never more than doubles the write volume.
-  std::uint64_t written = report.data_blocks + report.node_blocks;
-  cleaning_ = plan_cleaning(table_, allocator_, 2 * written / segment_blocks + 4, std::max<std::uint64_t>(written, segment_blocks));
+  // Keep enough whole segments free for about two snapshots like this one (its pages, written back
+  // or not, cleaned or not, and the nodes), and spare ones; copy about as much as that, at least a
+  // segment's worth. The spare is four segments, but one for a world that itself writes less than an
+  // eighth of a segment per snapshot: a segment lasts it eight snapshots, and keeping four free in
+  // its small image meant cleaning all the time (docs/store.md, "Segments and the cleaner").
+  const std::uint64_t written = report.written_back_pages + report.data_blocks + report.node_blocks;
+  const std::uint64_t spare = written - report.cleaned_pages < segment_blocks / 8 ? 1 : 4;
+  cleaning_ = plan_cleaning(table_, allocator_, 2 * written / segment_blocks + spare, std::max<std::uint64_t>(written, segment_blocks));
   return ok_status();
 }
 

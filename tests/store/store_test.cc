@@ -151,6 +151,29 @@ TEST_F(StoreTest, RetentionKeepsKSnapshotsAndReusesSpace) {
   EXPECT_TRUE(fsck_clean());
 }
 
+// A small world that writes a few pages per snapshot (a service allocating through its heap) is not
+// cleaned all the time: the cleaner keeps one spare free segment for it, not four. With four, such an
+// image of about ten segments was cleaned constantly (copied 11,809 pages here for 3,731 written;
+// the counter service wrote 45 pages per snapshot for the world's 11).
+TEST_F(StoreTest, ASmallWorldWritingLittleIsNotCleanedAllTheTime) {
+  auto store = create();
+  for (std::uint64_t p = 0; p < 1100; ++p) store->arena().page(p)[0] = std::byte{1};  // code and data
+  snapshot(*store);
+  std::uint64_t world_pages = 0, cleaned = 0, next = 100;
+  for (int i = 0; i < 600; ++i) {
+    for (std::uint64_t p = 0; p < 4; ++p) store->arena().page(p)[1] = std::byte(i);  // always written
+    for (int k = 0; k < 10; ++k, next = next == 899 ? 100 : next + 1) store->arena().page(next)[1] = std::byte(i);
+    SnapshotReport report = snapshot(*store);
+    if (i >= 300) {
+      world_pages += report.data_blocks - report.cleaned_pages;
+      cleaned += report.cleaned_pages;
+    }
+  }
+  EXPECT_LE(cleaned * 4, world_pages) << "cleaning copied " << cleaned << " pages for " << world_pages << " written";
+  EXPECT_LE(device_.size_blocks(), 16 * segment_blocks) << "the image stays small";
+  EXPECT_TRUE(fsck_clean());
+}
+
 // Write-back between snapshots: the next snapshot carries only what was written after it, a page
 // written again after its write-back holds its newest content, the blocks are reused (the free map
 // counts blocks that write-back replaced), and blocks that no record names vanish at a crash.
