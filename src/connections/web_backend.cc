@@ -17,8 +17,8 @@
 //
 // Threads: the listener and every client connection are watched on the Hub's event loop
 // (edge-triggered); the loop reads, parses (http_request_parser.h) and queues complete requests in a
-// ServerCore shared with the executor under a lock of their own, and writes answers. The executor only takes
-// requests out and hands answers in. A slow client costs only its own buffers: nothing blocks.
+// ServerCore shared with the executor under a lock of their own, and writes answers. The executor
+// only takes requests out and hands answers in. A slow client costs only its own buffers: nothing blocks.
 // Answers on one connection go out in request order (pipelining), whatever order the world answers in.
 //
 // Restart (design.md rule 6): the server is bound again to the same address and port. Requests that
