@@ -45,6 +45,9 @@ fuzz: deps
 	@mkdir -p $(FUZZ_BUILD)/corpus/http
 	$(FUZZ_BUILD)/fuzz/http_request_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -rss_limit_mb=4096 \
 	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/http fuzz/seeds/http fuzz/regressions/http 2>&1 | tail -12
+	@mkdir -p $(FUZZ_BUILD)/corpus/picture
+	$(FUZZ_BUILD)/fuzz/picture_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=4096 \
+	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/picture fuzz/seeds/picture 2>&1 | tail -12
 
 bench: build
 	@cmake --build $(BUILD) --target bench/all

@@ -14,6 +14,9 @@ packages=(
   tmux  # the attach/detach test of the control socket (a real terminal)
   curl wrk redis-server redis-tools nginx-light  # the HTTP server's tests and net.http_rps with its anchors
   mosquitto mosquitto-clients  # the MQTT broker and clients of the MQTT tests (tests/net_mqtt/)
+  libvncserver-dev libsdl2-dev libpng-dev libfreetype-dev  # displays (VNC, SDL), PNG and TrueType (src/ui/, src/host/)
+  fonts-dejavu-core console-setup-linux  # the TrueType font and the 8x16 console font, read at build time
+  novnc  # noVNC, served on the VNC port of --display vnc (docs/graphics.md)
 )
 
 missing=()

@@ -1,4 +1,5 @@
-// .internal.io.tty: the text console; in a hosted world it reads stdin and writes stdout (pvm.md §4.3.8).
+// .internal.io.tty: a text window whose output is mirrored to stdout; it reads keys typed into it, or stdin
+// (pvm.md §4.3.8, docs/graphics.md).
 package .internal.io;
 
 class tty

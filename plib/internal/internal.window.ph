@@ -1,4 +1,5 @@
-// .internal.window: a graphics window (pvm.md §4.3.8); answers "not available yet" until the display exists.
+// .internal.window: a window on the desktop (pvm.md §4.3.8, docs/graphics.md). Bottom-left origin; colours 0xAARRGGBB.
+// Ordinals 16-37 are the original's; 38 and up are ours.
 package .internal;
 
 class window
@@ -25,4 +26,11 @@ class window
     int scrollHor(var x : int, var y : int, var w : int, var h : int, var steps : int) [35] {}
     void drawImagePart(var x : int, var y : int, var bitmap : .internal.object, var xs : int, var ys : int, var xsize : int, var ysize : int) [36] {}
     void setAutoUpdate(var on : int) [37] {}
+    void close() [38] {}
+    int[] nextEvent() [39] {}
+    void drawText(var x : int, var y : int, var s : string, var size : int) [40] {}
+    void setVisible(var on : int) [41] {}
+    int textWidth(var s : string, var size : int) [42] {}
+    .internal.object pollEvent() [43] {}
+    .internal.object eventHandler() [44] {}
 };

@@ -49,6 +49,7 @@ void add_inspect_command(CLI::App& app, host::Env& env);
 void add_asm_commands(CLI::App& app);
 void add_compile_command(CLI::App& app);
 void add_start_command(CLI::App& app, host::Env& env);
-void add_control_commands(CLI::App& app, host::Env& env);  // snapshot, stop, status, attach
+void add_control_commands(CLI::App& app, host::Env& env);  // snapshot, stop, status, attach, graphics
+void add_graphics_commands(CLI::App& app);  // screenshot, input (cmd_graphics.cc)
 
 }  // namespace phantom::cli

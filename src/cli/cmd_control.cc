@@ -30,6 +30,7 @@ void print_status(const system::WorldStatus& s) {
   fmt::print("  snapshot pause  p50 {:.3f} ms, p99 {:.3f} ms, max {:.3f} ms\n", s.pause_p50_ms, s.pause_p99_ms, s.pause_max_ms);
   fmt::print("  pending output  {} in {} writes\n", format_bytes(s.pending_output_bytes), s.pending_output_writes);
   fmt::print("  connections     {}\n", s.connections);
+  if (!s.display.empty()) fmt::print("  display         {}\n", s.display);
 }
 
 // The newest committed snapshot of a world no process holds, or 0.
@@ -162,6 +163,7 @@ void add_control_commands(CLI::App& app, host::Env& env) {
   add_stop_command(app, env);
   add_status_command(app);
   add_attach_command(app);
+  add_graphics_commands(app);
 }
 
 }  // namespace phantom::cli

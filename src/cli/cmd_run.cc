@@ -27,11 +27,56 @@ void on_snapshot_signal(int) { active_signals->snapshot_requested = true; }
 
 struct RunOptions {
   system::RunConfig config;
+  std::string display = "none", screen_size = "1024x768";
   std::string tracking = "auto";
   bool no_default_class_path = false;
   bool detach = false, foreground = false;
   int ready_timeout_s = 300;
 };
+
+// --display none|headless|vnc[=[ADDR]:PORT]|sdl and --screen-size WxH into the display's config; exits 2
+// with a message naming the mistake.
+void parse_display(RunOptions& options) {
+  host::DisplayConfig& d = options.config.display;
+  std::string kind = options.display, where;
+  if (auto eq = kind.find('='); eq != std::string::npos) {
+    where = kind.substr(eq + 1);
+    kind = kind.substr(0, eq);
+  }
+  if (kind != "none" && kind != "headless" && kind != "vnc" && kind != "sdl") {
+    std::fprintf(stderr, "phantom run: --display %s: not a display (none, headless, vnc[=ADDR:PORT] or sdl)\n", options.display.c_str());
+    std::exit(2);
+  }
+  if (!where.empty()) {
+    if (kind != "vnc") {
+      std::fprintf(stderr, "phantom run: --display %s: only vnc takes an address\n", options.display.c_str());
+      std::exit(2);
+    }
+    auto colon = where.rfind(':');
+    std::string port = colon == std::string::npos ? where : where.substr(colon + 1);
+    if (colon != std::string::npos && colon > 0) d.vnc_address = where.substr(0, colon);
+    if (d.vnc_address.size() > 2 && d.vnc_address.front() == '[' && d.vnc_address.back() == ']')
+      d.vnc_address = d.vnc_address.substr(1, d.vnc_address.size() - 2);
+    char* end = nullptr;
+    long p = std::strtol(port.c_str(), &end, 10);
+    if (port.empty() || *end || p < 0 || p > 65535) {
+      std::fprintf(stderr, "phantom run: --display %s: the port must be 0..65535 (0: any free port)\n", options.display.c_str());
+      std::exit(2);
+    }
+    d.vnc_port = static_cast<int>(p);
+  }
+  d.kind = kind;
+  int w = 0, h = 0;
+  char x = 0, extra = 0;
+  if (std::sscanf(options.screen_size.c_str(), "%d%c%d%c", &w, &x, &h, &extra) != 3 || (x != 'x' && x != 'X') || w < 64 ||
+      h < 64 || w > 8192 || h > 8192) {
+    std::fprintf(stderr, "phantom run: --screen-size %s: give WIDTHxHEIGHT, each 64..8192 (e.g. 1280x800)\n",
+                 options.screen_size.c_str());
+    std::exit(2);
+  }
+  d.width = w;
+  d.height = h;
+}
 
 host::TrackingMode parse_tracking(const std::string& name) {
   if (name == "uffd") return host::TrackingMode::uffd_async;
@@ -150,6 +195,14 @@ void add_run_command(CLI::App& app, host::Env& env) {
                   "allow listening on ADDR:PORT (PORT or *) besides loopback, e.g. 0.0.0.0:8080 or [::]:* (repeatable)");
   cmd->add_option("--connect", c.connect_rules,
                   "allow outgoing connections only to HOST:PORT, HOST:* or * (repeatable; none given: anywhere)");
+  cmd->add_option("--display", options->display,
+                  "where the desktop is shown: none, headless (in memory; phantom screenshot), vnc[=[ADDR]:PORT] (an RFB and "
+                  "WebSocket server for VNC viewers and noVNC; default 127.0.0.1:5900) or sdl (a desktop window)")
+      ->capture_default_str();
+  cmd->add_option("--screen-size", options->screen_size, "the screen's size, WIDTHxHEIGHT (32-bit pixels)")->capture_default_str();
+  cmd->add_option("--vnc-password-file", c.display.vnc_password_file,
+                  "with --display vnc: VNC clients must give the password on this file's first line");
+  cmd->add_flag("--no-clock", [&c](std::int64_t) { c.taskbar_clock = false; }, "no clock on the task bar (for exact screenshots)");
   cmd->add_option("--control", c.control_path, "control socket for phantom start/snapshot/stop/status/attach (default: <world>.sock)");
   auto* detach = cmd->add_flag("--detach", options->detach,
                                "run in the background once the world is ready; messages go to <world>.log, the console "
@@ -172,6 +225,7 @@ void add_run_command(CLI::App& app, host::Env& env) {
       entry += "=";
       entry += value;
     }
+    parse_display(*options);
     refuse_if_running(options->config);
     prepare_service_mode(*options);
     std::exit(run(env, *options));

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "host/local_socket.h"
+#include "system/control_input.h"
 #include "system/control_server.h"
 
 namespace phantom::system {
@@ -61,6 +62,18 @@ Result<std::string> start_in_running_world(const ControlTarget& target, const st
 Result<std::uint64_t> snapshot_running_world(const ControlTarget& target) {
   PHANTOM_ASSIGN(nlohmann::json reply, request_once(target, {{"verb", "snapshot"}}));
   return reply.value("seq", std::uint64_t{0});
+}
+
+Result<std::string> screenshot_running_world(const ControlTarget& target) {
+  PHANTOM_ASSIGN(nlohmann::json reply, request_once(target, {{"verb", "screenshot"}}));
+  auto png = base64_decode(reply.value("png_base64", std::string()));
+  if (!png.ok() || png->empty()) return make_error(Errc::io, "{}: the screenshot reply is damaged", target.world);
+  return png;
+}
+
+Result<std::size_t> input_to_running_world(const ControlTarget& target, const nlohmann::json& events) {
+  PHANTOM_ASSIGN(nlohmann::json reply, request_once(target, {{"verb", "input"}, {"events", events}}));
+  return reply.value("events", std::size_t{0});
 }
 
 Result<WorldStatus> running_world_status(const ControlTarget& target) {

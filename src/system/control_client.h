@@ -8,6 +8,8 @@
 #include <functional>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "host/terminal.h"
 #include "system/running_world.h"
 #include "util/result.h"
@@ -34,6 +36,10 @@ struct StopOutcome {
 };
 // Asks for a clean stop and waits up to `timeout_ms` for the process to exit.
 Result<StopOutcome> stop_running_world(const ControlTarget& target, int timeout_ms);
+
+// The world's screen as PNG bytes; mouse and key events as if the user made them (control_input.h).
+Result<std::string> screenshot_running_world(const ControlTarget& target);
+Result<std::size_t> input_to_running_world(const ControlTarget& target, const nlohmann::json& events);
 
 // Attaches this terminal to the world's console until the user detaches, the world stops or stdin ends.
 // `on_attached` runs once the world accepted, before any console output is shown.

@@ -1,6 +1,7 @@
 // Control server (system layer). May call: util/, host/ (local sockets, service notification), and the
 // running world through RunningWorld.
 #include "system/control_server.h"
+#include "system/control_input.h"
 
 #include "host/service.h"
 
@@ -35,7 +36,8 @@ nlohmann::json status_to_json(const WorldStatus& s) {
           {"pause_max_ms", s.pause_max_ms},
           {"pending_output_bytes", s.pending_output_bytes},
           {"pending_output_writes", s.pending_output_writes},
-          {"connections", s.connections}};
+          {"connections", s.connections},
+          {"display", s.display}};
 }
 
 WorldStatus status_from_json(const nlohmann::json& j) {
@@ -58,6 +60,7 @@ WorldStatus status_from_json(const nlohmann::json& j) {
   s.pending_output_bytes = j.value("pending_output_bytes", std::uint64_t{0});
   s.pending_output_writes = j.value("pending_output_writes", std::uint64_t{0});
   s.connections = j.value("connections", std::uint64_t{0});
+  s.display = j.value("display", std::string());
   return s;
 }
 
@@ -157,6 +160,19 @@ nlohmann::json ControlServer::answer(const nlohmann::json& request) {
       if (!started.ok()) return failure(started.error().message);
       return {{"ok", true}, {"thread", *started}};
     }
+    if (verb == "screenshot") {
+      auto png = world_.screenshot_png();
+      if (!png.ok()) return failure(png.error().message);
+      return {{"ok", true}, {"png_base64", base64_encode(*png)}};
+    }
+    if (verb == "input") {
+      if (!request.contains("events") || !request["events"].is_array()) return failure("input needs an \"events\" array");
+      auto events = input_events_from_json(request["events"]);
+      if (!events.ok()) return failure(events.error().message);
+      auto done = world_.inject_input(*events);
+      if (!done.ok()) return failure(done.error().message);
+      return {{"ok", true}, {"events", events->size()}};
+    }
     if (verb == "stop") {
       host::notify_service_manager("STOPPING=1");
       std::fprintf(stderr, "phantom: stop requested through the control socket\n");
@@ -166,7 +182,7 @@ nlohmann::json ControlServer::answer(const nlohmann::json& request) {
   } catch (const nlohmann::json::exception& e) {
     return failure(fmt::format("malformed {} request: {}", verb, e.what()));
   }
-  return failure(fmt::format("unknown verb '{}' (known: start, snapshot, stop, status, attach)", verb));
+  return failure(fmt::format("unknown verb '{}' (known: start, snapshot, stop, status, attach, screenshot, input)", verb));
 }
 
 void ControlServer::serve_attach(Connection& connection, const std::string& who) {

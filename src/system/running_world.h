@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "host/display.h"
 #include "util/result.h"
 
 namespace phantom::system {
@@ -24,6 +25,7 @@ struct WorldStatus {
   double pause_p50_ms = 0, pause_p99_ms = 0, pause_max_ms = 0;  // over the recent snapshots of this run
   std::uint64_t pending_output_bytes = 0, pending_output_writes = 0;  // waiting for a commit (rule 5)
   std::uint64_t connections = 0;        // open connections (.internal.connection)
+  std::string display;                  // "no display", "headless 1024x768", "vnc on 127.0.0.1:5900", ...
 };
 
 class RunningWorld {
@@ -38,6 +40,14 @@ class RunningWorld {
   // Asks for a clean stop: a last snapshot commits, then `phantom run` exits 0. Returns at once.
   virtual void request_stop() = 0;
   virtual WorldStatus status() = 0;
+  // The screen as a PNG file's bytes (docs/graphics.md); an error for a world without a display.
+  virtual Result<std::string> screenshot_png() { return make_error(Errc::unsupported, "this world has no display"); }
+  // Mouse and key events as if the user made them (top-left origin, as on a screenshot); returns once
+  // the world has handled them and what they changed on the screen is composed.
+  virtual Status inject_input(const std::vector<host::InputEvent>& events) {
+    (void)events;
+    return make_error(Errc::unsupported, "this world has no display");
+  }
 };
 
 }  // namespace phantom::system

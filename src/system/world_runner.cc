@@ -17,6 +17,7 @@
 #include "system/control_server.h"
 #include "system/running_world.h"
 #include "system/terminal_console.h"
+#include "ui/desktop.h"
 #include "vm/heap.h"
 #include "vm/vm.h"
 
@@ -33,8 +34,8 @@ bool arena_is_blank(const store::Store& store) { return store.restore_report().p
 class WorldSession final : public RunningWorld, public store::WorldControl {
  public:
   WorldSession(const RunConfig& config, RunSignals& signals, store::Store& store, vm::Vm& machine,
-               connections::Hub& hub)
-      : config_(config), signals_(signals), store_(store), vm_(machine), hub_(hub), started_(Clock::now()) {
+               connections::Hub& hub, ui::Desktop& desktop)
+      : config_(config), signals_(signals), store_(store), vm_(machine), hub_(hub), desktop_(desktop), started_(Clock::now()) {
     hub_.outbox().on_pending([this] { output_pending(); });
   }
 
@@ -202,6 +203,7 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
       s.live_bytes = h->live_bytes;
       s.threads = vm_.array_size(vm_.root_slot(vm::root_thread_list));
       s.connections = hub_.connection_count();
+      s.display = desktop_.description();
       vm_.resume();
     }
     auto out = hub_.outbox().figures();
@@ -220,6 +222,21 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
       s.pause_max_ms = p.back();
     }
     return s;
+  }
+
+  Result<std::string> screenshot_png() override {
+    // What the world drew before the request is on the screen (a resumed world composes after start).
+    if (desktop_.display()) (void)desktop_.wait_composed(5'000);
+    return desktop_.screenshot_png();
+  }
+
+  Status inject_input(const std::vector<host::InputEvent>& events) override {
+    if (!desktop_.display())
+      return make_error(Errc::unsupported, "this world runs without a display: start it with --display headless (or vnc, sdl)");
+    for (const host::InputEvent& e : events) desktop_.inject(e);
+    if (!desktop_.wait_composed(10'000))
+      return make_error(Errc::busy, "the world did not handle the input within 10 s (is it stopping?)");
+    return ok_status();
   }
 
   void mark_stopped() {
@@ -248,6 +265,7 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
   store::Store& store_;
   vm::Vm& vm_;
   connections::Hub& hub_;
+  ui::Desktop& desktop_;
   const Clock::time_point started_;
   std::mutex world_control_;
   std::uint64_t captured_ = 0;  // the outbox position of the snapshot being taken
@@ -310,6 +328,17 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   std::unique_ptr<store::Store> store = std::move(opened).value();
   const store::RestoreReport& restored = store->restore_report();
   for (const std::string& w : restored.warnings) std::fprintf(stderr, "phantom: warning: %s\n", w.c_str());
+
+  // The display first: a taken VNC port or a missing graphical session stops us before the world runs.
+  std::unique_ptr<host::Display> display;
+  if (config.display.kind != "none") {
+    auto opened_display = host::open_display(config.display);
+    if (!opened_display.ok()) {
+      std::fprintf(stderr, "phantom: %s: %s\n", config.world.c_str(), opened_display.error().message.c_str());
+      return 1;
+    }
+    display = std::move(opened_display).value();
+  }
 
   vm::Heap heap(store->arena().base(), store->arena().size());
   std::unique_ptr<ConsoleDevice> device;
@@ -380,7 +409,19 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   bool booted = !(config.once && fresh);
   if (booted) hub->start();
 
-  WorldSession session(config, signals, *store, machine, *hub);
+  // The window system: windows stored in the world, shown on the display if there is one.
+  ui::DesktopConfig desktop_config;
+  desktop_config.width = config.display.width;
+  desktop_config.height = config.display.height;
+  desktop_config.clock = config.taskbar_clock;
+  ui::Desktop desktop(machine, desktop_config);
+  if (display) {
+    std::fprintf(stderr, "phantom: %s: display: %s\n", config.world.c_str(), display->description().c_str());
+    desktop.attach_display(std::move(display));
+  }
+  if (booted) desktop.start();
+
+  WorldSession session(config, signals, *store, machine, *hub, desktop);
   session.set_last_seq(restored.restored_seq);
   if (config.once) {
     device->on_input(nullptr);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "host/display.h"
 #include "host/env.h"
 #include "store/store.h"
 
@@ -36,6 +37,9 @@ struct RunConfig {
   // Networking rules (connections/net_rules.h, docs/network.md "Security").
   std::vector<std::string> listen_rules;  // --listen ADDR:PORT: non-loopback addresses the world may listen on
   std::vector<std::string> connect_rules; // --connect HOST:PORT, HOST:*, *: where it may connect; none: anywhere
+  // Graphics (docs/graphics.md): the display the desktop is shown on; the screen size applies without one too.
+  host::DisplayConfig display;            // kind "none" by default
+  bool taskbar_clock = true;              // --no-clock: no clock on the task bar (exact screenshots in tests)
 };
 
 // Signals, set by the command line's handlers: stop requests (the first commits and exits) and

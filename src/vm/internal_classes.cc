@@ -22,18 +22,18 @@ const InternalClassInfo table[cid_count] = {
     {".internal.ostack", 11, 16, I | flag_stack_frame, Kind::bytes, 0},
     {".internal.estack", 12, 16, I | flag_stack_frame, Kind::bytes, 0},
     {".internal.boot", 16, 25, I | CF, Kind::bytes, 0},
-    {".internal.io.tty", 17, 32, I | CF, Kind::bytes, 0},
+    {".internal.io.tty", 17, 32, I, Kind::refs, 8 * sizeof(Ref)},  // a window (ui/window_object.h)
     {".internal.mutex", 20, 16, I | CF, Kind::mutex, sizeof(MutexData)},
     {".internal.cond", 21, 16, I | CF, Kind::mutex, sizeof(MutexData)},
     {".internal.sema", 32, 16, I | CF, Kind::mutex, sizeof(MutexData)},
     {".internal.binary", 22, 16, I | CF, Kind::bytes, 4},
-    {".internal.bitmap", 23, 16, I, Kind::bytes, 0},
+    {".internal.bitmap", 23, 16, I, Kind::refs, 4 * sizeof(Ref)},  // ui/window_object.h
     {".internal.closure", 25, 16, I, Kind::closure, sizeof(ClosureData)},
     {".internal.world", 24, 16, I | CF, Kind::bytes, 0},
     // Sockets: the connection's eight slots, served by tcp: and udp: (connections/socket_natives.cc).
     {".internal.udp", 26, 26, I | flag_finalizer, Kind::refs, 8 * sizeof(Ref)},
     {".internal.tcp", 27, 25, I | flag_finalizer, Kind::refs, 8 * sizeof(Ref)},
-    {".internal.window", 29, 40, I, Kind::bytes, 0},
+    {".internal.window", 29, 48, I, Kind::refs, 8 * sizeof(Ref)},  // ui/window_object.h; ours from 38
     {".internal.directory", 30, 16, I, Kind::directory, sizeof(DirectoryData)},
     {".internal.connection", 31, 18, I | flag_finalizer, Kind::refs, 8 * sizeof(Ref)},  // connections/connection.h
     {".internal.float", 14, 16, I | CF | IM, Kind::bytes, 4},

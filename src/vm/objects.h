@@ -38,6 +38,7 @@ enum RootSlot : std::uint32_t {
   root_small_ints = 77,     // ours, unused since tagged ints (held shared boxed ints; cleared on attach)
   root_outbox = 78,         // ours: output waiting for the commit that makes it true (connections/outbox.h)
   root_output_state = 79,   // ours: a binary with the output sequence counter (connections/outbox.h)
+  root_windows = 80,        // ours: the desktop's windows, bottom first (ui/window_object.h)
   root_slots = 103,
 };
 

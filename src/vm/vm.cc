@@ -59,7 +59,11 @@ Ref Vm::new_instance(Ref cls) {
       heap_.as<Ref>(o)[0] = null_object_;
       return o;
     }
-    default: return alloc(cls, info.instance_flags, info.kind, info.instance_size);
+    default: {
+      Ref o = alloc(cls, info.instance_flags, info.kind, info.instance_size);
+      if (constructors_[id]) constructors_[id](*this, o);
+      return o;
+    }
   }
 }
 

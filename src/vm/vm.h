@@ -108,12 +108,16 @@ class Vm final : public store::WorldControl {
   void post(std::function<void()> task);
 
   // ---- extensions: the layers above add natives and services (design.md "Layers") ----
-  enum Extension { ext_connections = 0, ext_count };
+  enum Extension { ext_connections = 0, ext_ui, ext_count };
   void set_native(ClassId id, std::uint32_t ordinal, Native fn) {
     if (natives_[id].size() <= ordinal) natives_[id].resize(ordinal + 1, nullptr);
     natives_[id][ordinal] = fn;
   }
   void set_extension(Extension which, void* service) { extensions_[which] = service; }
+  // Completes a new instance of internal class `id` (`new .internal.window()` makes a window on the
+  // desktop): called by new_instance after the allocation; may allocate (OutOfMemory retries the `new`).
+  using Constructor = void (*)(Vm& vm, Ref obj);
+  void set_constructor(ClassId id, Constructor fn) { constructors_[id] = fn; }
   // Whether something outside may still wake the world (an armed timer callback, a listening socket):
   // then threads all blocked on mutexes are not reported as stuck. Asked on the executor.
   void set_outside_wakers(std::function<bool()> any) { outside_wakers_ = std::move(any); }
@@ -322,6 +326,7 @@ class Vm final : public store::WorldControl {
   std::atomic<std::uint64_t> slices_run_{0};
   std::atomic<std::uint64_t> high_water_{0};
   void* extensions_[ext_count] = {};
+  Constructor constructors_[cid_count] = {};
   bool warned_all_blocked_ = false;
   std::function<bool()> outside_wakers_;
   std::unique_lock<std::mutex> world_lock_;      // the executor's hold on world_mutex_

@@ -111,7 +111,7 @@ TEST_F(ControlServerTest, ServesStatusSnapshotStartAndStop) {
 TEST_F(ControlServerTest, AnswersBadRequestsWithAnError) {
   auto server = serve();
   EXPECT_EQ(raw("not json")["error"], "a request is one JSON object with a \"verb\" on one line");
-  EXPECT_EQ(raw(R"({"verb":"dance"})")["error"], "unknown verb 'dance' (known: start, snapshot, stop, status, attach)");
+  EXPECT_EQ(raw(R"({"verb":"dance"})")["error"], "unknown verb 'dance' (known: start, snapshot, stop, status, attach, screenshot, input)");
   EXPECT_EQ(raw(R"({"verb":"start"})")["error"], "start needs a \"class\" string");
   EXPECT_EQ(raw(R"({"verb":"start","class":".a","classpath":7})")["ok"], false);
   EXPECT_EQ(raw(R"({"verb":"attach"})")["error"],

@@ -1,0 +1,176 @@
+// The window system end to end (issue 13): the real `phantom run --display headless` with the programs
+// of window_program.ph, driven through the control socket (`phantom screenshot`, `phantom input`), and
+// killed with SIGKILL. Screenshots are compared with tests/ui/golden/ (see ExpectSameImage for the
+// tolerance), input must reach the program exactly once, and after every kill the resumed desktop must
+// show the painter's window exactly as some step at or after the last committed one left it.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "support/child_process.h"
+#include "support/program_test.h"
+#include "support/shell_command.h"
+#include "ui/image.h"
+
+namespace phantom {
+namespace {
+
+namespace fs = std::filesystem;
+
+class WindowWorld : public test::ProgramTest {
+ protected:
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(compile_program("phantom_ui_", PHANTOM_BINARY, UI_PROGRAM)); }
+  ~WindowWorld() override { kill(); }
+
+  void start(const std::string& boot, bool console_commit = false) {
+    std::vector<std::string> args = {"phantom", "run", "--world", world(), "--boot", boot, "--classpath",
+                                     (dir_ / "classes").string(), "--arena-size", "64M", "--interval", "100",
+                                     "--display", "headless", "--no-clock"};
+    if (console_commit) args.push_back("--console-commit");
+    child_ = test::spawn_child(PHANTOM_BINARY, args, true, true);  // stdin stays open: getwc waits for keys
+    out_.clear();
+    from_ = 0;
+  }
+  void kill() {
+    if (child_.pid <= 0) return;
+    ::kill(child_.pid, SIGKILL);
+    ::waitpid(child_.pid, nullptr, 0);
+    out_ += test::drain(child_.out);
+    if (child_.in >= 0) ::close(child_.in);
+    child_ = {};
+  }
+  bool wait_for(const std::string& text, int ms = 60000) { return test::read_next(child_.out, out_, text, ms, from_); }
+  std::string world() const { return (dir_ / "w.img").string(); }
+
+  ui::Image screenshot() {
+    std::string file = (dir_ / "shot.png").string();
+    auto r = test::run_shell(std::string(PHANTOM_BINARY) + " screenshot " + world() + " " + file + " 2>&1");
+    EXPECT_EQ(r.status, 0) << r.out;
+    auto image = ui::decode_png(test::read_whole_file(file));
+    if (!image.ok()) {
+      ADD_FAILURE() << image.error().message;
+      return {};
+    }
+    return std::move(image).value();
+  }
+  void input(const std::string& options) {
+    auto r = test::run_shell(std::string(PHANTOM_BINARY) + " input " + world() + " " + options + " 2>&1");
+    ASSERT_EQ(r.status, 0) << r.out;
+  }
+  // 0x00RRGGBB at (x, y) counted from the top-left corner, as on the PNG.
+  static std::uint32_t pixel(const ui::Image& im, int x, int y) {
+    return im.pixels[static_cast<std::size_t>(im.height - 1 - y) * im.width + x] & 0xFFFFFF;
+  }
+
+  test::Child child_;
+  std::string out_;
+  std::size_t from_ = 0;
+};
+
+// Exact but for anti-aliased text: at most 0.5% of the pixels may differ (a FreeType release that hints
+// DejaVu differently moves glyph edges, nothing else).
+void ExpectSameImage(const ui::Image& got, const ui::Image& want, const std::string& what) {
+  ASSERT_EQ(got.width, want.width) << what;
+  ASSERT_EQ(got.height, want.height) << what;
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < got.pixels.size(); ++i) differ += (got.pixels[i] & 0xFFFFFF) != (want.pixels[i] & 0xFFFFFF);
+  EXPECT_LE(differ, got.pixels.size() / 200) << what << ": " << differ << " pixels differ";
+}
+
+TEST_F(WindowWorld, EveryNativeDrawsWhatTheGoldenImageShows) {
+  start(".test.ui_natives");
+  ASSERT_TRUE(wait_for("drawn")) << out_;
+  ui::Image got = screenshot();
+  auto want = ui::decode_png(test::read_whole_file(fs::path(UI_GOLDEN_DIR) / "natives.png"));
+  ASSERT_TRUE(want.ok()) << want.error().message;
+  ExpectSameImage(got, *want, "natives.png");
+  // The same desktop after kill -9 and a restart, once a snapshot after the drawing has committed.
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  kill();
+  start(".test.ui_natives");
+  ASSERT_TRUE(wait_for("resumed")) << out_;
+  ExpectSameImage(screenshot(), *want, "natives.png after kill -9");
+  EXPECT_EQ(out_.find("drawn"), std::string::npos) << "the program started over:\n" << out_;
+}
+
+TEST_F(WindowWorld, InputFocusesRaisesDragsAndArrivesOnce) {
+  start(".test.ui_natives");
+  ASSERT_TRUE(wait_for("drawn")) << out_;
+  // The Shapes window's client area is 400x300 at (100, 100) from the bottom-left: (50, 50) inside it
+  // is (150, 617) on the screenshot.
+  input("--click 150,617");
+  ASSERT_TRUE(wait_for("mouse 50 50 buttons 0 pressed 0 released 0\nwindow 1\nmouse 50 50 buttons 1 pressed 1 released 0\n"
+                       "mouse 50 50 buttons 0 pressed 0 released 1\n", 10000))
+      << out_;
+  input("--type hi");
+  ASSERT_TRUE(wait_for("key 104 char 104 down 1\nkey 104 char 104 down 0\nkey 105 char 105 down 1\nkey 105 char 105 down 0\n", 10000))
+      << out_;
+  // Keys typed into the TTY window reach its getwc; the Shapes window loses the focus.
+  input("--click 700,400 --type ok");
+  ASSERT_TRUE(wait_for("window 2\n", 10000)) << out_;
+  ASSERT_TRUE(wait_for("typed o\ntyped k\n", 10000)) << out_;
+  // Drag the Shapes title bar 100 pixels right and up: its red box follows.
+  ui::Image before = screenshot();
+  EXPECT_EQ(pixel(before, 150, 737 - 100), 0xFF0000u);
+  input("--drag 200,347:300,247");
+  ui::Image after = screenshot();
+  EXPECT_EQ(pixel(after, 250, 537), 0xFF0000u) << "the window did not move with the drag";
+  EXPECT_NE(pixel(after, 150, 637), 0xFF0000u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  kill();
+  // Each event once: the click's four lines and the keys appear exactly once.
+  for (const char* line : {"mouse 50 50 buttons 1 pressed 1 released 0", "key 105 char 105 down 1", "typed o"}) {
+    std::size_t first = out_.find(line);
+    ASSERT_NE(first, std::string::npos) << line;
+    EXPECT_EQ(out_.find(line, first + 1), std::string::npos) << "twice: " << line << "\n" << out_;
+  }
+}
+
+// The painter's cell k, and whether the screenshot shows the state after exactly `m` steps.
+std::uint32_t cell_colour(int k) { return ((k * 37 % 256) << 16) | ((k * 91 % 256) << 8) | (k * 53 % 256); }
+
+bool shows_step(const ui::Image& im, int m) {
+  int client_x = m == 0 ? 100 : 100 + (m - 1) % 64, client_y = 150;  // bottom-left of the client area
+  for (int k = 0; k < std::min(240, m + 4); ++k) {
+    int x = client_x + (k % 20) * 16 + 8, y = client_y + (k / 20) * 16 + 8;
+    std::uint32_t want = k < m ? cell_colour(k) : 0xFFFFFFu;
+    if ((im.pixels[static_cast<std::size_t>(y) * im.width + x] & 0xFFFFFF) != want) return false;
+  }
+  return true;
+}
+
+TEST_F(WindowWorld, PaintingComesBackPixelForPixelAfterEveryKill) {
+  const int kills = static_cast<int>(test::env_count("PHANTOM_UI_KILLS", 20));
+  std::mt19937_64 random(test::env_count("PHANTOM_SEED", std::random_device{}()));
+  start(".test.ui_paint", true);
+  ASSERT_TRUE(wait_for("drawn")) << out_;
+  int last_committed = 0;
+  for (int i = 0; i < kills; ++i) {
+    // Kill at a random instant after a step line (printed only once its snapshot committed).
+    if (!wait_for("step ", 20000) && out_.find("painted") == std::string::npos) FAIL() << "no progress:\n" << out_;
+    std::this_thread::sleep_for(std::chrono::microseconds(random() % 150000));
+    kill();
+    std::size_t at = out_.rfind("step ");
+    if (at != std::string::npos) last_committed = std::max(last_committed, std::atoi(out_.c_str() + at + 5));
+    start(".test.ui_paint", true);
+    ASSERT_TRUE(wait_for("resumed")) << out_;
+    ui::Image im = screenshot();
+    int shown = -1;
+    for (int m = last_committed; m <= 240 && shown < 0; ++m)
+      if (shows_step(im, m)) shown = m;
+    ASSERT_GE(shown, 0) << "kill " << i << ": the screen shows no step at or after " << last_committed;
+    EXPECT_LE(shown, last_committed + 30) << "kill " << i;
+  }
+  kill();
+  std::printf("%d kills; the last resumed screen showed step %d or later\n", kills, last_committed);
+}
+
+}  // namespace
+}  // namespace phantom
