@@ -48,7 +48,7 @@ class button extends widget
             }
             return 0;
         }
-        if (e[0] == 2 && e[3] == 1 && e[1] == 0xff0d) { click(); return 1; }
+        if (e[0] == 2) { if (e[3] == 1 && e[1] == 0xff0d) { click(); return 1; } }
         return 0;
     }
 };

@@ -74,6 +74,14 @@ class form extends .internal.object
         return -1;
     }
 
+    // The first widget from `i` on that takes the focus, or n.
+    int nextFocusable(var i : int)
+    {
+        while (i < n) { if (widgets[i].wantsFocus()) return i; i = i + 1; }
+        return n;
+    }
+
+    // Note: && and || evaluate both sides in Phantom (language.md), so indexes are checked in nested ifs.
     void event(var e : int[]) [8]
     {
         var i : int;
@@ -84,20 +92,21 @@ class form extends .internal.object
             if ((e[4] & 1) != 0)
             {
                 grab = i;
-                if (i >= 0 && widgets[i].wantsFocus()) setFocus(i);
+                if (i >= 0) { if (widgets[i].wantsFocus()) setFocus(i); }
             }
             if ((e[5] & 1) != 0) grab = -1;
-            if (i >= 0 && widgets[i].handle(win, e)) repaint(i);
+            if (i >= 0) { if (widgets[i].handle(win, e)) repaint(i); }
             return;
         }
-        if (e[0] == 2 && e[3] == 1 && e[1] == 0xff09 && n > 0)
+        if (e[0] != 2) return;  // window events: nothing to do (&& evaluates both sides, so test the kind first)
+        if (e[3] == 1 && e[1] == 0xff09 && n > 0)
         {
             i = focus + 1;
-            while (i < n && !widgets[i].wantsFocus()) i = i + 1;
-            if (i >= n) { i = 0; while (i < n && !widgets[i].wantsFocus()) i = i + 1; }
+            i = nextFocusable(i);
+            if (i >= n) i = nextFocusable(0);
             if (i < n) setFocus(i);
             return;
         }
-        if (e[0] == 2 && focus >= 0 && widgets[focus].handle(win, e)) repaint(focus);
+        if (focus >= 0) { if (widgets[focus].handle(win, e)) repaint(focus); }
     }
 };

@@ -37,14 +37,20 @@ class list_box extends widget
         win.setFg(0xFFFFFFFF);
         win.fillBox(x, y, w, h);
         i = 0;
-        while (i < n && (i + 1) * 20 <= h)
+        while (i < n)
         {
+            if ((i + 1) * 20 > h) { paintBorder(win); return; }
             top = y + h - (i + 1) * 20;
             if (i == selected) { win.setFg(0xFF2A5DB0); win.fillBox(x + 1, top, w - 2, 20); win.setFg(0xFFFFFFFF); }
             else win.setFg(0xFF000000);
             win.drawText(x + 6, top + 6, items[i], 14);
             i = i + 1;
         }
+        paintBorder(win);
+    }
+
+    void paintBorder(var win : .internal.window)
+    {
         if (focused) win.setFg(0xFF2A5DB0); else win.setFg(0xFF7D8590);
         win.drawBox(x, y, w, h);
     }
@@ -53,9 +59,12 @@ class list_box extends widget
     {
         var before : int;
         before = selected;
-        if (e[0] == 1 && (e[4] & 1) != 0) select((y + h - 1 - e[2]) / 20);
-        if (e[0] == 2 && e[3] == 1 && e[1] == 0xff54) select(selected + 1);
-        if (e[0] == 2 && e[3] == 1 && e[1] == 0xff52) select(selected - 1);
+        if (e[0] == 1) { if ((e[4] & 1) != 0) select((y + h - 1 - e[2]) / 20); }
+        if (e[0] == 2)
+        {
+            if (e[3] == 1 && e[1] == 0xff54) select(selected + 1);
+            if (e[3] == 1 && e[1] == 0xff52) select(selected - 1);
+        }
         return before != selected;
     }
 };

@@ -36,7 +36,8 @@ class text_field extends widget
     int handle(var win : .internal.window, var e : int[])
     {
         var c : int;
-        if (e[0] != 2 || e[3] != 1) return 0;
+        if (e[0] != 2) return 0;
+        if (e[3] != 1) return 0;
         c = e[2];
         if (e[1] == 0xff0d || c == 10 || c == 13)
         {

@@ -150,3 +150,44 @@ class ui_paint_worker
         while (1) boot.sleep(1000);
     }
 };
+
+// The widget library: a form with a label, a text field, a button and a list. The boot method returns
+// at once: the form's event thread keeps the world alive.
+class ui_greet extends .phantom.ui.action
+{
+    var f : .phantom.ui.text_field;
+    var b : .internal.bootstrap;
+    void ui_greet(var field : .phantom.ui.text_field, var boot : .internal.bootstrap) { f = field; b = boot; }
+    void run(var source : .phantom.ui.widget) { b.consolePrint("hello " + f.getText() + "\n"); }
+};
+
+class ui_picked extends .phantom.ui.action
+{
+    var b : .internal.bootstrap;
+    void ui_picked(var boot : .internal.bootstrap) { b = boot; }
+    void run(var source : .phantom.ui.widget) { b.consolePrint("picked " + ((.phantom.ui.list_box) source).getSelected() + "\n"); }
+};
+
+class ui_widgets
+{
+    var f : .phantom.ui.form;
+    void startup(var boot : .internal.bootstrap) [8]
+    {
+        var name : .phantom.ui.text_field;
+        var ok : .phantom.ui.button;
+        var l : .phantom.ui.list_box;
+        f = new .phantom.ui.form("Greeting", 300, 160);
+        f.add(new .phantom.ui.label("Your name:"), 10, 120, 200, 24);
+        name = new .phantom.ui.text_field();
+        f.add(name, 10, 85, 200, 26);
+        ok = new .phantom.ui.button("OK");
+        f.add(ok, 220, 85, 70, 26);
+        ok.setAction(new ui_greet(name, boot));
+        l = new .phantom.ui.list_box();
+        l.add("one"); l.add("two"); l.add("three");
+        l.setAction(new ui_picked(boot));
+        f.add(l, 10, 10, 200, 64);
+        f.show();
+        boot.consolePrint("drawn\n");
+    }
+};

@@ -133,6 +133,22 @@ TEST_F(WindowWorld, InputFocusesRaisesDragsAndArrivesOnce) {
   }
 }
 
+// The widget library: type into a text field, press the button, pick a list entry; each action once.
+TEST_F(WindowWorld, WidgetsTakeClicksAndKeys) {
+  start(".test.ui_widgets");
+  ASSERT_TRUE(wait_for("drawn")) << out_;
+  // The form's client area is 300x160 at (100, 100): the text field (10..210, 85..111) is at (150, 569) on
+  // the screenshot, the button at (350, 569), the list's second row at (150, 627).
+  input("--click 150,569 --type Bob");
+  input("--click 350,569");
+  ASSERT_TRUE(wait_for("hello Bob\n", 10000)) << out_;
+  input("--click 150,627");
+  ASSERT_TRUE(wait_for("picked 1\n", 10000)) << out_;
+  kill();
+  EXPECT_EQ(out_.find("hello Bob", out_.find("hello Bob") + 1), std::string::npos) << out_;
+  EXPECT_EQ(out_.find("exception"), std::string::npos) << out_;
+}
+
 // The painter's cell k, and whether the screenshot shows the state after exactly `m` steps.
 std::uint32_t cell_colour(int k) { return ((k * 37 % 256) << 16) | ((k * 91 % 256) << 8) | (k * 53 % 256); }
 
