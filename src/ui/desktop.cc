@@ -2,6 +2,7 @@
 // desktop_input.cc.
 #include "ui/desktop.h"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <future>
@@ -76,12 +77,13 @@ std::string Desktop::clock_text() {
   return text;
 }
 
-void Desktop::make_window(Ref obj, bool tty) {
+void Desktop::init_window(Ref obj, int x, int y, int width, int height, std::string_view title_text,
+                          std::uint32_t flags, std::uint32_t bg) {
   WindowView w(vm_, obj);
   // Every allocation first: OutOfMemory makes the VM retry the whole `new`, and the half-made object is garbage.
   Ref props = vm_.new_binary(sizeof(WindowProps));
-  Ref pixels = vm_.new_binary(default_window_width * default_window_height * 4);
-  Ref title = vm_.new_string(tty ? "VM TTY Window" : "Window");
+  Ref pixels = vm_.new_binary(static_cast<std::uint32_t>(width) * static_cast<std::uint32_t>(height) * 4);
+  Ref title = vm_.new_string(title_text);
   Ref events = vm_.new_array();
   Ref list = windows();
   if (!vm_.is_a(list, vm::cid_array)) {
@@ -97,19 +99,24 @@ void Desktop::make_window(Ref obj, bool tty) {
   WindowProps& p = w.props();
   p = WindowProps{};
   p.magic = window_magic;
-  p.x = 100;
-  p.y = 100;
-  p.width = default_window_width;
-  p.height = default_window_height;
-  p.flags = wf_decorated | (tty ? std::uint32_t(wf_tty) : 0u);
+  p.x = x;
+  p.y = y;
+  p.width = width;
+  p.height = height;
+  p.flags = flags;
   p.state = ws_visible;
   p.fg = 0xFF000000u;
-  p.bg = 0xFFFFFFFFu;
+  p.bg = bg;
   p.autoupdate = 1;
   p.text = TextState{};
   Canvas c = w.canvas();
   fill(c, p.bg);
   raise(obj);
+}
+
+void Desktop::make_window(Ref obj, bool tty) {
+  init_window(obj, 100, 100, default_window_width, default_window_height, tty ? "VM TTY Window" : "Window",
+              wf_decorated | (tty ? std::uint32_t(wf_tty) : 0u), 0xFFFFFFFFu);
 }
 
 Rect Desktop::frame_of(const WindowView& w) const { return window_frame(w.props()); }
@@ -136,6 +143,29 @@ void Desktop::moved(Ref win, Rect old_frame) {
   WindowView w(vm_, win);
   if (w.valid() && w.visible()) damage(frame_of(w));
   if (config_.taskbar) damage(taskbar_rect(config_));  // titles and visibility show on the task bar
+}
+
+void Desktop::move_to(Ref win, std::int32_t x, std::int32_t y) {
+  WindowView w(vm_, win);
+  // Far enough to hide a window, never so far that its rectangle's arithmetic overflows.
+  constexpr std::int32_t limit = 1 << 20;
+  Rect old = frame_of(w);
+  w.props().x = std::clamp(x, -limit, limit);
+  w.props().y = std::clamp(y, -limit, limit);
+  moved(win, old);
+}
+
+void Desktop::set_title(Ref win, std::string_view s) {
+  constexpr std::size_t max_title = 256;
+  if (s.size() > max_title) {
+    s = s.substr(0, max_title);
+    while (!s.empty() && (static_cast<unsigned char>(s.back()) & 0xC0) == 0x80) s.remove_suffix(1);  // no half character
+    if (!s.empty() && static_cast<unsigned char>(s.back()) >= 0xC0) s.remove_suffix(1);
+  }
+  Ref title = vm_.new_string(s);
+  WindowView w(vm_, win);
+  w.set_slot(win_title, title);
+  moved(win, frame_of(w));
 }
 
 void Desktop::raise(Ref win) {
@@ -188,35 +218,8 @@ void Desktop::set_background(const ConstCanvas& picture) {
   }
   if (bg == vm::raw_null) {
     // A window the size of the screen, without decorations, always at the bottom.
-    Ref obj = vm_.alloc(vm_.internal_class(vm::cid_window), vm::flag_internal, vm::Kind::refs, window_slots * sizeof(Ref));
-    Ref props = vm_.new_binary(sizeof(WindowProps));
-    Ref pixels = vm_.new_binary(static_cast<std::uint32_t>(config_.width) * config_.height * 4);
-    Ref title = vm_.new_string("Desktop");
-    Ref events = vm_.new_array();
-    if (!vm_.is_a(list, vm::cid_array)) {
-      list = vm_.new_array();
-      vm_.set_root_slot(vm::root_windows, list);
-    }
-    vm_.array_push(list, obj);
-    WindowView w(vm_, obj);
-    for (std::uint32_t s = 0; s < window_slots; ++s) w.set_slot(static_cast<WindowSlot>(s), vm_.null_object());
-    w.set_slot(win_props, props);
-    w.set_slot(win_pixels, pixels);
-    w.set_slot(win_title, title);
-    w.set_slot(win_events, events);
-    WindowProps& p = w.props();
-    p = WindowProps{};
-    p.magic = window_magic;
-    p.width = config_.width;
-    p.height = config_.height;
-    p.flags = wf_background | wf_no_focus;
-    p.state = ws_visible;
-    p.fg = 0xFF000000u;
-    p.bg = opaque(desktop_colour);
-    Canvas c = w.canvas();
-    fill(c, p.bg);
-    raise(obj);
-    bg = obj;
+    bg = vm_.alloc(vm_.internal_class(vm::cid_window), vm::flag_internal, vm::Kind::refs, window_slots * sizeof(Ref));
+    init_window(bg, 0, 0, config_.width, config_.height, "Desktop", wf_background | wf_no_focus, opaque(desktop_colour));
   }
   WindowView w(vm_, bg);
   Canvas c = w.canvas();
@@ -254,8 +257,7 @@ void Desktop::compose_now() {
   std::string clock = clock_text();
   last_clock_ = clock;
   Ref list = windows();
-  Ref empty = vm::raw_null;
-  if (!vm_.is_a(list, vm::cid_array)) list = empty = vm_.new_array();  // no window yet
+  if (!vm_.is_a(list, vm::cid_array)) list = vm_.new_array();  // no window yet: the bare desktop
   for (const Rect& r : work) {
     scratch_.resize(static_cast<std::size_t>(r.w) * r.h);
     Canvas out{scratch_.data(), r.w, r.h};
@@ -272,7 +274,6 @@ void Desktop::compose_now() {
     }
     display_->frame_changed(r.x, config_.height - r.y - r.h, r.w, r.h);
   }
-  (void)empty;
 }
 
 Result<std::string> Desktop::screenshot_png() {

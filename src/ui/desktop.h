@@ -73,6 +73,9 @@ class Desktop {
   void drew(Ref win, Rect r, bool show_now);
   void show_pending(Ref win);  // update(): what was drawn since the last update reaches the screen
   void moved(Ref win, Rect old_frame);  // position, size, state or title changed; old_frame: where it was
+  // setWinPosition and tty.moveWindow; setTitle of both (cut to 256 bytes, never inside a character).
+  void move_to(Ref win, std::int32_t x, std::int32_t y);
+  void set_title(Ref win, std::string_view title);
   void raise(Ref win);
   void close(Ref win);
   // boot setScreenBackground: the picture is copied into the background window (made when missing).
@@ -85,6 +88,9 @@ class Desktop {
   Rect frame_of(const WindowView& w) const;  // the window with its decorations, on the screen
 
  private:
+  // Makes `obj` a window on top of the desktop: its parts allocated, filled with `bg`.
+  void init_window(Ref obj, int x, int y, int width, int height, std::string_view title, std::uint32_t flags,
+                   std::uint32_t bg);
   void install_natives();
   void handle_input(const host::InputEvent& e);
   void handle_mouse(const host::InputEvent& e);

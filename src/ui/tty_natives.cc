@@ -122,12 +122,7 @@ NativeOutcome move_window(Vm& vm, NativeCall& c) {
   std::int32_t x, y;
   if (!a.count(2) || !a.integer(0, x) || !a.integer(1, y)) return a.out;
   WindowView w(vm, c.self);
-  if (!w.valid()) return a.done();
-  constexpr std::int32_t limit = 1 << 20;
-  Rect old = desktop_of(vm).frame_of(w);
-  w.props().x = std::clamp(x, -limit, limit);
-  w.props().y = std::clamp(y, -limit, limit);
-  desktop_of(vm).moved(w.self(), old);
+  if (w.valid()) desktop_of(vm).move_to(w.self(), x, y);
   return a.done();
 }
 
@@ -136,10 +131,7 @@ NativeOutcome set_title(Vm& vm, NativeCall& c) {
   std::string_view s;
   if (!a.count(1) || !a.string(0, s)) return a.out;
   WindowView w(vm, c.self);
-  if (!w.valid()) return a.done();
-  Ref title = vm.new_string(s.substr(0, 256));
-  w.set_slot(win_title, title);
-  desktop_of(vm).moved(w.self(), desktop_of(vm).frame_of(w));
+  if (w.valid()) desktop_of(vm).set_title(w.self(), s);
   return a.done();
 }
 

@@ -21,7 +21,6 @@ using vm::NativeOutcome;
 using vm::Vm;
 
 constexpr std::size_t max_draw_string = 1024;  // as the original
-constexpr std::size_t max_title = 256;
 
 #define WINDOW(name)            \
   Args a{vm, c, "window." name}; \
@@ -151,12 +150,7 @@ NativeOutcome set_win_position(Vm& vm, NativeCall& c) {
   WINDOW("setWinPosition");
   std::int32_t x, y;
   if (!a.count(2) || !a.integer(0, x) || !a.integer(1, y)) return a.out;
-  // Far enough to hide a window, never so far that its rectangle's arithmetic overflows.
-  constexpr std::int32_t limit = 1 << 20;
-  Rect old = desktop_of(vm).frame_of(w);
-  w.props().x = std::clamp(x, -limit, limit);
-  w.props().y = std::clamp(y, -limit, limit);
-  desktop_of(vm).moved(w.self(), old);
+  desktop_of(vm).move_to(w.self(), x, y);
   return a.done();
 }
 
@@ -198,14 +192,7 @@ NativeOutcome set_title(Vm& vm, NativeCall& c) {
   WINDOW("setTitle");
   std::string_view s;
   if (!a.count(1) || !a.string(0, s)) return a.out;
-  if (s.size() > max_title) {
-    s = s.substr(0, max_title);
-    while (!s.empty() && (static_cast<unsigned char>(s.back()) & 0xC0) == 0x80) s.remove_suffix(1);  // no half character
-    if (!s.empty() && static_cast<unsigned char>(s.back()) >= 0xC0) s.remove_suffix(1);
-  }
-  Ref title = vm.new_string(s);
-  w.set_slot(win_title, title);
-  desktop_of(vm).moved(w.self(), desktop_of(vm).frame_of(w));
+  desktop_of(vm).set_title(w.self(), s);
   return a.done();
 }
 
