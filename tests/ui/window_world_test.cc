@@ -32,7 +32,7 @@ class WindowWorld : public test::ProgramTest {
   void start(const std::string& boot, bool console_commit = false) {
     std::vector<std::string> args = {"phantom", "run", "--world", world(), "--boot", boot, "--classpath",
                                      (dir_ / "classes").string(), "--arena-size", "64M", "--interval", "100",
-                                     "--display", "headless", "--no-clock"};
+                                     "--display", "headless", "--no-clock", "--log-snapshots"};
     if (console_commit) args.push_back("--console-commit");
     child_ = test::spawn_child(PHANTOM_BINARY, args, true, true);  // stdin stays open: getwc waits for keys
     out_.clear();
@@ -91,8 +91,8 @@ TEST_F(WindowWorld, EveryNativeDrawsWhatTheGoldenImageShows) {
   auto want = ui::decode_png(test::read_whole_file(fs::path(UI_GOLDEN_DIR) / "natives.png"));
   ASSERT_TRUE(want.ok()) << want.error().message;
   ExpectSameImage(got, *want, "natives.png");
-  // The same desktop after kill -9 and a restart, once a snapshot after the drawing has committed.
-  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  // The same desktop after kill -9 and a restart, once a snapshot captured after the drawing has committed.
+  ASSERT_TRUE(wait_for("snapshot captured") && wait_for(" committed")) << out_;
   kill();
   start(".test.ui_natives");
   ASSERT_TRUE(wait_for("resumed")) << out_;
@@ -123,7 +123,6 @@ TEST_F(WindowWorld, InputFocusesRaisesDragsAndArrivesOnce) {
   ui::Image after = screenshot();
   EXPECT_EQ(pixel(after, 250, 537), 0xFF0000u) << "the window did not move with the drag";
   EXPECT_NE(pixel(after, 150, 637), 0xFF0000u);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   kill();
   // Each event once: the click's four lines and the keys appear exactly once.
   for (const char* line : {"mouse 50 50 buttons 1 pressed 1 released 0", "key 105 char 105 down 1", "typed o"}) {
