@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <initializer_list>
 #include <random>
 #include <string>
 #include <thread>
@@ -47,6 +48,13 @@ class WindowWorld : public test::ProgramTest {
     child_ = {};
   }
   bool wait_for(const std::string& text, int ms = 60000) { return test::read_next(child_.out, out_, text, ms, from_); }
+  // Each line in order. The program's lines are waited for one by one, not as one block: stderr shares the
+  // pipe, and a snapshot line of --log-snapshots may fall between two of them.
+  bool wait_lines(std::initializer_list<const char*> lines, int ms) {
+    for (const char* line : lines)
+      if (!wait_for(std::string(line) + "\n", ms)) return false;
+    return true;
+  }
   std::string world() const { return (dir_ / "w.img").string(); }
 
   ui::Image screenshot() {
@@ -106,16 +114,17 @@ TEST_F(WindowWorld, InputFocusesRaisesDragsAndArrivesOnce) {
   // The Shapes window's client area is 400x300 at (100, 100) from the bottom-left: (50, 50) inside it
   // is (150, 617) on the screenshot.
   input("--click 150,617");
-  ASSERT_TRUE(wait_for("mouse 50 50 buttons 0 pressed 0 released 0\nwindow 1\nmouse 50 50 buttons 1 pressed 1 released 0\n"
-                       "mouse 50 50 buttons 0 pressed 0 released 1\n", 10000))
+  ASSERT_TRUE(wait_lines({"mouse 50 50 buttons 0 pressed 0 released 0", "window 1", "mouse 50 50 buttons 1 pressed 1 released 0",
+                          "mouse 50 50 buttons 0 pressed 0 released 1"},
+                         10000))
       << out_;
   input("--type hi");
-  ASSERT_TRUE(wait_for("key 104 char 104 down 1\nkey 104 char 104 down 0\nkey 105 char 105 down 1\nkey 105 char 105 down 0\n", 10000))
+  ASSERT_TRUE(wait_lines({"key 104 char 104 down 1", "key 104 char 104 down 0", "key 105 char 105 down 1", "key 105 char 105 down 0"},
+                         10000))
       << out_;
   // Keys typed into the TTY window reach its getwc; the Shapes window loses the focus.
   input("--click 700,400 --type ok");
-  ASSERT_TRUE(wait_for("window 2\n", 10000)) << out_;
-  ASSERT_TRUE(wait_for("typed o\ntyped k\n", 10000)) << out_;
+  ASSERT_TRUE(wait_lines({"window 2", "typed o", "typed k"}, 10000)) << out_;
   // Drag the Shapes title bar 100 pixels right and up: its red box follows.
   ui::Image before = screenshot();
   EXPECT_EQ(pixel(before, 150, 737 - 100), 0xFF0000u);
