@@ -25,29 +25,13 @@ run: build
 test: build fuzz
 	cd $(BUILD) && ctest --output-on-failure -j2
 
-# The image fuzzer under ASan/UBSan, seeded with fresh valid worlds and the stored regressions.
+# Every fuzzer under ASan/UBSan for FUZZ_SECONDS each, one per core at a time, seeded with fresh valid
+# worlds, class files and programs and the stored regressions.
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DPHANTOM_FUZZ=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(FUZZ_BUILD) --target fuzz/all
 	@rm -rf $(FUZZ_BUILD)/corpus && $(FUZZ_BUILD)/fuzz/make_fuzz_seeds $(FUZZ_BUILD)/corpus/image $(FUZZ_BUILD)/corpus/class $(FUZZ_BUILD)/corpus/vm
-	$(FUZZ_BUILD)/fuzz/image_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=2200000 -rss_limit_mb=4096 \
-	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/image fuzz/regressions/image 2>&1 | tail -12
-	$(FUZZ_BUILD)/fuzz/class_file_fuzzer -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 \
-	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/class fuzz/regressions/class 2>&1 | tail -12
-	$(FUZZ_BUILD)/fuzz/vm_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=4096 \
-	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/vm fuzz/regressions/vm 2>&1 | tail -12
-	@mkdir -p $(FUZZ_BUILD)/corpus/plc
-	$(FUZZ_BUILD)/fuzz/plc_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -rss_limit_mb=4096 \
-	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/plc fuzz/regressions/plc tests/programs plib/phantom 2>&1 | tail -12
-	@mkdir -p $(FUZZ_BUILD)/corpus/json
-	$(FUZZ_BUILD)/fuzz/json_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=4096 \
-	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/json fuzz/seeds/json 2>&1 | tail -12
-	@mkdir -p $(FUZZ_BUILD)/corpus/http
-	$(FUZZ_BUILD)/fuzz/http_request_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -rss_limit_mb=4096 \
-	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/http fuzz/seeds/http fuzz/regressions/http 2>&1 | tail -12
-	@mkdir -p $(FUZZ_BUILD)/corpus/picture
-	$(FUZZ_BUILD)/fuzz/picture_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=4096 \
-	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/picture fuzz/seeds/picture 2>&1 | tail -12
+	scripts/run-fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 bench: build
 	@cmake --build $(BUILD) --target bench/all
