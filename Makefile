@@ -40,6 +40,7 @@ bench: build
 	./$(BUILD)/bench/plc_bench
 	./$(BUILD)/bench/world_bench
 	./$(BUILD)/bench/commit_bench
+	./$(BUILD)/bench/ui_bench
 	bench/net_http_rps.sh $(BUILD)/phantom $(BUILD)/classes
 
 # Long crash runs: 2000 kills.

@@ -17,6 +17,7 @@ packages=(
   libvncserver-dev libsdl2-dev libpng-dev libfreetype-dev  # displays (VNC, SDL), PNG and TrueType (src/ui/, src/host/)
   fonts-dejavu-core console-setup-linux  # the TrueType font and the 8x16 console font, read at build time
   novnc  # noVNC, served on the VNC port of --display vnc (docs/graphics.md)
+  chromium chromium-driver python3-selenium  # the desktop in a real browser through noVNC (tests/ui/browser_test.py)
 )
 
 missing=()

@@ -9,7 +9,8 @@ class os
     // Milliseconds since 1970 (wall clock).
     .internal.long now() { return (new .internal.time()).now(); }
 
-    // A directory of counters: boots, gc_runs, heap_used, heap_capacity, live_bytes, threads.
+    // A directory of counters: boots, gc_runs, heap_used, heap_capacity, live_bytes, threads, and under
+    // `phantom run` uptime_ms (this run), last_snapshot, snapshots_this_run, last_pause_us.
     .internal.directory stats() { return (new .internal.stat()).snapshot(); }
 
     string[] threads() { return (new .internal.stat()).threads(); }

@@ -61,6 +61,12 @@ class shell extends runnable
                 continue;
             }
             if (c == "\n") return text;
+            if (c == (8).toByteString())
+            {
+                // BackSpace typed into the shell's window (a terminal handles it before we see it).
+                if (text.length() > 0) { text = text.substring(0, text.length() - 1); say((8).toByteString() + " " + (8).toByteString()); }
+                continue;
+            }
             if (!(c == "\r")) text = text + c;
         }
     }

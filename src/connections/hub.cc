@@ -48,6 +48,7 @@ Hub::~Hub() {
 Result<std::unique_ptr<Hub>> Hub::create(vm::Vm& vm, vm::Console& console_device, const HubConfig& config) {
   std::unique_ptr<Hub> hub(new Hub(vm));
   hub->net_rules_ = config.net_rules;
+  hub->restored_snapshot_ = config.restored_snapshot;
   if (!config.files_directory.empty()) {
     PHANTOM_ASSIGN(hub->files_, host::open_sandbox(config.files_directory, true));
   }
@@ -88,6 +89,7 @@ Backend* Hub::backend_for(std::string_view name) {
 void Hub::start() {
   started_ = true;
   stats_.attach(vm_);
+  stats_.set_previous(stat_snapshots, restored_snapshot_);
   outbox_->attach();
   vm::Ref list = vm_.root_slot(vm::root_restart_list);
   if (!vm_.is_a(list, vm::cid_array)) vm_.set_root_slot(vm::root_restart_list, list = vm_.new_array());

@@ -28,6 +28,7 @@ struct HubConfig {
   std::string files_directory;   // the world's sandbox for fio:, created if missing
   std::string cursor_file;       // the console cursor (outbox.h), beside the world; empty: none
   bool fresh_world = false;      // a world booted now: the cursor starts again
+  std::uint64_t restored_snapshot = 0;  // the sequence number of the snapshot resumed (0: none)
   host::OutputRelay* relay = nullptr;  // console text of --console-commit goes here (host/output_relay.h)
   NetRules net_rules;            // where tcp:, udp: and url: may listen and connect (--listen, --connect)
 };
@@ -79,6 +80,7 @@ class Hub {
   std::unique_ptr<Outbox> outbox_;
   Statistics stats_;
   NetRules net_rules_;
+  std::uint64_t restored_snapshot_ = 0;  // the previous runs' snapshots (statistics.h)
   std::vector<std::unique_ptr<Backend>> backends_;
   std::unordered_map<vm::Ref, Link> links_;
   std::vector<vm::Ref> parked_;

@@ -24,6 +24,7 @@ void Statistics::capture(vm::Vm& vm) {
   if (!vm.is_a(b, vm::cid_binary) || vm.heap().as<vm::BinaryData>(b)->length < sizeof previous_) return;
   auto* out = reinterpret_cast<std::uint64_t*>(vm.heap().as<vm::BinaryData>(b)->bytes);
   for (int i = 0; i < stat_count; ++i) {
+    if (i == stat_snapshots) continue;  // counted by the store
     std::uint64_t v = previous_[i] + this_run_[i].load(std::memory_order_relaxed);
     if (out[i] != v) out[i] = v;  // rule 4: write only what changed
   }

@@ -1,6 +1,9 @@
 // Statistics: the counters that `stt:` reads (connections layer, subsystems.md §6). Up to 128 counters;
 // each has its total this run (host memory, atomic), its total of previous runs (kept in the arena,
-// root slot 72, written at every snapshot), and per-second figures computed by a one-second tick.
+// root slot 72, written at a snapshot when it changed), and per-second figures computed by a one-second
+// tick. The snapshot counter is not kept there: the store's sequence number already counts snapshots,
+// and a counter that changes at every snapshot would dirty a page in every one (an idle world must
+// write nothing, design rule 4).
 #pragma once
 
 #include <array>
@@ -32,7 +35,11 @@ class Statistics {
   void set(int counter, std::uint64_t v) { this_run_[counter].store(v, std::memory_order_relaxed); }
   // After boot or attach (executor): loads the previous runs' totals and counts this boot.
   void attach(vm::Vm& vm);
-  // While the VM is stopped for a snapshot: stores previous + this run into the arena.
+  // The previous runs' total of a counter that the arena does not keep (stat_snapshots: the sequence
+  // number of the restored snapshot). After attach.
+  void set_previous(int counter, std::uint64_t v) { previous_[counter] = v; }
+  // While the VM is stopped for a snapshot: stores previous + this run into the arena (not
+  // stat_snapshots: see above).
   void capture(vm::Vm& vm);
   // Once a second (any thread): the per-second figures.
   void tick(std::uint64_t monotonic_ns);

@@ -37,7 +37,9 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
                connections::Hub& hub, ui::Desktop& desktop)
       : config_(config), signals_(signals), store_(store), vm_(machine), hub_(hub), desktop_(desktop), started_(Clock::now()) {
     hub_.outbox().on_pending([this] { output_pending(); });
+    vm_.set_stat_source([this](const vm::Vm::StatPut& put) { stat_figures(put); });
   }
+  ~WorldSession() override { vm_.set_stat_source(nullptr); }
 
   // ---- store::WorldControl: the snapshot's pause ----
   void stop() override {
@@ -239,6 +241,15 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
     return ok_status();
   }
 
+  // .internal.stat.snapshot()'s share of the figures `phantom status` shows (the desktop demo's world window).
+  void stat_figures(const vm::Vm::StatPut& put) {
+    put("uptime_ms", std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count());
+    std::lock_guard lock(mutex_);
+    put("last_snapshot", static_cast<std::int64_t>(last_seq_));
+    put("snapshots_this_run", static_cast<std::int64_t>(snapshots_));
+    put("last_pause_us", pauses_ms_.empty() ? 0 : static_cast<std::int64_t>(pauses_ms_.back() * 1000));
+  }
+
   void mark_stopped() {
     std::lock_guard lock(mutex_);
     stopped_ = true;
@@ -397,6 +408,7 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   hub_config.files_directory = config.files_directory.empty() ? beside_world(config.world, ".files") : config.files_directory;
   hub_config.cursor_file = beside_world(config.world, ".console-cursor");
   hub_config.fresh_world = fresh;
+  hub_config.restored_snapshot = restored.restored_seq;
   hub_config.relay = relay.get();
   hub_config.net_rules = *net_rules;
   auto hub_made = connections::Hub::create(machine, *device, hub_config);

@@ -31,7 +31,8 @@ const std::uint8_t* glyph(char32_t ch);
 char32_t next_utf8(std::string_view text, std::size_t& i);
 
 // Draws UTF-8 `text` at the cursor with the TTY rules: \n moves one line down, scrolling the whole canvas
-// up by 16 pixels at the bottom; \r to column 0; \t to the next multiple of 8 pixels; a character that
+// up by 16 pixels at the bottom; \r to column 0; \t to the next multiple of 8 pixels; \b one cell left
+// (not past column 0, nothing erased: "\b \b" erases, as on a terminal); a character that
 // does not fit wraps; ESC [ n (;n)* m with 0, 1, 3, 7, 30-37, 40-47, 39, 49 (other sequences swallowed).
 // Returns the rectangle touched (the whole canvas when it scrolled).
 Rect draw_tty_text(Canvas& c, TextState& state, std::string_view text);

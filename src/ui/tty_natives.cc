@@ -2,8 +2,10 @@
 // text cursor: putws draws at the cursor with the TTY rules (ui/text.h) and, as the original's headless
 // log mirror, writes the text to the console too, so programs and their tests see their output on
 // stdout whether or not a display is attached. getwc returns a key typed into the TTY's window, or a
-// byte of console input, whichever comes first. A TTY made by an older Phantom (no window) keeps
-// working as a console only.
+// byte of console input, whichever comes first; "" at the end of console input, unless a display is
+// attached (then keys may still be typed into the window). Keys from the window are echoed there and on
+// stdout, but for BackSpace ("\b"), which the program erases. A TTY made by an older Phantom (no
+// window) keeps working as a console only.
 //   16 getwc; 17 putws(s); 18 debug(o); 19 gotoxy(col, row); 20 clear; 21 setcolor(fg: ours, the original
 //   ignored it); 22 fill, 23 putblock: "not implemented" as the original; 24 moveWindow(x, y);
 //   25 setTitle(s); 26 setbgcolor(c).
@@ -40,6 +42,15 @@ std::string utf8(char32_t cp) {
   return s;
 }
 
+// To stdout, and into the TTY's window when it has one.
+void tty_write(Vm& vm, const WindowView& w, std::string_view s) {
+  vm.console().write_output(s);
+  if (!w.valid()) return;
+  Canvas canvas = w.canvas();
+  Rect r = draw_tty_text(canvas, w.props().text, s.substr(0, max_putws));
+  desktop_of(vm).drew(w.self(), r, true);
+}
+
 NativeOutcome getwc(Vm& vm, NativeCall& c) {
   WindowView w(vm, c.self);
   if (w.valid()) {
@@ -47,11 +58,19 @@ NativeOutcome getwc(Vm& vm, NativeCall& c) {
     if (key != vm::raw_null) {
       char32_t cp = static_cast<char32_t>(vm.int_of(vm.array_get(key, 2)));
       if (cp == '\r') cp = '\n';
-      return c.ret(vm.new_string(utf8(cp)));
+      if (cp == 0x7F) cp = '\b';
+      std::string typed = utf8(cp);
+      // Echoed as a terminal in cooked mode echoes, on the screen and on stdout; BackSpace is the
+      // program's to handle (the shell erases with "\b \b"), since only it knows where its line begins.
+      if (cp != '\b') tty_write(vm, w, typed);
+      return c.ret(vm.new_string(typed));
     }
   }
   int ch = vm.console().poll_input();
-  if (ch == vm::Console::input_none) {
+  // The end of console input ends a TTY's input only when nobody can type into its window: a desktop
+  // started with stdin at its end (a service, `</dev/null`) still takes keys there.
+  bool keys_may_come = w.valid() && desktop_of(vm).display() != nullptr;
+  if (ch == vm::Console::input_none || (ch == vm::Console::input_eof && keys_may_come)) {
     vm.thread_data(c.thread)->state = vm::ThreadState::wait_input;  // woken by console input and by keys
     return NativeOutcome::blocked;
   }
@@ -64,12 +83,7 @@ NativeOutcome putws(Vm& vm, NativeCall& c) {
   Args a{vm, c, "tty.putws"};
   std::string_view s;
   if (!a.count(1) || !a.string(0, s)) return a.out;
-  vm.console().write_output(s);
-  WindowView w(vm, c.self);
-  if (!w.valid()) return a.done();
-  Canvas canvas = w.canvas();
-  Rect r = draw_tty_text(canvas, w.props().text, s.substr(0, max_putws));
-  desktop_of(vm).drew(w.self(), r, true);
+  tty_write(vm, WindowView(vm, c.self), s);
   return a.done();
 }
 

@@ -133,6 +133,7 @@ class TtyWriter {
     }
   }
   void carriage_return() { x_ = 0; }
+  void back_space() { x_ = std::max<std::int64_t>(0, x_ - cell_width); }  // no erase, no going up a line
   void tab() {  // to the next multiple of 8 strictly to the right (floor division for negative x)
     std::int64_t cell = x_ >= 0 ? x_ / cell_width : -((-x_ + cell_width - 1) / cell_width);
     x_ = (cell + 1) * cell_width;
@@ -230,8 +231,11 @@ Rect draw_tty_text(Canvas& c, TextState& state, std::string_view text) {
     } else if (b == '\t') {
       out.tab();
       ++i;
+    } else if (b == '\b') {
+      out.back_space();
+      ++i;
     } else if (b < 0x20 || b == 0x7F) {
-      ++i;  // other controls (BEL, BS, ...) draw nothing
+      ++i;  // other controls (BEL, ...) draw nothing
     } else {
       out.put(next_utf8(text, i));
     }

@@ -539,6 +539,7 @@ NO stat_snapshot(Vm& vm, NC& c) {
   put("heap_capacity", static_cast<std::int64_t>(vm.heap().heap_capacity()));
   put("live_bytes", static_cast<std::int64_t>(h->live_bytes));
   put("threads", static_cast<std::int64_t>(vm.array_size(vm.root_slot(root_thread_list))));
+  vm.add_stat_figures(put);
   return c.ret(dir);
 }
 

@@ -122,6 +122,13 @@ class Vm final : public store::WorldControl {
   // then threads all blocked on mutexes are not reported as stuck. Asked on the executor.
   void set_outside_wakers(std::function<bool()> any) { outside_wakers_ = std::move(any); }
   void* extension(Extension which) const { return extensions_[which]; }
+  // Adds the system layer's figures (snapshots, pauses, uptime of this run) to .internal.stat.snapshot():
+  // called on the executor with a `put(name, value)`; must not stop the VM.
+  using StatPut = std::function<void(const char* name, std::int64_t value)>;
+  void set_stat_source(std::function<void(const StatPut&)> source) { stat_source_ = std::move(source); }
+  void add_stat_figures(const StatPut& put) const {
+    if (stat_source_) stat_source_(put);
+  }
   // Ends VM thread `id` (the shell's `kill`): it runs no more and leaves the thread list. Not the
   // calling thread itself. Returns a description of the thread that ended.
   Result<std::string> kill_thread(std::uint32_t id);
@@ -329,6 +336,7 @@ class Vm final : public store::WorldControl {
   Constructor constructors_[cid_count] = {};
   bool warned_all_blocked_ = false;
   std::function<bool()> outside_wakers_;
+  std::function<void(const StatPut&)> stat_source_;
   std::unique_lock<std::mutex> world_lock_;      // the executor's hold on world_mutex_
   std::unique_lock<std::mutex> control_hold_;    // stop()'s hold on world_mutex_
   Ref current_ = raw_null;

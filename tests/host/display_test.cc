@@ -25,6 +25,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -390,6 +391,92 @@ TEST(VncDisplay, PointerEventsArrive) {
                                         mouse_event(13, 23, 0, -1),
                                         mouse_event(255, 191, 0),
                                     });
+}
+
+// Bad input from the network: clients that send garbage before, during and after the RFB handshake,
+// absurd messages (a pointer far off the screen, an update request for 65535x65535, a cut text claiming
+// 2 GiB, unknown message types), broken HTTP and WebSocket requests. None may crash or stall the
+// server; every input event that comes through lies on the screen; a real viewer still works.
+TEST(VncDisplay, GarbageFromClientsHarmsNothing) {
+  auto display = open_ok(vnc_config());
+  ASSERT_TRUE(display);
+  Inbox inbox;
+  display->on_input(inbox.handler());
+  int port = display->listen_port();
+  auto be16 = [](int v) { return std::string{static_cast<char>(v >> 8 & 0xff), static_cast<char>(v & 0xff)}; };
+  auto be32 = [](std::uint32_t v) {
+    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16 & 0xff), static_cast<char>(v >> 8 & 0xff),
+                       static_cast<char>(v & 0xff)};
+  };
+  // A client that got through the handshake (RFB 3.8, security "none", shared) and then sends `body`.
+  auto after_handshake = [&](const std::string& body) {
+    int fd = connect_loopback(port);
+    ASSERT_GE(fd, 0);
+    std::string data;
+    ASSERT_TRUE(read_at_least(fd, data, 12));
+    std::string hello = "RFB 003.008\n";
+    ::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL);
+    ASSERT_TRUE(read_at_least(fd, data, 12 + 2));  // one security type: none
+    std::string choose = {'\x01', '\x01'};           // security none, then ClientInit "shared"
+    ::send(fd, choose.data(), 1, MSG_NOSIGNAL);
+    ASSERT_TRUE(read_at_least(fd, data, 12 + 2 + 4));  // SecurityResult
+    ::send(fd, choose.data() + 1, 1, MSG_NOSIGNAL);
+    ASSERT_TRUE(read_at_least(fd, data, 12 + 2 + 4 + 24));  // ServerInit (its name follows)
+    ::send(fd, body.data(), body.size(), MSG_NOSIGNAL);
+    char sink[4096];
+    pollfd p{fd, POLLIN, 0};
+    while (::poll(&p, 1, 100) > 0 && ::recv(fd, sink, sizeof sink, 0) > 0) {
+    }
+    ::close(fd);
+  };
+  // Raw bytes on a fresh connection, no handshake.
+  auto raw = [&](const std::string& bytes) {
+    int fd = connect_loopback(port);
+    ASSERT_GE(fd, 0);
+    ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    char sink[4096];
+    pollfd p{fd, POLLIN, 0};
+    while (::poll(&p, 1, 300) > 0 && ::recv(fd, sink, sizeof sink, 0) > 0) {
+    }
+    ::close(fd);
+  };
+
+  raw("RFB 999.999\n");
+  raw("SSH-2.0-OpenSSH_9.2\r\n");
+  raw(std::string(5000, 'A'));
+  raw("GET /" + std::string(8000, 'x') + " HTTP/1.1\r\n");  // a head that never ends
+  raw("GET /../../../etc/passwd HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  raw("GET /websockify HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) + "\r\nOrigin: http://127.0.0.1:" +
+      std::to_string(port) + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");  // no key, no version
+  after_handshake("\x05\x00" + be16(65535) + be16(65535));              // a pointer far off the screen
+  after_handshake("\x05\x07" + be16(400) + be16(300));                  // three buttons, off the screen
+  after_handshake("\x03\x00" + be16(0) + be16(0) + be16(65535) + be16(65535));  // update 65535x65535
+  after_handshake("\x03\x01" + be16(65000) + be16(65000) + be16(100) + be16(100));  // update entirely outside
+  after_handshake(std::string("\x06\x00\x00\x00", 4) + be32(0x7fffffff) + "abc");   // a cut text claiming 2 GiB
+  after_handshake(std::string("\x02\x00", 2) + be16(65535) + "\x00\x00\x00\x00");  // 65535 encodings, 1 given
+  after_handshake(std::string("\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", 20));  // SetPixelFormat of zeros
+  after_handshake("\xff\xfe\xfd garbage of an unknown message type");
+  std::mt19937 random(1234);
+  for (int i = 0; i < 10; ++i) {
+    std::string noise(static_cast<std::size_t>(random() % 600), '\0');
+    for (char& c : noise) c = static_cast<char>(random());
+    after_handshake(noise);
+  }
+
+  // Every event that came through lies on the 256x192 screen.
+  for (const InputEvent& e : inbox.wait_for(0))
+    if (e.kind == InputEvent::Kind::mouse) {
+      EXPECT_GE(e.x, 0);
+      EXPECT_LT(e.x, 256);
+      EXPECT_GE(e.y, 0);
+      EXPECT_LT(e.y, 192);
+    }
+  // And a well-behaved viewer still connects and sees a change.
+  RfbClient client;
+  ASSERT_TRUE(client.connect(port));
+  paint(*display, 0, 0, 256, 192, [](int x, int y) { return static_cast<std::uint32_t>((x * 3 & 0xff) << 16 | (y * 5 & 0xff)); });
+  auto frame = copy_frame(*display);
+  EXPECT_TRUE(client.pump_until([&] { return client.shows(*display, frame); })) << "the viewer never showed the frame";
 }
 
 TEST(VncDisplay, KeyEventsArrive) {

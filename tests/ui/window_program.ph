@@ -112,10 +112,11 @@ class ui_tty_reader
     }
 };
 
-// The kill test's painter: step n fills cell n of a 20x12 grid of 16x16 cells with a colour made from
-// n, moves the window to x = 100 + n % 64 and sets its title to "paint n", then prints "step n". The
-// screen of a resumed world must show a prefix of cells in exactly those colours, with the window's
-// place and title of the same step.
+// The kill test's painter: step n (1, 2, ...) fills cell (n - 1) % 240 of a 20x12 grid of 16x16 cells
+// with a colour made from n - 1, moves the window to x = 100 + (n - 1) % 64 and sets its title to
+// "paint n", then prints "step n"; it never ends, so however slowly the test kills, the picture keeps
+// changing. The screen of a resumed world must show exactly the state after some step m: each cell in
+// the colour of the last step that filled it, with the window's place of step m.
 class ui_paint
 {
     void startup(var boot : .internal.bootstrap) [8] { boot.startThread(new ui_paint_worker()); }
@@ -128,6 +129,7 @@ class ui_paint_worker
 
     void run(var boot : .internal.bootstrap) [8]
     {
+        var k : int;
         w = new .internal.window();
         w.setWinSize(320, 192);
         w.setTitle("paint 0");
@@ -135,10 +137,11 @@ class ui_paint_worker
         w.clear();
         n = 0;
         boot.consolePrint("drawn\n");
-        while (n < 240)
+        while (1)
         {
+            k = n % 240;
             w.setFg(0xFF000000 + (n * 37 % 256) * 65536 + (n * 91 % 256) * 256 + (n * 53 % 256));
-            w.fillBox((n % 20) * 16, (n / 20) * 16, 16, 16);
+            w.fillBox((k % 20) * 16, (k / 20) * 16, 16, 16);
             w.setWinPosition(100 + n % 64, 150);
             n = n + 1;
             w.setTitle("paint " + n);
@@ -146,8 +149,6 @@ class ui_paint_worker
             boot.consolePrint("step " + n + "\n");
             boot.sleep(40);
         }
-        boot.consolePrint("painted\n");
-        while (1) boot.sleep(1000);
     }
 };
 

@@ -13,7 +13,7 @@
 // quietly take another), where ours is a clear error; port 0 works; and nothing listens anywhere but
 // the configured address (no IPv6 wildcard, no HTTP port). The loop accepts connections itself and
 // sorts them by what they send first: an RFB viewer waits for the server to speak, so silence for
-// 100 ms means RFB; a WebSocket upgrade (noVNC) is an HTTP GET with "Upgrade: websocket". Both go to
+// 100 ms means RFB (3 s while a browser is loading the viewer: see rfb_silence_near_browser); a WebSocket upgrade (noVNC) is an HTTP GET with "Upgrade: websocket". Both go to
 // libvncserver (rfbNewClient), which does the WebSocket handshake and framing itself, except a
 // WebSocket from a page of another origin: browsers let any web site open a WebSocket to 127.0.0.1,
 // so without this check any page the user visits could watch and drive the desktop. Any other GET
@@ -250,6 +250,12 @@ rfbCursorPtr make_arrow() {
 
 using Clock = std::chrono::steady_clock;
 constexpr auto rfb_silence = std::chrono::milliseconds(100);  // as long as libvncserver waits to tell
+// While a browser loads the viewer it opens connections ahead of need (Chromium preconnects) and sends
+// the request on them up to a few hundred milliseconds later: taken for RFB after 100 ms, such a
+// connection gets the RFB greeting instead of a file, and the page hangs. So for a while after serving
+// a page file, silence means RFB only after seconds (a VNC viewer then connects that much later).
+constexpr auto rfb_silence_near_browser = std::chrono::seconds(3);
+constexpr auto browser_nearby = std::chrono::seconds(30);
 constexpr auto request_limit = std::chrono::seconds(2);       // for a browser's request to arrive whole
 constexpr std::size_t max_pending = 32;                        // connections not yet sorted
 
@@ -275,13 +281,13 @@ std::string_view header(std::string_view head, std::string_view name) {
 
 // Looks at what a new connection has sent so far (without taking it); for web and foreign, `request`
 // gets the request head.
-Arrival sort_arrival(int fd, Clock::duration waited, std::string& request) {
+Arrival sort_arrival(int fd, Clock::duration waited, Clock::duration silence, std::string& request) {
   char buffer[4096];
   ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_PEEK);
   if (n == 0) return Arrival::drop;
   if (n < 0) {
     if (errno != EAGAIN && errno != EWOULDBLOCK) return Arrival::drop;
-    return waited >= rfb_silence ? Arrival::rfb : Arrival::unknown;
+    return waited >= silence ? Arrival::rfb : Arrival::unknown;
   }
   std::string_view seen(buffer, static_cast<std::size_t>(n));
   constexpr std::string_view get = "GET ";
@@ -329,9 +335,11 @@ void respond(int fd, std::string_view status, std::string_view extra_headers, st
 }
 
 // Answers one browser request for noVNC's files (GET only, files under web_dir only), then closes.
+// Returns whether it sent a file (a browser is loading the viewer).
 // It runs on the loop thread: the files are small and the browser is usually local, and the socket's
 // send timeout bounds a stalled one.
-void serve_web(int fd, const std::string& request, const std::string& web_dir) {
+bool serve_web(int fd, const std::string& request, const std::string& web_dir) {
+  bool served = false;
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   timeval limit{2, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
@@ -370,10 +378,12 @@ void serve_web(int fd, const std::string& request, const std::string& web_dir) {
       while (ok && Clock::now() < give_up && (n = ::read(file, buffer, sizeof buffer)) > 0)
         ok = send_all(fd, std::string_view(buffer, static_cast<std::size_t>(n)));
       ::close(file);
+      served = ok;
     }
   }
   ::shutdown(fd, SHUT_WR);
   ::close(fd);
+  return served;
 }
 
 class VncDisplay final : public Display {
@@ -416,6 +426,7 @@ class VncDisplay final : public Display {
     Clock::time_point since;
   };
   std::vector<Arriving> arriving_;  // accepted, not yet sorted (loop thread)
+  Clock::time_point last_web_{};     // when a page file was last served (loop thread)
   std::string web_dir_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
@@ -583,12 +594,15 @@ void VncDisplay::accept_arrivals() {
 
 void VncDisplay::sort_arrivals() {
   auto now = Clock::now();
+  auto silence = now - last_web_ < browser_nearby ? Clock::duration(rfb_silence_near_browser) : Clock::duration(rfb_silence);
   std::erase_if(arriving_, [&](const Arriving& a) {
     std::string request;
-    switch (sort_arrival(a.fd, now - a.since, request)) {
+    switch (sort_arrival(a.fd, now - a.since, silence, request)) {
       case Arrival::unknown: return false;
       case Arrival::rfb: rfbNewClient(screen_, a.fd); break;  // it closes the socket if the handshake fails
-      case Arrival::web: serve_web(a.fd, request, web_dir_); break;
+      case Arrival::web:
+        if (serve_web(a.fd, request, web_dir_)) last_web_ = Clock::now();
+        break;
       case Arrival::foreign:
         std::fputs("phantom: vnc: refused a WebSocket from a page of another web site; open the viewer at this port's own address\n",
                    stderr);
