@@ -560,6 +560,11 @@ TEST(VncDisplay, PasswordIsRequired) {
   }
   RfbClient right;
   ASSERT_TRUE(right.connect(display->listen_port(), "s3cret"));
+  // The first update first: a frame painted while a client that authenticated with a password is still
+  // receiving its first update is now and then (2 in 100 runs) not sent to it again (libvncserver 0.9.14);
+  // a later change of the same area is. See docs/graphics.md.
+  auto blank = copy_frame(*display);
+  ASSERT_TRUE(right.pump_until([&] { return right.shows(*display, blank); }));
   paint(*display, 0, 0, 256, 192, [](int x, int) { return static_cast<std::uint32_t>(x); });
   auto frame = copy_frame(*display);
   EXPECT_TRUE(right.pump_until([&] { return right.shows(*display, frame); }));
