@@ -192,3 +192,113 @@ class ui_widgets
         boot.consolePrint("drawn\n");
     }
 };
+
+// Bad input from a program: lying and truncated pictures, absurd sizes, drawing far outside the window.
+// Each picture error must be a caught exception with a message; nothing may crash; the window must
+// still draw afterwards. Prints "caught: <message>" per refused picture, then "survived".
+class ui_bad_input
+{
+    void startup(var boot : .internal.bootstrap) [8] { boot.startThread(new ui_bad_input_worker()); }
+};
+
+class ui_bad_input_worker
+{
+    var b : .internal.bootstrap;
+
+    string bytes(var list : int[], var n : int)
+    {
+        var s : string;
+        var i : int;
+        s = "";
+        i = 0;
+        while (i < n) { s = s + list[i].toByteString(); i = i + 1; }
+        return s;
+    }
+
+    void load(var what : string, var data : string)
+    {
+        var bm : .internal.bitmap;
+        bm = new .internal.bitmap();
+        try
+        {
+            bm.loadFromString(data);
+            b.consolePrint("loaded " + what + ": " + bm.getWidth() + "x" + bm.getHeight() + "\n");
+        }
+        catch (string e) { b.consolePrint("caught " + what + ": " + e + "\n"); }
+    }
+
+    // A PNG signature and an IHDR chunk for w x h RGBA, its CRC (c0..c3, computed beforehand), no data.
+    string png_head(var w : int, var h : int, var c0 : int, var c1 : int, var c2 : int, var c3 : int)
+    {
+        var v : int[];
+        v = new int[]();
+        v[0] = 137; v[1] = 80; v[2] = 78; v[3] = 71; v[4] = 13; v[5] = 10; v[6] = 26; v[7] = 10;
+        v[8] = 0; v[9] = 0; v[10] = 0; v[11] = 13; v[12] = 73; v[13] = 72; v[14] = 68; v[15] = 82;
+        v[16] = (w / 16777216) % 256; v[17] = (w / 65536) % 256; v[18] = (w / 256) % 256; v[19] = w % 256;
+        v[20] = (h / 16777216) % 256; v[21] = (h / 65536) % 256; v[22] = (h / 256) % 256; v[23] = h % 256;
+        v[24] = 8; v[25] = 6; v[26] = 0; v[27] = 0; v[28] = 0;
+        v[29] = c0; v[30] = c1; v[31] = c2; v[32] = c3;
+        return bytes(v, 33);
+    }
+
+    void run(var boot : .internal.bootstrap) [8]
+    {
+        var w : .internal.window;
+        var ok : .internal.bitmap;
+        b = boot;
+        w = new .internal.window();
+        w.setTitle("Bad input");
+        w.setWinSize(200, 100);
+        w.setBg(0xFFFFFFFF);
+        w.clear();
+
+        load("empty", "");
+        load("not a picture", "hello, world");
+        load("truncated ppm", "P6\n8 8\n255\nabc");
+        load("huge ppm", "P6\n100000 100000\n255\n");
+        load("negative ppm", "P6\n-8 8\n255\n");
+        load("ppm maxval 0", "P6\n1 1\n0\nabc");
+        load("png with a bad crc", png_head(8, 8, 1, 2, 3, 4));
+        load("lying png", png_head(16384, 16384, 169, 200, 16, 132));
+        load("truncated png", png_head(8, 8, 196, 15, 190, 139));
+        load("zero png", png_head(0, 0, 59, 139, 124, 18));
+
+        // Sizes and positions far outside what makes sense: clipped, clamped or refused, never a crash.
+        try { w.setWinSize(100000, 100000); } catch (string e) { b.consolePrint("caught setWinSize: " + e + "\n"); }
+        try { w.setWinSize(-5, 0); } catch (string e) { b.consolePrint("caught setWinSize: " + e + "\n"); }
+        w.setWinSize(200, 100);
+        w.setWinPosition(2000000000, -2000000000);
+        w.setWinPosition(100, 100);
+        w.setFg(0xFF0000FF);
+        w.fillBox(-2147483647, -2147483647, 2147483647, 2147483647);
+        w.fillBox(2147483000, 2147483000, 2147483647, 2147483647);
+        w.drawBox(-1000000, -1000000, 2000000000, 2000000000);
+        w.drawLine(-2147483647, -2147483647, 2147483647, 2147483647);
+        w.drawLine(5, 5, -2147483647, 2147483647);
+        w.fillEllipse(-2147483647, -2147483647, 2147483647, 2147483647);
+        w.fillEllipse(10, 10, 2147483647, 3);
+        w.drawString(2147483600, 2147483600, "far away");
+        w.drawString(-2147483600, 50, "far left");
+        w.drawText(-2147483600, 2147483600, "far", 20);
+        try { w.drawText(10, 50, "huge", 100000); } catch (string e) { b.consolePrint("caught drawText: " + e + "\n"); }
+        try { w.drawText(10, 50, "negative", -5); } catch (string e) { b.consolePrint("caught drawText: " + e + "\n"); }
+        w.scrollHor(-2147483647, -2147483647, 2147483647, 2147483647, 2147483647);
+        w.scrollHor(0, 0, 200, 100, -2147483647);
+        ok = new .internal.bitmap();
+        ok.loadFromString("P6\n1 1\n255\nabc");
+        w.drawImage(2147483647, 2147483647, ok);
+        w.drawImage(-2147483647, -2147483647, ok);
+        w.drawImagePart(0, 0, ok, -100, -100, 2147483647, 2147483647);
+        w.drawImagePart(0, 0, ok, 2147483647, 2147483647, 5, 5);
+        w.update();
+
+        // Still drawing: a green box in a white window.
+        w.setBg(0xFFFFFFFF);
+        w.clear();
+        w.setFg(0xFF00C000);
+        w.fillBox(10, 10, 50, 50);
+        w.update();
+        b.consolePrint("survived\n");
+        while (1) b.sleep(1000);
+    }
+};

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <initializer_list>
 #include <random>
 #include <string>
@@ -94,19 +95,32 @@ void ExpectSameImage(const ui::Image& got, const ui::Image& want, const std::str
   EXPECT_LE(differ, got.pixels.size() / 200) << what << ": " << differ << " pixels differ";
 }
 
+// The screenshot against tests/ui/golden/<name>. PHANTOM_UPDATE_GOLDEN=1 writes the screenshot there
+// instead (look at it before committing it).
+void ExpectGolden(const ui::Image& got, const std::string& name, const std::string& what) {
+  fs::path file = fs::path(UI_GOLDEN_DIR) / name;
+  if (std::getenv("PHANTOM_UPDATE_GOLDEN")) {
+    auto png = ui::encode_png(got.canvas());
+    ASSERT_TRUE(png.ok()) << png.error().message;
+    std::ofstream(file, std::ios::binary) << *png;
+    return;
+  }
+  auto want = ui::decode_png(test::read_whole_file(file));
+  ASSERT_TRUE(want.ok()) << file << ": " << want.error().message;
+  ExpectSameImage(got, *want, what);
+}
+
 TEST_F(WindowWorld, EveryNativeDrawsWhatTheGoldenImageShows) {
   start(".test.ui_natives");
   ASSERT_TRUE(wait_for("drawn")) << out_;
   ui::Image got = screenshot();
-  auto want = ui::decode_png(test::read_whole_file(fs::path(UI_GOLDEN_DIR) / "natives.png"));
-  ASSERT_TRUE(want.ok()) << want.error().message;
-  ExpectSameImage(got, *want, "natives.png");
+  ExpectGolden(got, "natives.png", "natives.png");
   // The same desktop after kill -9 and a restart, once a snapshot captured after the drawing has committed.
   ASSERT_TRUE(wait_for("snapshot captured") && wait_for(" committed")) << out_;
   kill();
   start(".test.ui_natives");
   ASSERT_TRUE(wait_for("resumed")) << out_;
-  ExpectSameImage(screenshot(), *want, "natives.png after kill -9");
+  ExpectGolden(screenshot(), "natives.png", "natives.png after kill -9");
   EXPECT_EQ(out_.find("drawn"), std::string::npos) << "the program started over:\n" << out_;
 }
 
@@ -147,6 +161,7 @@ TEST_F(WindowWorld, InputFocusesRaisesDragsAndArrivesOnce) {
 TEST_F(WindowWorld, WidgetsTakeClicksAndKeys) {
   start(".test.ui_widgets");
   ASSERT_TRUE(wait_for("drawn")) << out_;
+  ExpectGolden(screenshot(), "widgets.png", "the form as drawn");
   // The form's client area is 300x160 at (100, 100): the text field (10..210, 85..111) is at (150, 569) on
   // the screenshot, the button at (350, 569), the list's second row at (150, 627).
   input("--click 150,569 --type Bob");
@@ -154,9 +169,41 @@ TEST_F(WindowWorld, WidgetsTakeClicksAndKeys) {
   ASSERT_TRUE(wait_for("hello Bob\n", 10000)) << out_;
   input("--click 150,627");
   ASSERT_TRUE(wait_for("picked 1\n", 10000)) << out_;
+  // Text typed, second row selected, the list focused: every widget in its other state.
+  ExpectGolden(screenshot(), "widgets_used.png", "the form after typing, a click and a pick");
   kill();
   EXPECT_EQ(out_.find("hello Bob", out_.find("hello Bob") + 1), std::string::npos) << out_;
   EXPECT_EQ(out_.find("exception"), std::string::npos) << out_;
+}
+
+// Bad input from a program: every lying or truncated picture is an exception with a message, absurd sizes
+// are refused, drawing far outside the window is clipped; the world goes on and the window still draws.
+TEST_F(WindowWorld, BadInputFromProgramsIsRefusedCleanly) {
+  start(".test.ui_bad_input");
+  ASSERT_TRUE(wait_for("survived\n", 30000)) << out_;
+  for (const char* line : {
+           "caught empty: can not parse graphics data: picture: empty, neither a PNG nor a P6 PPM",
+           "caught not a picture: can not parse graphics data: picture: neither a PNG nor a P6 PPM",
+           "caught truncated ppm: can not parse graphics data: ppm: 8 of 8 rows of pixels are missing",
+           "caught huge ppm: can not parse graphics data: ppm: 100000x100000 exceeds the limit",
+           "caught negative ppm: can not parse graphics data:",
+           "caught ppm maxval 0: can not parse graphics data: ppm: maxval 0 is out of range",
+           "caught png with a bad crc: can not parse graphics data: png: IHDR: CRC error",
+           "caught lying png: can not parse graphics data: png: the file is truncated",
+           "caught truncated png: can not parse graphics data: png: the file is truncated",
+           "caught zero png: can not parse graphics data: png:",
+           "caught setWinSize: window.setWinSize: 100000x100000 is not a window size",
+           "caught setWinSize: window.setWinSize: -5x0 is not a window size",
+           "caught drawText: window.drawText: size 100000 is not 4..256 pixels",
+           "caught drawText: window.drawText: size -5 is not 4..256 pixels",
+       })
+    EXPECT_NE(out_.find(line), std::string::npos) << line << "\n" << out_;
+  EXPECT_EQ(out_.find("loaded "), std::string::npos) << out_;
+  EXPECT_EQ(out_.find("uncaught"), std::string::npos) << out_;
+  // The 200x100 window at (100, 100) shows its green box at (10..60, 10..60) on white.
+  ui::Image im = screenshot();
+  EXPECT_EQ(pixel(im, 130, 767 - 130), 0x00C000u);
+  EXPECT_EQ(pixel(im, 250, 767 - 130), 0xFFFFFFu);
 }
 
 // The demos of examples/ (paint, weather, desktop) really run, take input and come back after kill -9.
