@@ -1,7 +1,7 @@
 // .demo.desktop: the system as a desktop. Boot it with a display (`--display vnc`, `sdl` or `headless`):
-// the console shell runs in a TTY window, a "World" window shows live figures of the world (uptime of
-// this run, boots, snapshots and the last pause, heap, threads) once a second, and the task bar at the
-// bottom has a button per window and the clock. Everything but the task bar and the decorations is the
+// a gradient background (boot setScreenBackground), the console shell in a TTY window, a "World" window
+// with live figures of the world (uptime of this run, boots, snapshots and the last pause, heap,
+// threads) once a second, and the task bar at the bottom with a button per window and the clock. Everything but the task bar and the decorations is the
 // world's: kill -9 Phantom, start it again, and the shell, its history and the windows are where they were.
 package .demo;
 
@@ -16,8 +16,47 @@ class desktop
         loader = new .ru.dz.phantom.system.class_loader();
         loader.init(boot);
         boot.setClassLoader(loader);
+        background(boot);
         boot.startThread(new .ru.dz.phantom.system.shell());
         boot.startThread(new desktop_world_window());
+    }
+
+    // A vertical gradient from dusk blue at the top to a lighter blue at the bottom, as a 1024x768 P6
+    // picture for the screen's background window (which keeps it in the world like any window).
+    void background(var boot : .internal.bootstrap)
+    {
+        var rows : string[];
+        var i : int;
+        var pic : .internal.bitmap;
+        rows = new string[]();
+        i = 0;
+        while (i < 768)
+        {
+            rows[i] = repeat((30 + 40 * i / 767).toByteString() + (50 + 60 * i / 767).toByteString() + (80 + 70 * i / 767).toByteString(), 1024);
+            i = i + 1;
+        }
+        pic = new .internal.bitmap();
+        pic.loadFromString("P6\n1024 768\n255\n" + join(rows, 0, 768));
+        boot.setScreenBackground(pic);
+    }
+
+    // `s` n times, by doubling (n > 0).
+    string repeat(var s : string, var n : int)
+    {
+        var half : string;
+        if (n == 1) return s;
+        half = repeat(s, n / 2);
+        if (n % 2 == 1) return half + half + s;
+        return half + half;
+    }
+
+    // rows[from] + ... + rows[to - 1], halving, so that each byte is copied about log2(n) times, not n.
+    string join(var rows : string[], var from : int, var to : int)
+    {
+        var mid : int;
+        if (to - from == 1) return rows[from];
+        mid = (from + to) / 2;
+        return join(rows, from, mid) + join(rows, mid, to);
     }
 };
 

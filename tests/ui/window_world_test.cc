@@ -255,6 +255,18 @@ TEST_F(WindowWorld, DesktopDemoRunsTheShellInAWindow) {
   ASSERT_TRUE(wait_for("\nthreads\n", 10000)) << "no echo of the typed command:\n" << out_;
   ASSERT_TRUE(wait_for(".demo.desktop_world_window: ", 10000)) << "the shell did not run it:\n" << out_;
   EXPECT_EQ(out_.find("end of input"), std::string::npos) << out_;
+  // The background picture (boot setScreenBackground): a gradient from (30, 50, 80) at the top down to
+  // (66, 104, 143) on row 700; it is a window of the world, so a restart after kill -9 shows it again.
+  auto background_shown = [&](const ui::Image& im) {
+    EXPECT_EQ(pixel(im, 5, 5), 0x1E3250u);
+    EXPECT_EQ(pixel(im, 5, 700), 0x42688Fu);
+  };
+  background_shown(screenshot());
+  ASSERT_TRUE(wait_for("snapshot captured") && wait_for(" committed")) << out_;
+  kill();
+  start(".demo.desktop", false, true);
+  ASSERT_TRUE(wait_for("resumed")) << out_;
+  background_shown(screenshot());
 }
 
 // The colour step n (from 1) gives its cell, and whether the screenshot shows the state after exactly
