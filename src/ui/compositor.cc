@@ -15,6 +15,8 @@ constexpr std::uint32_t title_text = 0xFF101010, button_face = 0xFFF4F1EA, butto
 constexpr std::uint32_t taskbar_face = 0xFFEDE5D0, taskbar_line = 0xFFB5AC92, taskbar_pressed = 0xFFD2C7A8;
 constexpr int title_font = 15, taskbar_font = 13;
 
+Typeface face(bool bold) { return bold ? Typeface::sans_bold : Typeface::sans; }
+
 // Drawing in screen coordinates onto the scratch canvas of `area`.
 struct Painter {
   Canvas& out;
@@ -23,7 +25,7 @@ struct Painter {
   void outline(Rect r, std::uint32_t c) { draw_box(out, r.x - area.x, r.y - area.y, r.w, r.h, c); }
   void line(int x, int y, int dx, int dy, std::uint32_t c) { draw_line(out, x - area.x, y - area.y, dx, dy, c); }
   void text(int x, int baseline, const std::string& s, int size, std::uint32_t c, bool bold) {
-    draw_truetype(out, x - area.x, baseline - area.y, s, size, c, bold);
+    draw_truetype(out, x - area.x, baseline - area.y, s, size, c, face(bold));
   }
   void pixels(Rect client, const ConstCanvas& src) {
     Rect vis = client.intersect(area);
@@ -34,11 +36,11 @@ struct Painter {
 
 // `text` shortened with "..." until it fits `width` pixels.
 std::string fitted(std::string text, int width, int size, bool bold) {
-  if (truetype_width(text, size, bold) <= width) return text;
+  if (truetype_width(text, size, face(bold)) <= width) return text;
   while (!text.empty()) {
     text.pop_back();
     while (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xC0) == 0x80) text.pop_back();  // whole UTF-8 characters
-    if (truetype_width(text + "...", size, bold) <= width) return text + "...";
+    if (truetype_width(text + "...", size, face(bold)) <= width) return text + "...";
   }
   return "";
 }

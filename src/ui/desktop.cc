@@ -26,6 +26,7 @@ Desktop::Desktop(vm::Vm& vm, const DesktopConfig& config) : vm_(vm), config_(con
   install_window_natives(vm_);
   install_bitmap_natives(vm_);
   install_tty_natives(vm_);
+  install_font_natives(vm_);
 }
 
 Desktop::~Desktop() {

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "ui/canvas.h"
@@ -37,13 +38,18 @@ char32_t next_utf8(std::string_view text, std::size_t& i);
 // Returns the rectangle touched (the whole canvas when it scrolled).
 Rect draw_tty_text(Canvas& c, TextState& state, std::string_view text);
 
-// TrueType (DejaVu Sans from Debian's fonts-dejavu-core; bold for window titles). `y` is the baseline,
-// in canvas coordinates (bottom-left origin). Anti-aliased: glyph coverage is blended over the canvas.
-// Returns the rectangle touched. When FreeType or the font file is missing, falls back to the bitmap
-// font (and truetype_available() says false).
+// TrueType: the DejaVu faces of Debian's fonts-dejavu-core (sans bold for window titles). `y` is the
+// baseline, in canvas coordinates (bottom-left origin). Anti-aliased: glyph coverage is blended over the
+// canvas. Returns the rectangle touched. When FreeType or DejaVu Sans is missing, falls back to the
+// bitmap font (and truetype_available() says false); a missing face is drawn in DejaVu Sans.
+enum class Typeface : std::uint8_t { sans, sans_bold, mono, mono_bold, serif, serif_bold };
+constexpr int typeface_count = 6;
+std::string_view typeface_name(Typeface typeface);  // "sans", "sans-bold", "mono", ... (.internal.ui.font)
+std::optional<Typeface> typeface_named(std::string_view name);
 bool truetype_available();
 Rect draw_truetype(Canvas& c, int x, int baseline, std::string_view utf8, int pixel_size, std::uint32_t color,
-                   bool bold = false);
-int truetype_width(std::string_view utf8, int pixel_size, bool bold = false);  // advance width in pixels
+                   Typeface typeface = Typeface::sans);
+int truetype_width(std::string_view utf8, int pixel_size, Typeface typeface = Typeface::sans);  // advance, pixels
+int truetype_line_height(int pixel_size, Typeface typeface = Typeface::sans);  // baseline to baseline, pixels
 
 }  // namespace phantom::ui

@@ -2,7 +2,7 @@
 // Sans, anti-aliased and blended over the canvas (subsystems.md §1.3; the original compiled OpenSans
 // into the kernel, Phantom uses the host's Debian fonts-dejavu-core).
 //
-// One FT_Library and the two faces are created at first use (std::call_once). FreeType objects are not
+// One FT_Library and the six faces (Typeface) are created at first use (std::call_once). FreeType objects are not
 // thread-safe and composition and natives may draw from different threads, so every use of them and of
 // the glyph cache is under one mutex. The cache keeps rendered coverage by (face, size, code point)
 // and is simply emptied when it grows past its bound: titles and labels reuse a few hundred glyphs.
@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -30,7 +31,7 @@ struct CachedGlyph {
 
 struct Fonts {
   FT_Library library = nullptr;
-  FT_Face faces[2] = {nullptr, nullptr};  // regular, bold (the regular face when bold is missing)
+  FT_Face faces[typeface_count] = {};  // by Typeface; sans where a file is missing
   bool available = false;
   std::mutex mutex;
   std::unordered_map<std::uint64_t, CachedGlyph> cache;
@@ -41,9 +42,17 @@ Fonts& fonts() {
   static Fonts* f = new Fonts;
   static std::once_flag once;
   std::call_once(once, [] {
+    static constexpr const char* files[typeface_count] = {"DejaVuSans.ttf",     "DejaVuSans-Bold.ttf",
+                                                          "DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf",
+                                                          "DejaVuSerif.ttf",    "DejaVuSerif-Bold.ttf"};
     if (FT_Init_FreeType(&f->library) != 0) return;
-    if (FT_New_Face(f->library, PHANTOM_TTF_REGULAR, 0, &f->faces[0]) != 0) return;
-    if (FT_New_Face(f->library, PHANTOM_TTF_BOLD, 0, &f->faces[1]) != 0) f->faces[1] = f->faces[0];
+    for (int i = 0; i < typeface_count; ++i) {
+      std::string path = std::string(PHANTOM_TTF_DIR) + "/" + files[i];
+      if (FT_New_Face(f->library, path.c_str(), 0, &f->faces[i]) != 0) f->faces[i] = nullptr;
+    }
+    if (!f->faces[0]) return;
+    for (FT_Face& face : f->faces)
+      if (!face) face = f->faces[0];
     f->available = true;
   });
   return *f;
@@ -51,12 +60,13 @@ Fonts& fonts() {
 
 // The glyph of `cp` at `size` pixels, rendered and cached; call with the mutex held. A glyph FreeType
 // cannot load or render is cached as an empty one with no advance.
-const CachedGlyph& cached_glyph(Fonts& f, bool bold, int size, char32_t cp) {
-  std::uint64_t key = std::uint64_t{bold} << 40 | std::uint64_t(size) << 32 | cp;
+const CachedGlyph& cached_glyph(Fonts& f, Typeface typeface, int size, char32_t cp) {
+  auto index = static_cast<std::uint64_t>(typeface);
+  std::uint64_t key = index << 40 | std::uint64_t(size) << 32 | cp;
   if (auto it = f.cache.find(key); it != f.cache.end()) return it->second;
   if (f.cache.size() >= max_cached_glyphs) f.cache.clear();
   CachedGlyph& g = f.cache[key];
-  FT_Face face = f.faces[bold ? 1 : 0];
+  FT_Face face = f.faces[index];
   if (FT_Set_Pixel_Sizes(face, 0, static_cast<FT_UInt>(size)) != 0) return g;
   // A code point the font lacks loads glyph 0, DejaVu's "missing" box, which keeps the text's width.
   if (FT_Load_Char(face, cp, FT_LOAD_RENDER) != 0) return g;
@@ -126,7 +136,7 @@ Rect draw_bitmap_fallback(Canvas& c, int x, int baseline, std::string_view utf8,
 bool truetype_available() { return fonts().available; }
 
 Rect draw_truetype(Canvas& c, int x, int baseline, std::string_view utf8, int pixel_size, std::uint32_t color,
-                   bool bold) {
+                   Typeface typeface) {
   Fonts& f = fonts();
   if (!f.available) return draw_bitmap_fallback(c, x, baseline, utf8, color);
   int size = clamp_size(pixel_size);
@@ -136,7 +146,7 @@ Rect draw_truetype(Canvas& c, int x, int baseline, std::string_view utf8, int pi
   for (std::size_t i = 0; i < utf8.size();) {
     char32_t cp = next_utf8(utf8, i);
     if (cp < 0x20) continue;  // controls (a newline in a title) take no room
-    const CachedGlyph& g = cached_glyph(f, bold, size, cp);
+    const CachedGlyph& g = cached_glyph(f, typeface, size, cp);
     std::int64_t gx = (pen + 32) / 64 + g.left;           // the glyph's left column
     std::int64_t gy = std::int64_t{baseline} + g.top - 1;  // its top row; rows below it have smaller y
     pen += g.advance;
@@ -157,7 +167,7 @@ Rect draw_truetype(Canvas& c, int x, int baseline, std::string_view utf8, int pi
   return touched;
 }
 
-int truetype_width(std::string_view utf8, int pixel_size, bool bold) {
+int truetype_width(std::string_view utf8, int pixel_size, Typeface typeface) {
   Fonts& f = fonts();
   std::int64_t width = 0;
   if (!f.available) {
@@ -169,11 +179,32 @@ int truetype_width(std::string_view utf8, int pixel_size, bool bold) {
     std::lock_guard lock(f.mutex);
     for (std::size_t i = 0; i < utf8.size();) {
       char32_t cp = next_utf8(utf8, i);
-      if (cp >= 0x20) width += cached_glyph(f, bold, size, cp).advance;
+      if (cp >= 0x20) width += cached_glyph(f, typeface, size, cp).advance;
     }
     width = (width + 32) / 64;
   }
   return static_cast<int>(std::min<std::int64_t>(width, INT32_MAX));
+}
+
+int truetype_line_height(int pixel_size, Typeface typeface) {
+  Fonts& f = fonts();
+  if (!f.available) return cell_height;
+  int size = clamp_size(pixel_size);
+  std::lock_guard lock(f.mutex);
+  FT_Face face = f.faces[static_cast<int>(typeface)];
+  if (FT_Set_Pixel_Sizes(face, 0, static_cast<FT_UInt>(size)) != 0) return size;
+  return static_cast<int>((face->size->metrics.height + 63) / 64);
+}
+
+std::string_view typeface_name(Typeface typeface) {
+  static constexpr std::string_view names[typeface_count] = {"sans", "sans-bold", "mono", "mono-bold", "serif", "serif-bold"};
+  return names[static_cast<int>(typeface)];
+}
+
+std::optional<Typeface> typeface_named(std::string_view name) {
+  for (int i = 0; i < typeface_count; ++i)
+    if (typeface_name(static_cast<Typeface>(i)) == name) return static_cast<Typeface>(i);
+  return std::nullopt;
 }
 
 }  // namespace phantom::ui

@@ -283,7 +283,7 @@ TEST(TrueType, WidthGrowsWithTheTextAndTheSize) {
   EXPECT_LT(hello, 60);
   EXPECT_GT(truetype_width("Hello, world", 16), hello);
   EXPECT_GT(truetype_width("Hello", 32), hello);
-  EXPECT_GT(truetype_width("Hello", 16, true), hello);  // bold is wider
+  EXPECT_GT(truetype_width("Hello", 16, Typeface::sans_bold), hello);  // bold is wider
   EXPECT_EQ(truetype_width("", 16), 0);
   EXPECT_EQ(truetype_width("Hello", 1000), truetype_width("Hello", 256));  // the size is clamped
   EXPECT_EQ(truetype_width("Hello", -5), truetype_width("Hello", 4));
@@ -309,7 +309,7 @@ TEST(TrueType, ClipsAtEveryEdge) {
   for (auto [x, y] : std::vector<std::pair<int, int>>{
            {-7, 5}, {90, 35}, {50, -3}, {INT_MIN, INT_MAX}, {INT_MAX, INT_MIN}, {INT_MAX - 2, 20}}) {
     Surface s(100, 40);
-    Rect r = draw_truetype(s.canvas, x, y, "Wg\xc3\xa9\xff!", 48, black, true);
+    Rect r = draw_truetype(s.canvas, x, y, "Wg\xc3\xa9\xff!", 48, black, Typeface::sans_bold);
     EXPECT_TRUE(s.margins_intact()) << x << "," << y;
     EXPECT_EQ(r.intersect(s.canvas.bounds()), r) << x << "," << y;
   }

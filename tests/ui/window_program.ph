@@ -302,3 +302,49 @@ class ui_bad_input_worker
         while (1) b.sleep(1000);
     }
 };
+
+// .internal.ui.font: every typeface at two sizes, widths and line heights printed, bad names and sizes
+// refused with messages. Compared with tests/ui/golden/fonts.png.
+class ui_fonts
+{
+    void startup(var boot : .internal.bootstrap) [8]
+    {
+        var w : .internal.window;
+        var w2 : .internal.window;
+        var f : .internal.ui.font;
+        var names : string[];
+        var i : int;
+        var y : int;
+        w = new .internal.window();
+        w.setWinSize(520, 330);
+        w.setWinPosition(60, 120);
+        w.setTitle("Fonts");
+        w.setBg(0xFFFFFFFF);
+        w.clear();
+        w.setFg(0xFF000000);
+        f = new .internal.ui.font();
+        boot.consolePrint("default " + f.getName() + " " + f.getSize() + "\n");
+        f.drawString(w, 10, 305, "Default: " + f.getName() + " " + f.getSize() + " px");
+        names = new string[]();
+        names[0] = "sans"; names[1] = "sans-bold"; names[2] = "mono"; names[3] = "mono-bold"; names[4] = "serif"; names[5] = "serif-bold";
+        y = 270;
+        i = 0;
+        while (i < 6)
+        {
+            f.setFont(names[i], 20);
+            f.drawString(w, 10, y, names[i] + " 20: Phantom 0123");
+            boot.consolePrint(names[i] + " width " + f.width("Phantom") + " line " + f.lineHeight() + "\n");
+            y = y - f.lineHeight() - 8;
+            i = i + 1;
+        }
+        f.setFont("serif", 40);
+        w.setFg(0xFF2050A0);
+        f.drawString(w, 10, 20, "Big serif");
+        try { f.setFont("comic", 12); } catch (string e) { boot.consolePrint("caught: " + e + "\n"); }
+        try { f.setFont("sans", 3); } catch (string e) { boot.consolePrint("caught: " + e + "\n"); }
+        w2 = null;
+        try { f.drawString(w2, 0, 0, "x"); } catch (string e) { boot.consolePrint("caught: " + e + "\n"); }
+        boot.consolePrint("drawn " + f.getName() + " " + f.getSize() + "\n");
+        while (1) boot.sleep(1000);
+    }
+};

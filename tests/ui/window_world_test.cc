@@ -176,6 +176,25 @@ TEST_F(WindowWorld, WidgetsTakeClicksAndKeys) {
   EXPECT_EQ(out_.find("exception"), std::string::npos) << out_;
 }
 
+// .internal.ui.font: each typeface draws (golden image), measures, and refuses what it does not know.
+TEST_F(WindowWorld, FontsDrawEveryTypeface) {
+  start(".test.ui_fonts");
+  ASSERT_TRUE(wait_for("drawn serif 40\n")) << out_;
+  ExpectGolden(screenshot(), "fonts.png", "fonts.png");
+  EXPECT_NE(out_.find("default sans 14\n"), std::string::npos) << out_;
+  auto width = [&](const std::string& name) {
+    std::size_t at = out_.find(name + " width ");
+    return at == std::string::npos ? -1 : std::atoi(out_.c_str() + at + name.size() + 7);
+  };
+  EXPECT_GT(width("sans-bold"), width("sans")) << out_;
+  EXPECT_EQ(width("mono-bold"), width("mono")) << "a monospaced face has one advance:\n" << out_;
+  EXPECT_GT(width("sans"), 0) << out_;
+  for (const char* line : {"caught: font.setFont: no typeface 'comic'; use sans, sans-bold, mono, mono-bold, serif or serif-bold",
+                           "caught: font.setFont: size 3 is not 4..256 pixels",
+                           "caught: font.drawString: argument 1 must be a window"})
+    EXPECT_NE(out_.find(line), std::string::npos) << line << "\n" << out_;
+}
+
 // Bad input from a program: every lying or truncated picture is an exception with a message, absurd sizes
 // are refused, drawing far outside the window is clipped; the world goes on and the window still draws.
 TEST_F(WindowWorld, BadInputFromProgramsIsRefusedCleanly) {
