@@ -62,7 +62,8 @@ NativeOutcome getwc(Vm& vm, NativeCall& c) {
       std::string typed = utf8(cp);
       // Echoed as a terminal in cooked mode echoes, on the screen and on stdout; BackSpace is the
       // program's to handle (the shell erases with "\b \b"), since only it knows where its line begins.
-      if (cp != '\b') tty_write(vm, w, typed);
+      // Other control characters are not echoed: ESC would start an escape sequence in the window.
+      if (cp == '\n' || cp == '\t' || (cp >= 0x20 && cp != 0x7F)) tty_write(vm, w, typed);
       return c.ret(vm.new_string(typed));
     }
   }

@@ -152,6 +152,19 @@ TEST(Tty, TabAndCarriageReturn) {
   EXPECT_EQ(st.x, 8);
 }
 
+// BackSpace moves one cell left without erasing (so "\b \b" erases, as on a terminal) and stops at column 0.
+TEST(Tty, BackSpaceMovesLeftAndStopsAtColumnZero) {
+  Surface s(64, 16);
+  TextState st;
+  draw_tty_text(s.canvas, st, "AB\b \b");
+  EXPECT_TRUE(s.cell_is(0, 0, U'A', black, white));
+  EXPECT_TRUE(s.all_of_rect({8, 0, 8, 16}, white));  // B erased
+  EXPECT_EQ(st.x, 8);
+  draw_tty_text(s.canvas, st, "\b\b\bC");
+  EXPECT_TRUE(s.cell_is(0, 0, U'C', black, white));
+  EXPECT_EQ(st.x, 8);
+}
+
 TEST(Tty, AnsiColoursAndDefaults) {
   Surface s(48, 16);
   TextState st;

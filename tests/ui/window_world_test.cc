@@ -36,7 +36,7 @@ class WindowWorld : public test::ProgramTest {
     std::string classpath = examples ? std::string(CLASSES_DIR) : (dir_ / "classes").string();
     std::vector<std::string> args = {"phantom", "run", "--world", world(), "--boot", boot, "--classpath",
                                      classpath, "--arena-size", "64M", "--interval", "100",
-                                     "--display", "headless", "--no-clock", "--log-snapshots"};
+                                     "--display", display_, "--no-clock", "--log-snapshots"};
     if (console_commit) args.push_back("--console-commit");
     child_ = test::spawn_child(PHANTOM_BINARY, args, true, true);  // stdin stays open: getwc waits for keys
     out_.clear();
@@ -83,6 +83,7 @@ class WindowWorld : public test::ProgramTest {
   test::Child child_;
   std::string out_;
   std::size_t from_ = 0;
+  std::string display_ = "headless";
 };
 
 // Exact but for anti-aliased text: at most 0.5% of the pixels may differ (a FreeType release that hints
@@ -122,6 +123,19 @@ TEST_F(WindowWorld, EveryNativeDrawsWhatTheGoldenImageShows) {
   ASSERT_TRUE(wait_for("resumed")) << out_;
   ExpectGolden(screenshot(), "natives.png", "natives.png after kill -9");
   EXPECT_EQ(out_.find("drawn"), std::string::npos) << "the program started over:\n" << out_;
+}
+
+// A world drawn without a display keeps its windows, and shows them when it runs with one.
+TEST_F(WindowWorld, WindowsDrawnWithoutADisplayShowWhenOneIsAttached) {
+  display_ = "none";
+  start(".test.ui_natives");
+  ASSERT_TRUE(wait_for("drawn")) << out_;
+  ASSERT_TRUE(wait_for("snapshot captured") && wait_for(" committed")) << out_;
+  kill();
+  display_ = "headless";
+  start(".test.ui_natives");
+  ASSERT_TRUE(wait_for("resumed")) << out_;
+  ExpectGolden(screenshot(), "natives.png", "natives.png, drawn without a display");
 }
 
 TEST_F(WindowWorld, InputFocusesRaisesDragsAndArrivesOnce) {

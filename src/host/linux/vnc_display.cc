@@ -13,9 +13,10 @@
 // quietly take another), where ours is a clear error; port 0 works; and nothing listens anywhere but
 // the configured address (no IPv6 wildcard, no HTTP port). The loop accepts connections itself and
 // sorts them by what they send first: an RFB viewer waits for the server to speak, so silence for
-// 100 ms means RFB (3 s while a browser is loading the viewer: see rfb_silence_near_browser); a WebSocket upgrade (noVNC) is an HTTP GET with "Upgrade: websocket". Both go to
-// libvncserver (rfbNewClient), which does the WebSocket handshake and framing itself, except a
-// WebSocket from a page of another origin: browsers let any web site open a WebSocket to 127.0.0.1,
+// 100 ms means RFB (3 s while a browser is loading the viewer: see rfb_silence_near_browser); a
+// WebSocket upgrade (noVNC) is an HTTP GET with "Upgrade: websocket". Both go to libvncserver
+// (rfbNewClient), which does the WebSocket handshake and framing itself, except a WebSocket from a
+// page of another origin: browsers let any web site open a WebSocket to 127.0.0.1,
 // so without this check any page the user visits could watch and drive the desktop. Any other GET
 // is a browser asking for noVNC's pages, which we serve from vnc_web_dir, so that one URL on one port
 // gives a working viewer (of this origin). (libvncserver's own httpDir server cannot do this: it listens on another
