@@ -18,6 +18,7 @@ packages=(
   fonts-dejavu-core console-setup-linux  # the TrueType font and the 8x16 console font, read at build time
   novnc  # noVNC, served on the VNC port of --display vnc (docs/graphics.md)
   chromium chromium-driver python3-selenium  # the desktop in a real browser through noVNC (tests/ui/browser_test.py)
+  wabt  # wast2json: the official WebAssembly test suite converted at test time (tests/wasm/)
 )
 
 missing=()

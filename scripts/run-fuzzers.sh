@@ -17,6 +17,7 @@ fuzzers=(
   "json_fuzzer 65536 $build/corpus/json fuzz/seeds/json"
   "http_request_fuzzer 8192 $build/corpus/http fuzz/seeds/http fuzz/regressions/http"
   "picture_fuzzer 65536 $build/corpus/picture fuzz/seeds/picture"
+  "wasm_decoder_fuzzer 65536 $build/corpus/wasm fuzz/seeds/wasm"
 )
 
 logs=$(mktemp -d)
