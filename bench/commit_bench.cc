@@ -32,6 +32,7 @@
 
 #include <fmt/format.h>
 
+#include "bench_figures.h"
 #include "support/child_process.h"
 
 namespace fs = std::filesystem;
@@ -44,19 +45,9 @@ namespace {
 constexpr int arena_mib = 1024;
 constexpr int warmup_samples = 10;
 
-std::int64_t monotonic_us() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
-}
-
-double percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))];
-}
-
-double maximum(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()); }
+using phantom::bench::maximum;
+using phantom::bench::monotonic_us;
+using phantom::bench::percentile;
 
 void stop(Child& c) {
   ::kill(c.pid, SIGKILL);

@@ -32,6 +32,7 @@
 #include "classfile/class_writer.h"
 #include "store/store.h"
 #include "vm/vm.h"
+#include "bench_figures.h"
 
 using namespace phantom;
 using Clock = std::chrono::steady_clock;
@@ -40,10 +41,7 @@ namespace {
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<std::size_t>(p * v.size()))];
-}
+using phantom::bench::percentile;
 
 void emit(const nlohmann::json& line) { std::printf("%s\n", line.dump().c_str()); std::fflush(stdout); }
 

@@ -53,6 +53,7 @@
 
 #include <fmt/format.h>
 
+#include "bench_figures.h"
 #include "support/child_process.h"
 #include "ui/compositor.h"
 #include "ui/desktop.h"
@@ -68,19 +69,9 @@ namespace {
 
 // ---- common ----
 
-std::int64_t monotonic_us() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
-}
-
-double percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))];
-}
-
-double maximum(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()); }
+using bench::maximum;
+using bench::monotonic_us;
+using bench::percentile;
 
 void stop(Child& c) {
   ::kill(c.pid, SIGKILL);
@@ -141,20 +132,10 @@ class ComposeWorld {
 
  private:
   static constexpr std::size_t arena_bytes = 64u << 20;
-  struct Console final : vm::Console {
-    void write_output(std::string_view bytes) override { out.append(bytes); }
-    void write_diagnostic(std::string_view text) override { std::fwrite(text.data(), 1, text.size(), stderr); }
-    int poll_input() override { return input_eof; }
-    std::string out;
-  };
-  struct Clock final : host::Clock {
-    std::uint64_t monotonic_ns() const override { return std::chrono::steady_clock::now().time_since_epoch().count(); }
-    std::uint64_t wall_ns() const override { return std::chrono::system_clock::now().time_since_epoch().count(); }
-  };
   std::unique_ptr<std::byte, decltype(&std::free)> memory_;
   vm::Heap heap_;
-  Clock clock_;
-  Console console_;
+  bench::SteadyClock clock_;
+  bench::CapturedConsole console_;
   ui::DesktopConfig config_;
   std::unique_ptr<vm::Vm> vm_;
   std::unique_ptr<ui::Desktop> desktop_;  // declared last: removed before the VM it is installed in

@@ -19,21 +19,12 @@
 #include "classfile/class_writer.h"
 #include "plc/compiler.h"
 #include "vm/vm.h"
+#include "bench_figures.h"
 
 namespace {
 
 using namespace phantom;
 
-struct NullConsole final : vm::Console {
-  void write_output(std::string_view bytes) override { out.append(bytes); }
-  void write_diagnostic(std::string_view text) override { std::fwrite(text.data(), 1, text.size(), stderr); }
-  int poll_input() override { return input_eof; }
-  std::string out;
-};
-struct Clock final : host::Clock {
-  std::uint64_t monotonic_ns() const override { return std::chrono::steady_clock::now().time_since_epoch().count(); }
-  std::uint64_t wall_ns() const override { return std::chrono::system_clock::now().time_since_epoch().count(); }
-};
 
 struct Case {
   const char* name;
@@ -112,8 +103,8 @@ class BenchWorld {
   std::filesystem::path dir_;
   std::unique_ptr<std::byte, decltype(&std::free)> memory_;
   vm::Heap heap_;
-  NullConsole console_;
-  Clock clock_;
+  bench::CapturedConsole console_;
+  bench::SteadyClock clock_;
   std::unique_ptr<vm::Vm> machine_;
 };
 

@@ -20,6 +20,7 @@
 
 #include <fmt/format.h>
 
+#include "bench_figures.h"
 #include "support/child_process.h"
 
 namespace fs = std::filesystem;
@@ -38,11 +39,7 @@ void stop(Child& c, int sig) {
   if (c.in >= 0) ::close(c.in);
 }
 
-double percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))];
-}
+using phantom::bench::percentile;
 
 const char* big_source = R"(package .bench;
 class big

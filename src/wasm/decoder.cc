@@ -87,6 +87,10 @@ class ModuleDecoder {
   void name_section(BinaryReader reader);
 
   std::uint32_t imported_functions() const;
+  // A vector (spec 5.1.3) of items that `read_one(reader, index)` decodes, appended to `out`.
+  template <typename T, typename ReadOne>
+  Status items(BinaryReader& reader, std::vector<T>& out, std::string_view what, std::uint32_t limit,
+               std::size_t min_item_bytes, ReadOne read_one);
 
   std::span<const std::uint8_t> bytes_;
   const DecoderLimits& limits_;
@@ -178,14 +182,20 @@ Status ModuleDecoder::cross_section_checks(BinaryReader& module_reader) {
 
 // --- Types, imports, functions, tables, memories, globals, exports, start ----------------------------
 
-Status ModuleDecoder::type_section(BinaryReader& reader) {
-  PHANTOM_ASSIGN(std::uint32_t count, reader.count("type count", limits_.types, 3));
-  module_.types.reserve(count);
+template <typename T, typename ReadOne>
+Status ModuleDecoder::items(BinaryReader& reader, std::vector<T>& out, std::string_view what, std::uint32_t limit,
+                            std::size_t min_item_bytes, ReadOne read_one) {
+  PHANTOM_ASSIGN(std::uint32_t count, reader.count(what, limit, min_item_bytes));
+  out.reserve(out.size() + count);
   for (std::uint32_t i = 0; i < count; ++i) {
-    PHANTOM_ASSIGN(FuncType type, func_type(reader, i));
-    module_.types.push_back(std::move(type));
+    PHANTOM_ASSIGN(T item, (this->*read_one)(reader, i));
+    out.push_back(std::move(item));
   }
   return ok_status();
+}
+
+Status ModuleDecoder::type_section(BinaryReader& reader) {
+  return items(reader, module_.types, "type count", limits_.types, 3, &ModuleDecoder::func_type);
 }
 
 Result<FuncType> ModuleDecoder::func_type(BinaryReader& reader, std::uint32_t index) {
@@ -213,13 +223,7 @@ Result<std::vector<ValueType>> ModuleDecoder::value_types(BinaryReader& reader, 
 }
 
 Status ModuleDecoder::import_section(BinaryReader& reader) {
-  PHANTOM_ASSIGN(std::uint32_t count, reader.count("import count", limits_.imports, 4));
-  module_.imports.reserve(count);
-  for (std::uint32_t i = 0; i < count; ++i) {
-    PHANTOM_ASSIGN(Import entry, import(reader, i));
-    module_.imports.push_back(std::move(entry));
-  }
-  return ok_status();
+  return items(reader, module_.imports, "import count", limits_.imports, 4, &ModuleDecoder::import);
 }
 
 Result<Import> ModuleDecoder::import(BinaryReader& reader, std::uint32_t index) {
@@ -332,13 +336,8 @@ Status ModuleDecoder::start_section(BinaryReader& reader) {
 // --- Element and data segments -----------------------------------------------------------------------
 
 Status ModuleDecoder::element_section(BinaryReader& reader) {
-  PHANTOM_ASSIGN(std::uint32_t count, reader.count("element segment count", limits_.element_segments, 3));
-  module_.elements.reserve(count);
-  for (std::uint32_t i = 0; i < count; ++i) {
-    PHANTOM_ASSIGN(ElementSegment segment, element_segment(reader, i));
-    module_.elements.push_back(std::move(segment));
-  }
-  return ok_status();
+  return items(reader, module_.elements, "element segment count", limits_.element_segments, 3,
+               &ModuleDecoder::element_segment);
 }
 
 // The flags' three bits (spec 5.5.12): bit 0 passive or declarative, bit 1 an explicit table index (when
@@ -412,13 +411,7 @@ Status ModuleDecoder::data_count_section(BinaryReader& reader) {
 
 Status ModuleDecoder::data_section(BinaryReader& reader) {
   data_section_offset_ = reader.offset();
-  PHANTOM_ASSIGN(std::uint32_t count, reader.count("data segment count", limits_.data_segments, 2));
-  module_.data.reserve(count);
-  for (std::uint32_t i = 0; i < count; ++i) {
-    PHANTOM_ASSIGN(DataSegment segment, data_segment(reader, i));
-    module_.data.push_back(std::move(segment));
-  }
-  return ok_status();
+  return items(reader, module_.data, "data segment count", limits_.data_segments, 2, &ModuleDecoder::data_segment);
 }
 
 // Flags (spec 5.5.16): 0 active in memory 0, 1 passive, 2 active with an explicit memory index.
