@@ -18,6 +18,7 @@ fuzzers=(
   "http_request_fuzzer 8192 $build/corpus/http fuzz/seeds/http fuzz/regressions/http"
   "picture_fuzzer 65536 $build/corpus/picture fuzz/seeds/picture"
   "wasm_decoder_fuzzer 65536 $build/corpus/wasm fuzz/seeds/wasm"
+  "wasm_validator_fuzzer 65536 $build/corpus/wasm_validator fuzz/seeds/wasm"
 )
 
 logs=$(mktemp -d)

@@ -135,7 +135,7 @@ class FunctionCompiler {
   Result<ValueType> pop(ValueType expected) {
     PHANTOM_ASSIGN(ValueType got, pop());
     if (got != expected && got != unknown && expected != unknown) return mismatch(expected, got);
-    return got == unknown ? expected : got;
+    return got;  // unknown stays unknown: br_table checks several label types against the same operands
   }
   Status pop_all(const std::vector<ValueType>& types) {
     for (std::size_t i = types.size(); i-- > 0;) PHANTOM_TRY(pop(types[i]));

@@ -79,8 +79,15 @@ Result<ConstInstr> read_const_instr(BinaryReader& reader, std::uint8_t opcode, s
       return instr;
     }
   }
-  return reader.error_at(at, fmt::format("{}: opcode {:#04x} is not a constant instruction (illegal opcode or "
-                                         "constant expression required)", what, opcode));
+  // An instruction of WebAssembly 2.0 that is not constant makes the module invalid (constant expression
+  // required); a byte that is no opcode at all makes it malformed (illegal opcode).
+  const bool known = opcode <= 0x11 || (opcode >= 0x1a && opcode <= 0x1c) || (opcode >= 0x20 && opcode <= 0x26) ||
+                     (opcode >= 0x28 && opcode <= 0xc4) || (opcode >= 0xd0 && opcode <= 0xd2) || opcode == 0xfc;
+  if (!known) return reader.error_at(at, fmt::format("{}: illegal opcode {:#04x}", what, opcode));
+  Error error = reader.error_at(at, fmt::format("{}: opcode {:#04x} is not a constant instruction (constant expression "
+                                                "required)", what, opcode));
+  error.code = Errc::invalid_argument;
+  return error;
 }
 
 }  // namespace

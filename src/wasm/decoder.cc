@@ -137,7 +137,7 @@ Status ModuleDecoder::header(BinaryReader& reader) {
                                           "header not detected)", found, magic));
   PHANTOM_ASSIGN(std::uint64_t version, reader.fixed(4, "the version"));
   if (version != 1)
-    return make_error(Errc::unsupported, "module header, offset 0x4: version {} is not 1 (unknown binary version)",
+    return make_error(Errc::corrupt, "module header, offset 0x4: version {} is not 1 (unknown binary version)",
                       version);
   return ok_status();
 }
@@ -473,17 +473,22 @@ Status ModuleDecoder::local_runs(BinaryReader& reader, std::uint32_t function, F
                                                   limits_.locals_per_function, 2));
   body.locals.reserve(runs);
   std::uint64_t total = 0;
+  std::size_t over_limit_at = 0;  // the run that passed our limit: the rest is only read, to tell
+                                  // "more than 2^32 - 1" (malformed) from "more than we take"
   for (std::uint32_t k = 0; k < runs; ++k) {
     const std::size_t at = reader.offset();
     LocalRun run;
     PHANTOM_ASSIGN(run.count, reader.u32(fmt::format("function {} local count", function)));
     total += run.count;
-    if (total > limits_.locals_per_function)
-      return reader.limit_error_at(at, fmt::format("function {} declares {} locals (at most {})", function, total,
-                                                   limits_.locals_per_function));
+    if (total > limits_.locals_per_function && !over_limit_at) over_limit_at = at;
     PHANTOM_ASSIGN(run.type, read_value_type(reader, fmt::format("function {} local type", function)));
-    body.locals.push_back(run);
+    if (!over_limit_at) body.locals.push_back(run);
   }
+  if (total > 0xffffffffull)
+    return reader.error(fmt::format("function {} declares {} locals (too many locals: at most 2^32 - 1)", function, total));
+  if (over_limit_at)
+    return reader.limit_error_at(over_limit_at, fmt::format("function {} declares {} locals (at most {})", function, total,
+                                                            limits_.locals_per_function));
   body.local_count = static_cast<std::uint32_t>(total);
   return ok_status();
 }

@@ -75,6 +75,7 @@ class Run {
   Exit execute(std::uint64_t fuel, bool table_only = false);
   bool load_frames(std::string& problem);
   void save_frames();
+  void release_stack();
   CallOutcome outcome_from_call();
   std::string location(const Frame& frame, const Slot* at) const;
 
@@ -170,7 +171,8 @@ CallOutcome Run::outcome_from_call() {
     case status_finished: {
       out.status = CallOutcome::finished;
       FunctionRef& f = function_ref(engine_, *store_, static_cast<std::uint32_t>(int_slot(vm_, call_, call_function)));
-      for (std::size_t i = 0; i < f.type->results.size(); ++i) out.results.push_back(Value{f.type->results[i], stack_[i]});
+      auto* results = reinterpret_cast<const Cell*>(blob_data(vm_, slot(vm_, call_, call_results)));
+      for (std::size_t i = 0; i < f.type->results.size(); ++i) out.results.push_back(Value{f.type->results[i], results[i]});
       break;
     }
     case status_trapped: {
@@ -191,17 +193,27 @@ CallOutcome Run::outcome_from_call() {
   return out;
 }
 
+// An ended call gives its stack and frames back to the store for the next call.
+void Run::release_stack() {
+  Ref store = store_->store;
+  set_slot(vm_, store, store_spare_stack, slot(vm_, call_, call_stack));
+  set_slot(vm_, store, store_spare_frames, slot(vm_, call_, call_frames));
+  set_slot(vm_, call_, call_stack, vm::raw_null);
+  set_slot(vm_, call_, call_frames, vm::raw_null);
+}
+
 CallOutcome Run::go(std::uint64_t fuel) {
   store_ = &store_cache(engine_, slot(vm_, call_, call_store_ref));
+  if (int_slot(vm_, call_, call_status) != status_running) return outcome_from_call();
   Ref stack_blob = slot(vm_, call_, call_stack);
   stack_ = reinterpret_cast<Cell*>(blob_data(vm_, stack_blob));
   stack_end_ = stack_ + blob_size(vm_, stack_blob) / 8;
   frame_limit_ = blob_size(vm_, slot(vm_, call_, call_frames)) / sizeof(SavedFrame);
-  if (int_slot(vm_, call_, call_status) != status_running) return outcome_from_call();
 
   auto finish_trap = [&](const std::string& message, const std::string& where) {
     set_slot(vm_, call_, call_message, vm_.new_string(where.empty() ? message : message + "\n" + where));
     set_slot(vm_, call_, call_status, vm_.new_int(status_trapped));
+    release_stack();
     return outcome_from_call();
   };
   std::string problem;
@@ -210,10 +222,15 @@ CallOutcome Run::go(std::uint64_t fuel) {
   Exit exit = execute(fuel);
   CallOutcome out;
   switch (exit) {
-    case Exit::finished:
+    case Exit::finished: {
+      FunctionRef& f = function_ref(engine_, *store_, static_cast<std::uint32_t>(int_slot(vm_, call_, call_function)));
+      // Into the blob begin_call made: the end of a call allocates nothing it could fail on.
+      std::memcpy(blob_data(vm_, slot(vm_, call_, call_results)), stack_, f.type->results.size() * sizeof(Cell));
       set_slot(vm_, call_, call_depth, vm_.new_int(0));
       set_slot(vm_, call_, call_status, vm_.new_int(status_finished));
+      release_stack();
       return outcome_from_call();
+    }
     case Exit::trap: {
       std::string where = frames_.empty() || !frames_.back().function->code ? std::string() : location(frames_.back(), stop_pc_);
       return finish_trap(trap_, where);
@@ -221,6 +238,7 @@ CallOutcome Run::go(std::uint64_t fuel) {
     case Exit::exit:
       set_slot(vm_, call_, call_exit_code, vm_.new_int(exit_code_));
       set_slot(vm_, call_, call_status, vm_.new_int(status_exited));
+      release_stack();
       return outcome_from_call();
     case Exit::pause:
       save_frames();
@@ -379,6 +397,7 @@ enter:
 
 trap:
   trap_ = trap_text;
+trap_formatted:
   stop_pc_ = pc;
   stop_sp_ = sp;
   return Exit::trap;
@@ -462,9 +481,15 @@ L_call_indirect: {
   Ref table_ref = inst->tables[pc[2].u32];
   Ref cells = slot(vm_, table_ref, table_cells);
   std::uint32_t i = read_I32(sp[-1]);
-  if (i >= blob_size(vm_, cells) / 8) TRAP("undefined element");
+  if (i >= blob_size(vm_, cells) / 8) {
+    trap_ = fmt::format("undefined element {}", i);
+    goto trap_formatted;
+  }
   Cell c = reinterpret_cast<const Cell*>(blob_data(vm_, cells))[i];
-  if (c == 0) TRAP("uninitialized element");
+  if (c == 0) {
+    trap_ = fmt::format("uninitialized element {}", i);
+    goto trap_formatted;
+  }
   callee = &function_ref(engine_, *store_, static_cast<std::uint32_t>(c - 1));
   if (callee->type_id != inst->module->type_ids[pc[1].u32]) TRAP("indirect call type mismatch");
   --sp;

@@ -74,6 +74,14 @@ F float_max(F a, F b) {
   return a > b ? a : b;
 }
 
+// ceil, floor, trunc, nearest: a NaN comes out quiet (the C library may hand a signalling NaN back as it
+// is; WebAssembly wants an arithmetic NaN, spec 4.3.3).
+template <typename F, typename Round>
+F float_round(F a, Round round) {
+  if (std::isnan(a)) return a + a;
+  return round(a);
+}
+
 // The float range [low, high) whose truncations fit Int; both bounds are powers of two, so exact in F.
 template <typename Int, typename F>
 inline F int_low() { return std::is_signed_v<Int> ? -std::ldexp(F(1), sizeof(Int) * 8 - 1) : F(0); }

@@ -572,12 +572,24 @@ Result<Ref> Engine::begin_call(Ref instance, std::uint32_t index, std::span<cons
   Ref call = vm_.new_page(call_slots, vm::raw_null);
   set_slot(vm_, call, call_store_ref, store);
   std::uint32_t cells = std::max<std::uint32_t>(limits_.stack_cells, static_cast<std::uint32_t>(args.size() + f.type->results.size()));
-  set_slot(vm_, call, call_stack, new_blob(vm_, cells * 8, false));
-  set_slot(vm_, call, call_frames, new_blob(vm_, limits_.frames * sizeof(SavedFrame), false));
+  // The stack of a call that ended, when it is big enough, else new ones (not zeroed: every cell is
+  // written before it is read, and untouched pages stay out of snapshots).
+  Ref spare_stack = slot(vm_, store, store_spare_stack), spare_frames = slot(vm_, store, store_spare_frames);
+  if (spare_stack != vm::raw_null && blob_size(vm_, spare_stack) >= cells * 8 && spare_frames != vm::raw_null &&
+      blob_size(vm_, spare_frames) >= limits_.frames * sizeof(SavedFrame)) {
+    set_slot(vm_, call, call_stack, spare_stack);
+    set_slot(vm_, call, call_frames, spare_frames);
+    set_slot(vm_, store, store_spare_stack, vm::raw_null);
+    set_slot(vm_, store, store_spare_frames, vm::raw_null);
+  } else {
+    set_slot(vm_, call, call_stack, new_blob(vm_, cells * 8, false));
+    set_slot(vm_, call, call_frames, new_blob(vm_, limits_.frames * sizeof(SavedFrame), false));
+  }
   set_slot(vm_, call, call_depth, vm_.new_int(1));
   set_slot(vm_, call, call_status, vm_.new_int(status_running));
   set_slot(vm_, call, call_function, vm_.new_int(static_cast<std::int32_t>(f.number)));
   set_slot(vm_, call, call_exit_code, vm_.new_int(0));
+  set_slot(vm_, call, call_results, new_blob(vm_, static_cast<std::uint32_t>(std::max<std::size_t>(f.type->results.size(), 1) * sizeof(Cell))));
   auto* stack = reinterpret_cast<Cell*>(blob_data(vm_, slot(vm_, call, call_stack)));
   for (std::size_t i = 0; i < args.size(); ++i) stack[i] = args[i].bits;
   SavedFrame top{f.number, not_started, 0, static_cast<std::uint32_t>(args.size())};

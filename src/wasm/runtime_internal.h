@@ -28,6 +28,8 @@ enum StoreSlot : std::uint32_t {
   store_registered,     // directory: name -> instance (linking)
   store_host_state,     // directory: host module name -> its state
   store_uid,            // blob of 8 bytes: the key of the host caches
+  store_spare_stack,    // the value stack and frames of the last call that ended, for the next one
+  store_spare_frames,   //   (a call's stack is megabytes: reused, not made again for every call)
   store_slots
 };
 enum ModuleSlot : std::uint32_t { module_bytes = 0, module_uid, module_slots };  // bytes: blob
@@ -60,6 +62,7 @@ enum CallSlot : std::uint32_t {
   call_message,   // string: the trap message, or raw null
   call_function,  // int: the store function number of the entry function
   call_exit_code, // int
+  call_results,   // blob of Cell: the results of a finished call (its stack went back to the store)
   call_slots
 };
 enum CallStatus : std::int32_t { status_running = 0, status_finished, status_trapped, status_exited };

@@ -42,8 +42,13 @@ Result<Limits> read_limits(BinaryReader& reader, std::string_view what) {
   const std::size_t max_at = reader.offset();
   PHANTOM_ASSIGN(std::uint32_t max, reader.u32(fmt::format("{} maximum", what)));
   if (limits.min > max)
-    return reader.error_at(max_at, fmt::format("{}: minimum {} is greater than maximum {} (size minimum must not be "
-                                               "greater than maximum)", what, limits.min, max));
+  {
+    // Well formed, but invalid (spec 3.2.1): the validator's category, checked here because it is cheap.
+    Error error = reader.error_at(max_at, fmt::format("{}: minimum {} is greater than maximum {} (size minimum must not be "
+                                                      "greater than maximum)", what, limits.min, max));
+    error.code = Errc::invalid_argument;
+    return error;
+  }
   limits.max = max;
   return limits;
 }

@@ -5,24 +5,18 @@
 // the instruction decoder of the validator will catch them).
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <set>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 #include "wasm/decoder.h"
+#include "wast_script.h"
 
 namespace phantom::wasm {
 namespace {
-
-namespace fs = std::filesystem;
 
 // assert_malformed modules (file:line of the assertion) that only an instruction decoder can reject.
 const std::set<std::string> expected_later = {
@@ -49,19 +43,19 @@ struct Tally {
   std::vector<std::string> problems;
 };
 
-std::vector<std::uint8_t> read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-void check_command(const nlohmann::json& command, const fs::path& dir, const std::string& file, Tally& tally) {
+void check_command(const nlohmann::json& command, const test::WastScript& script, Tally& tally) {
+  const std::string& file = script.name();
   const std::string type = command.value("type", "");
   const bool is_module = type == "module";
   const bool is_malformed = type == "assert_malformed" && command.value("module_type", "") == "binary";
   if (!is_module && !is_malformed) return;
   const std::string where = file + ":" + std::to_string(command.value("line", 0));
-  const std::vector<std::uint8_t> bytes = read_file(dir / command.value("filename", ""));
-  Result<Module> result = decode_module(bytes);
+  const std::optional<std::vector<std::uint8_t>> bytes = script.module_bytes(command.value("filename", ""));
+  if (!bytes) {
+    tally.problems.push_back(where + ": cannot read module file " + command.value("filename", ""));
+    return;
+  }
+  Result<Module> result = decode_module(*bytes);
   const bool decoded = result.ok();
   if (is_module) {
     ++tally.modules;
@@ -84,25 +78,15 @@ class WasmTestsuite : public ::testing::TestWithParam<std::string> {};
 TEST_P(WasmTestsuite, MalformedModulesRejectedValidModulesDecoded) {
   // The pinned suite is read in place from ../shared beside the checkout (design.md); a checkout
   // without it (a copy elsewhere) cannot run this test, and says so.
-  if (!fs::exists(WASM_TESTSUITE_DIR))
-    GTEST_SKIP() << WASM_TESTSUITE_DIR << " is missing: the test suite is read from ../shared beside the checkout";
+  if (!test::wasm_testsuite_present())
+    GTEST_SKIP() << test::wasm_testsuite_dir() << " is missing: the test suite is read from ../shared beside the checkout";
   // Missing is a broken setup, not a reason to pass: `make test` installs it.
-  if (std::system("command -v wast2json >/dev/null 2>&1") != 0)
-    FAIL() << "wast2json not found (Debian package wabt, installed by scripts/install-deps.sh)";
+  if (!test::wast2json_available()) FAIL() << "wast2json not found (Debian package wabt, installed by scripts/install-deps.sh)";
   const std::string file = GetParam();
-  const fs::path source = fs::path(WASM_TESTSUITE_DIR) / (file + ".wast");
-  ASSERT_TRUE(fs::exists(source)) << source;
-  const fs::path dir = fs::temp_directory_path() / ("phantom-wasm-" + std::to_string(::getpid()) + "-" + file);
-  fs::create_directories(dir);
-  const fs::path json_path = dir / (file + ".json");
-  const std::string convert = "wast2json '" + source.string() + "' -o '" + json_path.string() + "' >'" +
-                              (dir / "log").string() + "' 2>&1";
-  ASSERT_EQ(std::system(convert.c_str()), 0) << convert;
-  std::ifstream json_file(json_path);
-  const nlohmann::json script = nlohmann::json::parse(json_file);
+  Result<test::WastScript> script = test::WastScript::convert(file);
+  ASSERT_TRUE(script.ok()) << script.error().message;
   Tally tally;
-  for (const nlohmann::json& command : script.at("commands")) check_command(command, dir, file, tally);
-  fs::remove_all(dir);
+  for (const nlohmann::json& command : script->commands()) check_command(command, *script, tally);
 
   std::cout << "[ testsuite ] " << file << ".wast: " << tally.modules_decoded << "/" << tally.modules
             << " modules decoded, " << tally.malformed_rejected << "/"
