@@ -19,7 +19,14 @@ packages=(
   novnc  # noVNC, served on the VNC port of --display vnc (docs/graphics.md)
   chromium chromium-driver python3-selenium  # the desktop in a real browser through noVNC (tests/ui/browser_test.py)
   wabt  # wast2json: the official WebAssembly test suite converted at test time (tests/wasm/)
+  # WASI test programs (tests/wasm/programs/): C with clang and wasi-libc, Rust with Debian's rustc and its
+  # wasm32-wasi std (linked by lld); nodejs's node:wasi runs them as the reference
+  wasi-libc libclang-rt-14-dev-wasm32 rustc libstd-rust-dev-wasm32 lld-14 nodejs
+  libc++-14-dev-wasm32  # C++ for wasm32-wasi (examples/wasm/sensor-filter-cpp)
 )
+# npm fetches the AssemblyScript compiler (examples/wasm/queens-as). Debian's nodejs comes without it;
+# a Node that brings its own npm (NodeSource's) conflicts with Debian's npm package, so only when absent.
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -160,10 +160,17 @@ void add_run_command(CLI::App& app, host::Env& env) {
       "bootstrap object. An existing world ignores --boot and continues every VM thread where the last\n"
       "snapshot caught it. Program output goes to stdout, Phantom's own messages to stderr. The command\n"
       "exits 0 when the last VM thread has ended (after a final snapshot), 1 when the boot thread fails.\n"
+      "With --boot-wasm FILE [-- ARGS...] the boot thread runs a WebAssembly WASI command instead; the\n"
+      "command exits with its proc_exit code (docs/wasm.md).\n"
       "While it runs, its control socket (docs/control.md) serves phantom start, snapshot, stop, status\n"
       "and, for a world run with --detach or --foreground, attach.");
   cmd->add_option("-w,--world", c.world, "world image (a file, created if missing, or a block device)")->required();
   cmd->add_option("--boot", c.boot_class, "boot class of a new world (sets root.boot), e.g. .my.boot");
+  cmd->add_option("--boot-wasm", c.boot_wasm,
+                  "a new world whose boot thread runs this WebAssembly WASI command (arguments after --)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--wasm-env", c.wasm_env, "NAME=VALUE in the environment of the --boot-wasm command (repeatable)");
+  cmd->add_option("wasm-args", c.wasm_args, "arguments of the --boot-wasm command, after --");
   cmd->add_option("--classpath", c.class_path, "directories or bulk class files to load classes from (repeatable)")
       ->delimiter(':');
   cmd->add_flag("--no-default-classpath", options->no_default_class_path,

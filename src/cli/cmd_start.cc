@@ -1,6 +1,7 @@
 // phantom start: loads a class into a world and starts its method 8 in a new VM thread (command line layer).
 #include "cli/cli_common.h"
 #include "system/world_tools.h"
+#include "wasm/wasm_service.h"
 
 namespace phantom::cli {
 
@@ -9,18 +10,48 @@ void add_start_command(CLI::App& app, host::Env& env) {
     std::string world, control;
     std::string class_name;
     std::vector<std::string> class_path;
+    std::string wasm;
+    std::vector<std::string> wasm_args, wasm_env;
   };
   auto options = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("start", "Load a class into a running or stopped world and start it in a new VM thread");
   cmd->add_option("-w,--world", options->world, "world image")->required();
-  cmd->add_option("class", options->class_name, "class whose method 8 runs in the new thread (with the boot object), e.g. .demo.sensors")
-      ->required();
+  cmd->add_option("class", options->class_name, "class whose method 8 runs in the new thread (with the boot object), e.g. .demo.sensors");
+  cmd->add_option("--wasm", options->wasm, "run this WebAssembly WASI command in the new thread instead (arguments after --)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--wasm-env", options->wasm_env, "NAME=VALUE in the environment of the --wasm command (repeatable)");
+  cmd->add_option("wasm-args", options->wasm_args, "arguments of the --wasm command, after --");
   cmd->add_option("--classpath", options->class_path, "more directories to load the class from (this time only)")->delimiter(':');
   cmd->add_option("--control", options->control, "control socket of a running world (default: <world>.sock)");
   cmd->footer(
       "A stopped world gets the thread in a new committed snapshot; it runs when the world runs next.\n"
-      "A running world is asked through its control socket and starts the thread at once.");
+      "A running world is asked through its control socket and starts the thread at once.\n"
+      "With --wasm FILE [-- ARGS...] the thread runs a WebAssembly WASI command (docs/wasm.md).");
   cmd->callback([options, &env] {
+    if (!options->wasm.empty()) {
+      if (!options->class_name.empty()) {
+        // With --wasm, what CLI11 took for the class is the command's first argument.
+        options->wasm_args.insert(options->wasm_args.begin(), options->class_name);
+      }
+      auto command = wasm::read_wasm_command(options->wasm, options->wasm_args, options->wasm_env);
+      if (!command.ok()) {
+        fmt::print(stderr, "phantom: {}\n", command.error().message);
+        std::exit(exit_usage);
+      }
+      auto started = system::start_wasm_in_stopped_world(env, options->world, *command);
+      if (!started.ok() && started.error().code == Errc::busy) {
+        system::ControlTarget target{options->world, options->control.empty() ? system::default_control_path(options->world) : options->control};
+        auto asked = system::start_wasm_in_running_world(target, *command);
+        fmt::print(stderr, "phantom: {}: started {}\n", options->world, exit_on_error(std::move(asked)));
+        std::exit(exit_ok);
+      }
+      fmt::print(stderr, "phantom: {}: started {}; it runs when the world runs\n", options->world, exit_on_error(std::move(started)));
+      std::exit(exit_ok);
+    }
+    if (options->class_name.empty()) {
+      fmt::print(stderr, "phantom start: give a class to start, or --wasm FILE\n");
+      std::exit(exit_usage);
+    }
     std::string name = options->class_name.starts_with('.') ? options->class_name : "." + options->class_name;
     auto started = system::start_in_stopped_world(env, options->world, name, options->class_path);
     if (!started.ok() && started.error().code == Errc::busy) {

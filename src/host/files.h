@@ -26,6 +26,8 @@ class File {
   // Writes all of `bytes` at `offset` (the file grows as needed).
   virtual Status write_at(std::uint64_t offset, std::string_view bytes) = 0;
   virtual Result<std::uint64_t> size() = 0;
+  // Cuts the file to `size` bytes, or extends it with zeros (WASI's O_TRUNC and fd_filestat_set_size).
+  virtual Status truncate(std::uint64_t size) = 0;
   // Makes the written data durable (fdatasync).
   virtual Status sync() = 0;
 };

@@ -1,5 +1,6 @@
 // Control client (system layer). May call: util/, host/ (local sockets, the terminal).
 #include "system/control_client.h"
+#include "wasm/wasm_service.h"
 
 #include <chrono>
 #include <filesystem>
@@ -57,6 +58,14 @@ Result<std::string> start_in_running_world(const ControlTarget& target, const st
   }
   PHANTOM_ASSIGN(nlohmann::json reply, request_once(target, {{"verb", "start"}, {"class", class_name}, {"classpath", class_path}}));
   return reply.value("thread", std::string("a new thread")) + " (" + class_name + ")";
+}
+
+Result<std::string> start_wasm_in_running_world(const ControlTarget& target, const wasm::WasmCommand& command) {
+  std::string_view bytes(reinterpret_cast<const char*>(command.module.data()), command.module.size());
+  nlohmann::json request = {{"verb", "start_wasm"}, {"name", command.name}, {"module_base64", base64_encode(bytes)},
+                            {"args", command.args}, {"env", command.env}};
+  PHANTOM_ASSIGN(nlohmann::json reply, request_once(target, request));
+  return reply.value("thread", std::string("a new thread")) + " (" + command.name + ")";
 }
 
 Result<std::uint64_t> snapshot_running_world(const ControlTarget& target) {

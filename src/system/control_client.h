@@ -14,6 +14,10 @@
 #include "system/running_world.h"
 #include "util/result.h"
 
+namespace phantom::wasm {
+struct WasmCommand;
+}
+
 namespace phantom::system {
 
 // The control socket of a world when no --control path is given: beside the image.
@@ -25,6 +29,8 @@ struct ControlTarget {
   std::string socket;
 };
 
+// Starts a WebAssembly WASI command in a new thread of a running world (the module travels in the request).
+Result<std::string> start_wasm_in_running_world(const ControlTarget& target, const wasm::WasmCommand& command);
 Result<std::string> start_in_running_world(const ControlTarget& target, const std::string& class_name,
                                            const std::vector<std::string>& extra_class_path);
 Result<std::uint64_t> snapshot_running_world(const ControlTarget& target);

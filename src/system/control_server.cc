@@ -1,9 +1,10 @@
 // Control server (system layer). May call: util/, host/ (local sockets, service notification), and the
-// running world through RunningWorld.
+// running world through RunningWorld (wasm/ only for the WasmCommand that start_wasm hands it).
 #include "system/control_server.h"
 #include "system/control_input.h"
 
 #include "host/service.h"
+#include "wasm/wasm_service.h"  // WasmCommand, the request of start_wasm
 
 namespace phantom::system {
 namespace {
@@ -157,6 +158,20 @@ nlohmann::json ControlServer::answer(const nlohmann::json& request) {
       if (!request.contains("class") || !request["class"].is_string()) return failure("start needs a \"class\" string");
       std::vector<std::string> class_path = request.value("classpath", std::vector<std::string>{});
       auto started = world_.start_class(request["class"], class_path);
+      if (!started.ok()) return failure(started.error().message);
+      return {{"ok", true}, {"thread", *started}};
+    }
+    if (verb == "start_wasm") {
+      if (!request.contains("module_base64") || !request["module_base64"].is_string())
+        return failure("start_wasm needs a \"module_base64\" string");
+      auto bytes = base64_decode(request["module_base64"].get<std::string>());
+      if (!bytes.ok()) return failure("start_wasm: the module is not valid base64");
+      wasm::WasmCommand command;
+      command.module.assign(bytes->begin(), bytes->end());
+      command.name = request.value("name", std::string("module.wasm"));
+      command.args = request.value("args", std::vector<std::string>{command.name});
+      command.env = request.value("env", std::vector<std::string>{});
+      auto started = world_.start_wasm(command);
       if (!started.ok()) return failure(started.error().message);
       return {{"ok", true}, {"thread", *started}};
     }

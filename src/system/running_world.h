@@ -10,6 +10,10 @@
 #include "host/display.h"
 #include "util/result.h"
 
+namespace phantom::wasm {
+struct WasmCommand;
+}
+
 namespace phantom::system {
 
 struct WorldStatus {
@@ -35,6 +39,11 @@ class RunningWorld {
   // method 8 in a new VM thread at once. Returns a description of the thread ("thread 7").
   virtual Result<std::string> start_class(const std::string& class_name,
                                           const std::vector<std::string>& extra_class_path) = 0;
+  // Starts a WebAssembly WASI command in a new VM thread at once ("thread 7").
+  virtual Result<std::string> start_wasm(const wasm::WasmCommand& command) {
+    (void)command;
+    return make_error(Errc::unsupported, "this world cannot run WebAssembly");
+  }
   // Takes a snapshot now and waits for its commit; returns its sequence number.
   virtual Result<std::uint64_t> snapshot_now() = 0;
   // Asks for a clean stop: a last snapshot commits, then `phantom run` exits 0. Returns at once.

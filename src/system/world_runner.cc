@@ -20,6 +20,7 @@
 #include "ui/desktop.h"
 #include "vm/heap.h"
 #include "vm/vm.h"
+#include "wasm/wasm_service.h"
 
 namespace phantom::system {
 namespace {
@@ -173,6 +174,19 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
     return started;
   }
 
+  Result<std::string> start_wasm(const wasm::WasmCommand& command) override {
+    if (!wasm_) return make_error(Errc::unsupported, "this world cannot run WebAssembly");
+    std::lock_guard control(world_control_);
+    vm_.stop();
+    auto started = wasm_->start_command(command);
+    vm_.resume();
+    vm_.wake_executor();
+    std::fprintf(stderr, "phantom: start --wasm %s: %s\n", command.name.c_str(),
+                 started.ok() ? started->c_str() : started.error().message.c_str());
+    return started;
+  }
+  void set_wasm(wasm::WasmService* service) { wasm_ = service; }
+
   Result<std::uint64_t> snapshot_now() override {
     std::uint64_t ticket = ++requests_issued_;
     std::unique_lock lock(mutex_);
@@ -277,6 +291,7 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
   vm::Vm& vm_;
   connections::Hub& hub_;
   ui::Desktop& desktop_;
+  wasm::WasmService* wasm_ = nullptr;
   const Clock::time_point started_;
   std::mutex world_control_;
   std::uint64_t captured_ = 0;  // the outbox position of the snapshot being taken
@@ -372,6 +387,20 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   vm_options.environment = config.environment;
   vm_options.boot_class = config.boot_class;
   vm_options.snapshot_request = &signals.snapshot_requested;
+  wasm::WasmCommand boot_command;
+  if (!config.boot_wasm.empty()) {
+    auto command = wasm::read_wasm_command(config.boot_wasm, config.wasm_args, config.wasm_env);
+    if (!command.ok()) {
+      std::fprintf(stderr, "phantom: %s: %s\n", config.world.c_str(), command.error().message.c_str());
+      return 1;
+    }
+    boot_command = std::move(command).value();
+    // Validated again by the world's service later; this engine only puts the module into the world.
+    vm_options.boot_target = [&boot_command](vm::Vm& vm) {
+      wasm::Engine engine(vm);
+      return wasm::prepare_wasm_command(vm, engine, boot_command);
+    };
+  }
   vm::Vm machine(heap, env.clock(), console, vm_options);
   device->on_input([&machine] { machine.wake_executor(); });
 
@@ -388,7 +417,8 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
     }
     std::fprintf(stderr, "phantom: %s: new world, arena %llu MiB, booting %s\n", config.world.c_str(),
                  static_cast<unsigned long long>(store->arena().size() >> 20),
-                 config.boot_class.empty() ? "the default boot class" : config.boot_class.c_str());
+                 !config.boot_wasm.empty() ? ("WebAssembly " + config.boot_wasm).c_str()
+                 : config.boot_class.empty() ? "the default boot class" : config.boot_class.c_str());
   } else {
     if (auto attached = machine.attach(); !attached.ok()) {
       std::fprintf(stderr, "phantom: %s: cannot resume: %s\n", config.world.c_str(), attached.error().message.c_str());
@@ -433,8 +463,14 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   }
   if (booted) desktop.start();
 
+  // WebAssembly: the natives of .internal.wasm, WASI with the world's files and outbox.
+  wasm::WasmServiceConfig wasm_config;
+  wasm_config.hub = hub.get();
+  wasm::WasmService wasm_service(machine, wasm_config);
+
   WorldSession session(config, signals, *store, machine, *hub, desktop);
   session.set_last_seq(restored.restored_seq);
+  session.set_wasm(&wasm_service);
   if (config.once) {
     device->on_input(nullptr);
     return session.take("requested") ? 0 : 1;
@@ -456,6 +492,8 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   done = true;
   policy.join();
   int code = run.exit_code;
+  // A WASI command booted the world and ended with proc_exit(n) in this run: the process exits n.
+  if (code == 0 && wasm_service.boot_exit_code()) code = *wasm_service.boot_exit_code();
   if (session.failed()) code = 1;
   else {
     const char* why = run.exit_requested ? "shutdown" : run.exit_code ? "boot failed" : "all threads ended";

@@ -24,6 +24,10 @@ struct RunConfig {
   bool once = false;                      // resume, snapshot, exit (no VM threads run)
   bool log_snapshots = false;             // a line on stderr for every snapshot
   std::string boot_class;                 // a new world's boot class (root.boot)
+  // WebAssembly (docs/wasm.md): a new world whose boot thread runs this WASI command (--boot-wasm).
+  std::string boot_wasm;                  // the module's file
+  std::vector<std::string> wasm_args;     // its arguments after argv[0] (the file name)
+  std::vector<std::string> wasm_env;      // its environment, NAME=value
   std::vector<std::string> class_path;
   std::vector<std::string> environment;   // name=value for the kernel environment of a new world
   // The control socket and daemon mode (control_server.h, docs/control.md).

@@ -1,6 +1,8 @@
 // World tools (system layer).
 #include "system/world_tools.h"
 
+#include "wasm/wasm_service.h"
+
 #include <filesystem>
 
 #include "store/store.h"
@@ -101,6 +103,29 @@ Result<std::string> start_in_stopped_world(host::Env& env, const std::string& wo
   auto snap = w.store->snapshot(control);
   if (!snap.ok()) return snap.take_error();
   return fmt::format("{} ({}), committed in snapshot {}", *started, class_name, snap->seq);
+}
+
+Result<std::string> start_wasm_in_stopped_world(host::Env& env, const std::string& world, const wasm::WasmCommand& command) {
+  auto opened = open_world(env, world);
+  if (!opened.ok()) return opened.take_error();
+  OpenWorld& w = **opened;
+  if (!w.booted) return make_error(Errc::invalid_argument, "{}: the world has not booted yet; boot it with phantom run first", world);
+  vm::Ref thread = vm::raw_null;
+  {
+    wasm::Engine engine(*w.machine);  // validates and stores the module; the world's own engine runs it
+    auto target = wasm::prepare_wasm_command(*w.machine, engine, command);
+    if (!target.ok()) return target.take_error();
+    try {
+      thread = w.machine->start_thread(target->object, target->ordinal, target->arg, target->name);
+    } catch (const vm::OutOfMemory&) {
+      return make_error(Errc::no_space, "{}: the world's heap is full", world);
+    }
+  }
+  if (thread == vm::raw_null) return make_error(Errc::invalid_argument, "{}: .internal.wasm cannot run commands", world);
+  IdleControl control;
+  auto snap = w.store->snapshot(control);
+  if (!snap.ok()) return snap.take_error();
+  return fmt::format("thread {} ({}), committed in snapshot {}", w.machine->thread_data(thread)->id, command.name, snap->seq);
 }
 
 }  // namespace phantom::system

@@ -12,6 +12,10 @@
 #include "host/env.h"
 #include "util/result.h"
 
+namespace phantom::wasm {
+struct WasmCommand;
+}
+
 namespace phantom::system {
 
 struct WorldContents {
@@ -29,5 +33,8 @@ Result<WorldContents> inspect_world(host::Env& env, const std::string& world);
 // Returns a description of the new thread.
 Result<std::string> start_in_stopped_world(host::Env& env, const std::string& world, const std::string& class_name,
                                            const std::vector<std::string>& extra_class_path);
+// The same for a WebAssembly WASI command (phantom start --wasm): the module is validated and stored
+// in the world, and a new thread will run it.
+Result<std::string> start_wasm_in_stopped_world(host::Env& env, const std::string& world, const wasm::WasmCommand& command);
 
 }  // namespace phantom::system

@@ -46,7 +46,7 @@ const InternalClassInfo table[cid_count] = {
     {".internal.port", 38, 18, I | CF | flag_finalizer, Kind::bytes, 0},
     {".internal.ui.control", 39, 18, I | CF | flag_finalizer, Kind::bytes, 0},
     {".internal.ui.font", 40, 24, I | CF, Kind::bytes, 8},  // ui/font_natives.cc: a typeface and a size
-    {".internal.wasm", 41, 16, I, Kind::bytes, 0},
+    {".internal.wasm", 41, 20, I, Kind::refs, 8 * sizeof(Ref)},  // wasm/wasm_natives.cc
     {".internal.weakref", 28, 16, I, Kind::weakref, sizeof(WeakrefData)},
 };
 

@@ -321,6 +321,16 @@ Status Vm::boot() {
 
     Ref bootstrap = new_instance(internal_[cid_boot]);
     set_root_slot(root_bootstrap, bootstrap);
+    if (options_.boot_target) {
+      auto target = options_.boot_target(*this);
+      if (!target.ok()) return target.take_error();
+      wh->state = static_cast<std::uint32_t>(WorldState::booting);
+      Ref t = start_thread(target->object, target->ordinal, target->arg, target->name);
+      if (t == raw_null) return make_error(Errc::invalid_argument, "{}: no method {} to run", target->name, target->ordinal);
+      thread_data(t)->thread_flags |= thread_boot;
+      wh->boots = 1;
+      return ok_status();
+    }
     std::string boot_name = "." ;
     for (const std::string& e : merged)
       if (e.starts_with("root.boot=")) boot_name = e.substr(10);

@@ -45,10 +45,24 @@ class Console {
   static constexpr int input_eof = -1;
 };
 
+class Vm;
+
+// What the boot thread of a new world runs when it is not a boot class's method 8: `object`'s method
+// `ordinal` with `arg` (phantom run --boot-wasm runs a WASI command this way).
+struct BootTarget {
+  Ref object = raw_null;
+  std::uint32_t ordinal = 0;
+  Ref arg = raw_null;
+  std::string name;
+};
+
 struct VmOptions {
   std::vector<std::string> class_path;   // directories or bulk container files
   std::vector<std::string> environment;  // "name=value", added to the kernel environment at first boot
   std::string boot_class;                // overrides root.boot
+  // Makes the boot thread's target instead of the boot class (called by boot(), with the world
+  // built: the root object, the internal classes, the bootstrap object). An error fails the boot.
+  std::function<Result<BootTarget>(Vm&)> boot_target;
   std::uint32_t slice_budget = 20000;    // calls and backward jumps per slice
   std::uint64_t gc_min_bytes = 4u << 20;   // allocation between collections, at least
   std::uint64_t slice_limit = 0;         // run() returns after this many slices and idle waits (0: never)
@@ -108,7 +122,7 @@ class Vm final : public store::WorldControl {
   void post(std::function<void()> task);
 
   // ---- extensions: the layers above add natives and services (design.md "Layers") ----
-  enum Extension { ext_connections = 0, ext_ui, ext_count };
+  enum Extension { ext_connections = 0, ext_ui, ext_wasm, ext_count };
   void set_native(ClassId id, std::uint32_t ordinal, Native fn) {
     if (natives_[id].size() <= ordinal) natives_[id].resize(ordinal + 1, nullptr);
     natives_[id][ordinal] = fn;

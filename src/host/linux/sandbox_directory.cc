@@ -102,6 +102,12 @@ class LinuxFile final : public File {
     if (::fstat(fd_.get(), &st) != 0) return from_errno(errno, "cannot stat", name_);
     return static_cast<std::uint64_t>(st.st_size);
   }
+  Status truncate(std::uint64_t size) override {
+    if (size > static_cast<std::uint64_t>(INT64_MAX)) return make_error(Errc::invalid_argument, "'{}': size {} is too large", name_, size);
+    while (::ftruncate(fd_.get(), static_cast<off_t>(size)) != 0)
+      if (errno != EINTR) return from_errno(errno, "cannot truncate", name_);
+    return ok_status();
+  }
   Status sync() override {
     if (::fdatasync(fd_.get()) != 0) return from_errno(errno, "cannot sync", name_);
     return ok_status();
