@@ -251,6 +251,9 @@ class Vm final : public store::WorldControl {
   // Returns the value; a Phantom exception comes back as an Error holding its text.
   Result<Ref> call_sync(Ref target, std::uint32_t ordinal, std::vector<Ref> args);
   std::string to_display(Ref obj);  // what consolePrint prints for obj
+  // The native behind ordinal `index` of `target`'s class, or nullptr (then `error` says why). Public for
+  // the wasm guest ABI's phantom_syscall (wasm/phantom_abi.cc).
+  Native native_for(Ref target, std::uint32_t index, std::string& error) const;
 
   // Classes.
   Result<Ref> lookup_class(std::string_view name);              // pvm.md §3.10 (+ the class path)
@@ -313,8 +316,6 @@ class Vm final : public store::WorldControl {
   void fire_timers();
   void wake_input_waiters();
   void run_posted();
-  // The native behind ordinal `index` of `target`'s class, or nullptr (then `error` says why).
-  Native native_for(Ref target, std::uint32_t index, std::string& error) const;
   bool any_thread_alive();
   bool any_connection_waiter();
   void finish_thread(Ref thread);

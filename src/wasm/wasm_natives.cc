@@ -10,6 +10,7 @@
 
 #include "wasm/wasi.h"
 #include "wasm/wasm_object.h"
+#include "wasm/wasm_pool.h"
 #include "wasm/wasm_service.h"
 
 namespace phantom::wasm {
@@ -55,7 +56,7 @@ Ref value_object(Vm& vm, const Value& v) {
 
 // Starts `call` as the object's call in progress, owned by the calling thread.
 void set_running(Vm& vm, Ref self, Ref call, RunningKind kind, Ref thread) {
-  Ref running = vm.new_page(running_slots, vm::raw_null);
+  Ref running = vm.new_page(running_slots, vm::raw_null);  // running_thrown: set by the guest's phantom_throw
   vm.page_refs(running)[running_call] = call;
   vm.page_refs(running)[running_kind] = vm.new_int(kind);
   vm.page_refs(running)[running_thread] = thread;
@@ -99,7 +100,14 @@ NativeOutcome run_slice(Vm& vm, NativeCall& c, Ref self, Done done) {
     default:
       break;
   }
+  // phantom_throw (phantom_abi.cc) leaves the object to throw in the page and traps the call.
+  Ref running = wasm_slot(vm, self, wasm_running);
+  Ref thrown = vm.page_slots(running) > running_thrown ? vm.page_refs(running)[running_thrown] : vm::raw_null;
   set_wasm_slot(vm, self, wasm_running, vm::raw_null);
+  if (thrown != vm::raw_null && out.status == CallOutcome::trapped) {
+    c.result = thrown;  // rethrown as it is
+    return NativeOutcome::thrown;
+  }
   return done(out);
 }
 
@@ -269,26 +277,14 @@ NativeOutcome wasi_set_env(Vm& vm, NativeCall& c) {
   return c.ret(vm.null_object());
 }
 
-Ref ensure_pool(Vm& vm, Ref self) {
-  Ref pool = wasm_slot(vm, self, wasm_pool);
-  if (pool == vm::raw_null) {
-    pool = vm.new_directory();
-    set_wasm_slot(vm, self, wasm_pool, pool);
-    set_wasm_slot(vm, self, wasm_next_id, vm.new_int(1000));
-  }
-  return pool;
-}
-
 // [12] shareObject(obj) -> long id (>= 1000).
 NativeOutcome share_object(Vm& vm, NativeCall& c) {
   if (!is_wasm_object(vm, c.self)) return vm.throw_string(c, old_object);
   if (c.nargs < 1) return vm.throw_string(c, "shareObject: expected an object");
-  Ref pool = ensure_pool(vm, c.self);
-  std::int32_t id = vm.int_of(wasm_slot(vm, c.self, wasm_next_id));
-  Ref key = vm.new_string(std::to_string(id));
-  vm.dir_put(pool, key, c.args[0], true);
-  set_wasm_slot(vm, c.self, wasm_next_id, vm.new_int(id + 1));
-  return c.ret(vm.new_long(id));
+  ensure_pool(vm, c.self);
+  Ref result = vm.new_long(vm.int_of(wasm_slot(vm, c.self, wasm_next_id)));  // the id pool_add gives
+  pool_add(vm, c.self, c.args[0]);  // last: an OutOfMemory above leaves the pool as it was
+  return c.ret(result);
 }
 
 // [13] retreiveObject(id: long, remove: int) -> object (the original's spelling).

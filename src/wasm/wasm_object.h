@@ -13,14 +13,16 @@ enum WasmObjectSlot : std::uint32_t {
   wasm_store = 0,   // the object's store (runtime.h), made on first use
   wasm_module,      // the module last loaded
   wasm_instance,    // its instance: kept across invokeWasm calls (docs/compatibility.md)
-  wasm_running,     // page [call, kind, thread] of the call in progress, or raw null
+  wasm_running,     // page [call, kind, thread, thrown] of the call in progress, or raw null
   wasm_owner,       // the thread that loaded the module (the guest ABI's id 998)
   wasm_env,         // array of "NAME=value" strings for WASI
   wasm_pool,        // directory: id (decimal) -> object shared with the guest
   wasm_next_id,     // int: the next pool id (from 1000)
   wasm_object_slots
 };
-enum RunningSlot : std::uint32_t { running_call = 0, running_kind, running_thread, running_slots };
+// running_thrown: the object a guest's phantom_throw asked to throw (raw null: none); a page made by an
+// older Phantom has only the first three slots.
+enum RunningSlot : std::uint32_t { running_call = 0, running_kind, running_thread, running_thrown, running_slots };
 enum RunningKind : std::int32_t { kind_start_function = 0, kind_invoke, kind_command };
 
 inline bool is_wasm_object(vm::Vm& vm, vm::Ref obj) {

@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "connections/hub.h"
+#include "wasm/phantom_abi.h"
 #include "wasm/wasi.h"
 #include "wasm/wasm_object.h"
 
@@ -17,6 +18,7 @@ WasmService::WasmService(vm::Vm& vm, WasmServiceConfig config)
   if (config_.hub) wasi_options = wasi_options_of(*config_.hub);
   wasi_ = std::make_unique<WasiContext>(wasi_options);
   engine_->add_host_module(wasi_module(*wasi_));
+  engine_->add_host_module(phantom_abi_module());  // the guest ABI, module "env" (phantom_abi.h)
   vm_.set_extension(vm::Vm::ext_wasm, this);
   install_wasm_natives(vm_);
 }
