@@ -169,10 +169,12 @@ void add_run_command(CLI::App& app, host::Env& env) {
   cmd->add_option("--boot-wasm", c.boot_wasm,
                   "a new world whose boot thread runs this WebAssembly WASI command (arguments after --)")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--wasm-env", c.wasm_env, "NAME=VALUE in the environment of the --boot-wasm command (repeatable)");
+  cmd->add_option("--wasm-env", c.wasm_env, "NAME=VALUE in the environment of the --boot-wasm command (repeatable)")
+      ->allow_extra_args(false);  // `--wasm-env A=1 -- args`: one value per flag
   cmd->add_option("wasm-args", c.wasm_args, "arguments of the --boot-wasm command, after --");
   cmd->add_option("--classpath", c.class_path, "directories or bulk class files to load classes from (repeatable)")
-      ->delimiter(':');
+      ->delimiter(':')
+      ->allow_extra_args(false);
   cmd->add_flag("--no-default-classpath", options->no_default_class_path,
                 "do not look for classes in the built class library (plib) after the class path");
   cmd->add_option("--env", c.environment,
@@ -220,6 +222,11 @@ void add_run_command(CLI::App& app, host::Env& env) {
   cmd->add_option("--ready-timeout", options->ready_timeout_s, "with --detach: seconds to wait for the world to be ready")
       ->capture_default_str();
   cmd->callback([options, &env] {
+    if (options->config.boot_wasm.empty() && !options->config.wasm_args.empty()) {
+      std::fprintf(stderr, "phantom run: unexpected argument '%s' (arguments after -- are for --boot-wasm)\n",
+                   options->config.wasm_args.front().c_str());
+      std::exit(2);
+    }
     if (!options->no_default_class_path) options->config.class_path.push_back(PHANTOM_PLIB_DIR);
     for (std::string& entry : options->config.environment) {
       if (entry.find('=') != std::string::npos) continue;

@@ -19,9 +19,13 @@ void add_start_command(CLI::App& app, host::Env& env) {
   cmd->add_option("class", options->class_name, "class whose method 8 runs in the new thread (with the boot object), e.g. .demo.sensors");
   cmd->add_option("--wasm", options->wasm, "run this WebAssembly WASI command in the new thread instead (arguments after --)")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--wasm-env", options->wasm_env, "NAME=VALUE in the environment of the --wasm command (repeatable)");
+  cmd->add_option("--wasm-env", options->wasm_env, "NAME=VALUE in the environment of the --wasm command (repeatable)")
+      ->allow_extra_args(false);
   cmd->add_option("wasm-args", options->wasm_args, "arguments of the --wasm command, after --");
-  cmd->add_option("--classpath", options->class_path, "more directories to load the class from (this time only)")->delimiter(':');
+  // One value per --classpath, so that `--classpath DIR CLASS` leaves CLASS to its positional.
+  cmd->add_option("--classpath", options->class_path, "more directories to load the class from (this time only)")
+      ->delimiter(':')
+      ->allow_extra_args(false);
   cmd->add_option("--control", options->control, "control socket of a running world (default: <world>.sock)");
   cmd->footer(
       "A stopped world gets the thread in a new committed snapshot; it runs when the world runs next.\n"
@@ -50,6 +54,10 @@ void add_start_command(CLI::App& app, host::Env& env) {
     }
     if (options->class_name.empty()) {
       fmt::print(stderr, "phantom start: give a class to start, or --wasm FILE\n");
+      std::exit(exit_usage);
+    }
+    if (!options->wasm_args.empty()) {
+      fmt::print(stderr, "phantom start: unexpected argument '{}' (arguments after the class are for --wasm)\n", options->wasm_args.front());
       std::exit(exit_usage);
     }
     std::string name = options->class_name.starts_with('.') ? options->class_name : "." + options->class_name;
