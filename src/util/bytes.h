@@ -34,4 +34,17 @@ inline std::uint64_t get_u64(const std::byte* p) {
   return v;
 }
 
+// Unaligned access in host byte order, for arena records and WebAssembly linear memory (which the arena
+// holds as bytes and only this host reads): one memcpy, which compilers turn into a plain load or store.
+template <typename T>
+T load_unaligned(const void* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <typename T>
+void store_unaligned(void* p, T v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
 }  // namespace phantom

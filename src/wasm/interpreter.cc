@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "util/bytes.h"
 #include "wasm/numeric.h"
 #include "wasm/runtime_internal.h"
 
@@ -47,16 +48,6 @@ inline Cell write_I64(std::uint64_t v) { return v; }
 inline Cell write_F32(float v) { return std::bit_cast<std::uint32_t>(v); }
 inline Cell write_F64(double v) { return std::bit_cast<std::uint64_t>(v); }
 
-template <typename T>
-T load(const std::uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-template <typename T>
-void store(std::uint8_t* p, T v) {
-  std::memcpy(p, &v, sizeof v);
-}
 
 class Run {
  public:
@@ -528,7 +519,7 @@ L_const_:
   L_##name: {                                                              \
     std::uint64_t ea = std::uint64_t(read_I32(sp[-1])) + pc[1].u64;        \
     if (ea + sizeof(Stored) > mem_size) TRAP(trap_out_of_bounds_memory);   \
-    sp[-1] = Write(static_cast<T>(load<Stored>(mem + ea)));                \
+    sp[-1] = Write(static_cast<T>(load_unaligned<Stored>(mem + ea)));                \
     NEXT(2);                                                               \
   }
   LOAD_OP(i32_load, std::uint32_t, std::uint32_t, write_I32)
@@ -550,7 +541,7 @@ L_const_:
   L_##name: {                                                              \
     std::uint64_t ea = std::uint64_t(read_I32(sp[-2])) + pc[1].u64;        \
     if (ea + sizeof(Stored) > mem_size) TRAP(trap_out_of_bounds_memory);   \
-    store<Stored>(mem + ea, static_cast<Stored>(sp[-1]));                  \
+    store_unaligned<Stored>(mem + ea, static_cast<Stored>(sp[-1]));                  \
     sp -= 2;                                                               \
     NEXT(2);                                                               \
   }

@@ -270,14 +270,8 @@ HostOutcome syscall_native(HostCall& c) {
   return answer(0, share(c, self, nc.result));
 }
 
-struct Entry {
-  const char* name;
-  const char* params;   // i: i32, I: i64, f: f32, F: f64
-  const char* results;
-  HostFn fn;
-};
 
-constexpr Entry entries[] = {
+constexpr HostFunctionEntry entries[] = {
     {"phantom_create_string", "ii", "I", create_string},
     {"phantom_get_string_contents", "I", "i", get_string_contents},
     {"phantom_string_length", "I", "i", string_length},
@@ -300,19 +294,12 @@ constexpr Entry entries[] = {
     {"phantom_syscall", "IiIiii", "i", syscall_native},
 };
 
-std::vector<ValueType> types_of(const char* letters) {
-  std::vector<ValueType> out;
-  for (const char* p = letters; *p; ++p)
-    out.push_back(*p == 'I' ? ValueType::i64 : *p == 'f' ? ValueType::f32 : *p == 'F' ? ValueType::f64 : ValueType::i32);
-  return out;
-}
-
 }  // namespace
 
 HostModule phantom_abi_module() {
   HostModule module;
   module.name = "env";
-  for (const Entry& e : entries) module.functions.push_back({e.name, {types_of(e.params), types_of(e.results)}, e.fn});
+  module.functions = host_functions(entries);
   return module;
 }
 

@@ -614,4 +614,16 @@ void Engine::set_host_state(Ref store, std::string_view module, Ref state) {
   vm_.dir_put(slot(vm_, store, store_host_state), key, state, true);
 }
 
+std::vector<HostFunction> host_functions(std::span<const HostFunctionEntry> table) {
+  auto types = [](const char* letters) {
+    std::vector<ValueType> out;
+    for (const char* c = letters; *c; ++c)
+      out.push_back(*c == 'I' ? ValueType::i64 : *c == 'f' ? ValueType::f32 : *c == 'F' ? ValueType::f64 : ValueType::i32);
+    return out;
+  };
+  std::vector<HostFunction> out;
+  for (const HostFunctionEntry& e : table) out.push_back({e.name, {types(e.params), types(e.results)}, e.fn});
+  return out;
+}
+
 }  // namespace phantom::wasm

@@ -86,6 +86,16 @@ struct HostFunction {
   FuncType type;
   HostFn fn = nullptr;
 };
+// A host function as a line of a table: the types as letters, i: i32, I: i64, f: f32, F: f64
+// ("IiIiii" -> "i"). host_functions() turns a table into the functions of a HostModule.
+struct HostFunctionEntry {
+  const char* name;
+  const char* params;
+  const char* results;
+  HostFn fn;
+};
+std::vector<HostFunction> host_functions(std::span<const HostFunctionEntry> table);
+
 // Host functions are found by (module name, function name) when a module is instantiated and again
 // after each restart: the store persists the names, never the function addresses.
 struct HostModule {

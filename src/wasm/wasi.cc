@@ -246,14 +246,8 @@ namespace {
 
 // The functions of preview 1 with their types: 'i' is i32, 'I' is i64. Every one is there, so that any
 // WASI program links; the ones we do not offer answer ERRNO_NOSYS.
-struct Entry {
-  const char* name;
-  const char* params;
-  const char* results;
-  HostFn fn;
-};
 using namespace wasi;
-constexpr Entry entries[] = {
+constexpr HostFunctionEntry entries[] = {
     {"args_get", "ii", "i", args_get},
     {"args_sizes_get", "ii", "i", args_sizes_get},
     {"environ_get", "ii", "i", environ_get},
@@ -302,12 +296,6 @@ constexpr Entry entries[] = {
     {"sock_shutdown", "ii", "i", not_implemented},
 };
 
-std::vector<ValueType> types_of(const char* letters) {
-  std::vector<ValueType> out;
-  for (const char* c = letters; *c; ++c) out.push_back(*c == 'I' ? ValueType::i64 : ValueType::i32);
-  return out;
-}
-
 Ref binary_of(vm::Vm& vm, std::span<const std::string> strings) {
   std::string blob;
   for (const std::string& s : strings) {
@@ -327,7 +315,7 @@ HostModule wasi_module(WasiContext& context) {
   HostModule module;
   module.name = std::string(wasi_module_name);
   module.context = &context;
-  for (const Entry& e : entries) module.functions.push_back({e.name, {types_of(e.params), types_of(e.results)}, e.fn});
+  module.functions = host_functions(entries);
   return module;
 }
 

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "util/bytes.h"
 #include "wasm/runtime.h"
 
 namespace phantom::wasm::wasi {
@@ -92,15 +93,9 @@ class GuestMemory {
  private:
   // Little-endian like wasm itself (the hosts we build for are little-endian); unaligned is allowed.
   template <typename T>
-  T load(std::uint64_t at) const {
-    T v;
-    std::memcpy(&v, base_ + at, sizeof v);
-    return v;
-  }
+  T load(std::uint64_t at) const { return load_unaligned<T>(base_ + at); }
   template <typename T>
-  void store(std::uint64_t at, T v) const {
-    std::memcpy(base_ + at, &v, sizeof v);
-  }
+  void store(std::uint64_t at, T v) const { store_unaligned<T>(base_ + at, v); }
   std::uint8_t* base_;
   std::uint64_t size_;
 };

@@ -47,6 +47,13 @@ std::uint16_t resolve(HostCall& call, State& state, std::uint32_t dirfd, std::st
   return ERRNO_SUCCESS;
 }
 
+// resolve() of a name the guest passes as (pointer, length); ERRNO_FAULT when it is outside memory.
+std::uint16_t resolve_guest_path(HostCall& call, const GuestMemory& mem, State& state, std::uint32_t dirfd,
+                                 std::uint32_t at, std::uint32_t length, std::string& name) {
+  if (!mem.fits(at, length)) return ERRNO_FAULT;
+  return resolve(call, state, dirfd, mem.bytes(at, length), name);
+}
+
 struct Stat {
   std::uint16_t error = ERRNO_SUCCESS;
   std::uint8_t filetype = FILETYPE_UNKNOWN;
@@ -109,10 +116,10 @@ HostOutcome path_open(HostCall& call) {
   std::uint32_t dirfd = arg32(call, 0), path_at = arg32(call, 2), path_length = arg32(call, 3);
   std::uint32_t oflags = arg32(call, 4) & 0xffff, fdflags = arg32(call, 7) & 0xffff, fd_at = arg32(call, 8);
   std::uint64_t base = arg64(call, 5), inheriting = arg64(call, 6);
-  if (!mem.fits(fd_at, 4) || !mem.fits(path_at, path_length)) return answer(call, ERRNO_FAULT);
+  if (!mem.fits(fd_at, 4)) return answer(call, ERRNO_FAULT);
   WASI_STATE(state);
   std::string name;
-  if (auto e = resolve(call, state, dirfd, mem.bytes(path_at, path_length), name)) return answer(call, e);
+  if (auto e = resolve_guest_path(call, mem, state, dirfd, path_at, path_length, name)) return answer(call, e);
   constexpr std::uint32_t known_flags = FDFLAGS_APPEND | FDFLAGS_DSYNC | FDFLAGS_NONBLOCK | FDFLAGS_RSYNC | FDFLAGS_SYNC;
   if ((fdflags & ~known_flags) || (oflags & ~0xfu)) return answer(call, ERRNO_INVAL);
   bool want_dir = oflags & OFLAGS_DIRECTORY, create = oflags & OFLAGS_CREAT, exclusive = oflags & OFLAGS_EXCL;
@@ -164,10 +171,10 @@ HostOutcome path_open(HostCall& call) {
 HostOutcome path_filestat_get(HostCall& call) {
   GuestMemory mem(call);
   std::uint32_t dirfd = arg32(call, 0), path_at = arg32(call, 2), path_length = arg32(call, 3), out = arg32(call, 4);
-  if (!mem.fits(out, FILESTAT_SIZE) || !mem.fits(path_at, path_length)) return answer(call, ERRNO_FAULT);
+  if (!mem.fits(out, FILESTAT_SIZE)) return answer(call, ERRNO_FAULT);
   WASI_STATE(state);
   std::string name;
-  if (auto e = resolve(call, state, dirfd, mem.bytes(path_at, path_length), name)) return answer(call, e);
+  if (auto e = resolve_guest_path(call, mem, state, dirfd, path_at, path_length, name)) return answer(call, e);
   Stat st = stat(call, name);
   if (st.error) return answer(call, st.error);
   put_filestat(mem, out, st.filetype, fingerprint(name, 1), st.size);
@@ -177,10 +184,9 @@ HostOutcome path_filestat_get(HostCall& call) {
 HostOutcome path_create_directory(HostCall& call) {
   GuestMemory mem(call);
   std::uint32_t dirfd = arg32(call, 0), path_at = arg32(call, 1), path_length = arg32(call, 2);
-  if (!mem.fits(path_at, path_length)) return answer(call, ERRNO_FAULT);
   WASI_STATE(state);
   std::string name;
-  if (auto e = resolve(call, state, dirfd, mem.bytes(path_at, path_length), name)) return answer(call, e);
+  if (auto e = resolve_guest_path(call, mem, state, dirfd, path_at, path_length, name)) return answer(call, e);
   if (name.empty()) return answer(call, ERRNO_EXIST);
   if (auto made = context_of(call).options().files->make_directory(name); !made.ok())
     return answer(call, errno_of(made.error().code));
@@ -190,10 +196,9 @@ HostOutcome path_create_directory(HostCall& call) {
 HostOutcome path_unlink_file(HostCall& call) {
   GuestMemory mem(call);
   std::uint32_t dirfd = arg32(call, 0), path_at = arg32(call, 1), path_length = arg32(call, 2);
-  if (!mem.fits(path_at, path_length)) return answer(call, ERRNO_FAULT);
   WASI_STATE(state);
   std::string name;
-  if (auto e = resolve(call, state, dirfd, mem.bytes(path_at, path_length), name)) return answer(call, e);
+  if (auto e = resolve_guest_path(call, mem, state, dirfd, path_at, path_length, name)) return answer(call, e);
   Stat st = stat(call, name);
   if (st.error) return answer(call, st.error);
   if (st.filetype == FILETYPE_DIRECTORY) return answer(call, ERRNO_ISDIR);
@@ -209,10 +214,9 @@ HostOutcome path_unlink_file(HostCall& call) {
 HostOutcome path_remove_directory(HostCall& call) {
   GuestMemory mem(call);
   std::uint32_t dirfd = arg32(call, 0), path_at = arg32(call, 1), path_length = arg32(call, 2);
-  if (!mem.fits(path_at, path_length)) return answer(call, ERRNO_FAULT);
   WASI_STATE(state);
   std::string name;
-  if (auto e = resolve(call, state, dirfd, mem.bytes(path_at, path_length), name)) return answer(call, e);
+  if (auto e = resolve_guest_path(call, mem, state, dirfd, path_at, path_length, name)) return answer(call, e);
   if (name.empty()) return answer(call, ERRNO_BUSY);  // the preopened directory itself
   Stat st = stat(call, name);
   if (st.error) return answer(call, st.error);
@@ -226,11 +230,12 @@ HostOutcome path_rename(HostCall& call) {
   GuestMemory mem(call);
   std::uint32_t from_fd = arg32(call, 0), from_at = arg32(call, 1), from_length = arg32(call, 2);
   std::uint32_t to_fd = arg32(call, 3), to_at = arg32(call, 4), to_length = arg32(call, 5);
+  // Both names are checked before either is resolved: a bad pointer is ERRNO_FAULT whatever the fds.
   if (!mem.fits(from_at, from_length) || !mem.fits(to_at, to_length)) return answer(call, ERRNO_FAULT);
   WASI_STATE(state);
   std::string from, to;
-  if (auto e = resolve(call, state, from_fd, mem.bytes(from_at, from_length), from)) return answer(call, e);
-  if (auto e = resolve(call, state, to_fd, mem.bytes(to_at, to_length), to)) return answer(call, e);
+  if (auto e = resolve_guest_path(call, mem, state, from_fd, from_at, from_length, from)) return answer(call, e);
+  if (auto e = resolve_guest_path(call, mem, state, to_fd, to_at, to_length, to)) return answer(call, e);
   if (from.empty() || to.empty()) return answer(call, ERRNO_BUSY);
   if (from == to) {
     Stat st = stat(call, from);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "connections/outbox.h"
+#include "util/bytes.h"
 
 namespace phantom::wasm {
 
@@ -20,16 +21,6 @@ constexpr std::uint32_t state_version = 1;
 constexpr std::uint32_t info_size = 40;
 constexpr std::uint32_t initial_fds = 8;
 
-template <typename T>
-T load(const std::uint8_t* at) {
-  T v;
-  std::memcpy(&v, at, sizeof v);
-  return v;
-}
-template <typename T>
-void store(std::uint8_t* at, T v) {
-  std::memcpy(at, &v, sizeof v);
-}
 
 std::uint64_t new_nonce() {
   // Names this state in host caches only; a repeat across stores would need two equal 64-bit draws.
@@ -43,14 +34,14 @@ Ref FdRecord::make(vm::Vm& vm, std::uint32_t kind, std::string_view path, std::u
                    std::uint64_t rights_inheriting, std::uint16_t fdflags, std::uint16_t state, std::uint64_t serial) {
   Ref rec = vm.new_binary(header + static_cast<std::uint32_t>(path.size()));
   auto* b = reinterpret_cast<std::uint8_t*>(vm.heap().as<vm::BinaryData>(rec)->bytes);
-  store<std::uint32_t>(b + 0, kind);
-  store<std::uint16_t>(b + 4, fdflags);
-  store<std::uint16_t>(b + 6, state);
-  store<std::uint64_t>(b + 8, rights_base);
-  store<std::uint64_t>(b + 16, rights_inheriting);
-  store<std::uint64_t>(b + 24, 0);
-  store<std::uint64_t>(b + 32, serial);
-  store<std::uint32_t>(b + 40, static_cast<std::uint32_t>(path.size()));
+  store_unaligned<std::uint32_t>(b + 0, kind);
+  store_unaligned<std::uint16_t>(b + 4, fdflags);
+  store_unaligned<std::uint16_t>(b + 6, state);
+  store_unaligned<std::uint64_t>(b + 8, rights_base);
+  store_unaligned<std::uint64_t>(b + 16, rights_inheriting);
+  store_unaligned<std::uint64_t>(b + 24, 0);
+  store_unaligned<std::uint64_t>(b + 32, serial);
+  store_unaligned<std::uint32_t>(b + 40, static_cast<std::uint32_t>(path.size()));
   if (!path.empty()) std::memcpy(b + header, path.data(), path.size());
   return rec;
 }
@@ -66,8 +57,8 @@ bool FdRecord::valid(vm::Vm& vm, Ref rec) {
   if (!vm.is_a(rec, vm::cid_binary)) return false;
   std::string_view b = vm.string_of(rec);
   if (b.size() < header) return false;
-  auto kind = load<std::uint32_t>(reinterpret_cast<const std::uint8_t*>(b.data()));
-  auto length = load<std::uint32_t>(reinterpret_cast<const std::uint8_t*>(b.data()) + 40);
+  auto kind = load_unaligned<std::uint32_t>(reinterpret_cast<const std::uint8_t*>(b.data()));
+  auto length = load_unaligned<std::uint32_t>(reinterpret_cast<const std::uint8_t*>(b.data()) + 40);
   return kind >= kind_stdin && kind <= kind_directory && length == b.size() - header;
 }
 
@@ -84,12 +75,12 @@ Ref State::make(vm::Vm& vm) {
   Ref err = FdRecord::make(vm, kind_stderr, "", RIGHTS_TTY & ~RIGHT_FD_READ, 0, 0, 0, 0);
   Ref root = FdRecord::make(vm, kind_directory, "", RIGHTS_ALL, RIGHTS_ALL, 0, fd_preopen, 0);
   auto* b = reinterpret_cast<std::uint8_t*>(vm.heap().as<vm::BinaryData>(info)->bytes);
-  store<std::uint32_t>(b + 0, state_magic);
-  store<std::uint32_t>(b + 4, state_version);
-  store<std::uint64_t>(b + 8, new_nonce());
-  store<std::uint64_t>(b + 16, 1);  // next serial
-  store<std::int64_t>(b + 24, 0);   // monotonic: the last value given
-  store<std::int64_t>(b + 32, 0);   // and the wall-clock time then
+  store_unaligned<std::uint32_t>(b + 0, state_magic);
+  store_unaligned<std::uint32_t>(b + 4, state_version);
+  store_unaligned<std::uint64_t>(b + 8, new_nonce());
+  store_unaligned<std::uint64_t>(b + 16, 1);  // next serial
+  store_unaligned<std::int64_t>(b + 24, 0);   // monotonic: the last value given
+  store_unaligned<std::int64_t>(b + 32, 0);   // and the wall-clock time then
   Ref* f = vm.page_refs(fds);
   f[0] = in;
   f[1] = out;
@@ -109,7 +100,7 @@ bool State::valid(vm::Vm& vm, Ref page) {
   const Ref* p = vm.page_refs(page);
   if (!vm.is_a(p[slot_info], vm::cid_binary) || vm.string_of(p[slot_info]).size() != info_size) return false;
   auto* info = reinterpret_cast<const std::uint8_t*>(vm.string_of(p[slot_info]).data());
-  if (load<std::uint32_t>(info) != state_magic || load<std::uint32_t>(info + 4) != state_version) return false;
+  if (load_unaligned<std::uint32_t>(info) != state_magic || load_unaligned<std::uint32_t>(info + 4) != state_version) return false;
   if (!vm.is_a(p[slot_args], vm::cid_binary) || !vm.is_a(p[slot_env], vm::cid_binary)) return false;
   if (!vm.is_a(p[slot_fds], vm::cid_page) || vm.page_slots(p[slot_fds]) > max_fds) return false;
   if (!vm.is_a(p[slot_sleeps], vm::cid_page) || vm.page_slots(p[slot_sleeps]) != 2 * sleep_slots) return false;
@@ -131,17 +122,17 @@ Result<State> State::of(Engine& engine, Ref store) {
 std::uint8_t* State::info() const {
   return reinterpret_cast<std::uint8_t*>(vm_->heap().as<vm::BinaryData>(slot(slot_info))->bytes);
 }
-std::uint64_t State::nonce() const { return load<std::uint64_t>(info() + 8); }
+std::uint64_t State::nonce() const { return load_unaligned<std::uint64_t>(info() + 8); }
 std::uint64_t State::take_serial() {
-  std::uint64_t s = load<std::uint64_t>(info() + 16);
-  store<std::uint64_t>(info() + 16, s + 1);
+  std::uint64_t s = load_unaligned<std::uint64_t>(info() + 16);
+  store_unaligned<std::uint64_t>(info() + 16, s + 1);
   return s;
 }
-std::int64_t State::mono_last() const { return load<std::int64_t>(info() + 24); }
-std::int64_t State::wall_at_mono_last() const { return load<std::int64_t>(info() + 32); }
+std::int64_t State::mono_last() const { return load_unaligned<std::int64_t>(info() + 24); }
+std::int64_t State::wall_at_mono_last() const { return load_unaligned<std::int64_t>(info() + 32); }
 void State::set_mono(std::int64_t mono, std::int64_t wall) {
-  store<std::int64_t>(info() + 24, mono);
-  store<std::int64_t>(info() + 32, wall);
+  store_unaligned<std::int64_t>(info() + 24, mono);
+  store_unaligned<std::int64_t>(info() + 32, wall);
 }
 void State::set_args(Ref args, Ref env) {
   vm_->page_refs(page_)[slot_args] = args;

@@ -26,6 +26,7 @@
 #include <utility>
 
 #include "host/files.h"
+#include "util/bytes.h"
 #include "vm/vm.h"
 #include "wasm/wasi.h"
 #include "wasm/wasi_abi.h"
@@ -95,15 +96,9 @@ class FdRecord {
  private:
   std::uint8_t* bytes() const { return reinterpret_cast<std::uint8_t*>(vm_->heap().as<vm::BinaryData>(rec_)->bytes); }
   template <typename T>
-  T get(std::size_t at) const {
-    T v;
-    std::memcpy(&v, bytes() + at, sizeof v);
-    return v;
-  }
+  T get(std::size_t at) const { return load_unaligned<T>(bytes() + at); }
   template <typename T>
-  void put(std::size_t at, T v) {
-    std::memcpy(bytes() + at, &v, sizeof v);
-  }
+  void put(std::size_t at, T v) { store_unaligned<T>(bytes() + at, v); }
   vm::Vm* vm_;
   Ref rec_;
 };

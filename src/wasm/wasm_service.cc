@@ -64,9 +64,6 @@ Result<std::string> WasmService::start_command(const WasmCommand& command) {
   }
 }
 
-}  // namespace phantom::wasm
-
-namespace phantom::wasm {
 
 Result<WasmCommand> read_wasm_command(const std::string& path, const std::vector<std::string>& args,
                                       const std::vector<std::string>& env) {

@@ -61,6 +61,17 @@ inline std::string drain(int fd) {
   return text;
 }
 
+// What `program args...` (args[0] included) prints on stdout when run to its end; its exit status in
+// `*exit_code` (-1 when it did not exit normally) if given.
+inline std::string output_of(const std::string& program, const std::vector<std::string>& args, int* exit_code = nullptr) {
+  Child child = spawn_child(program.c_str(), args, false);
+  std::string out = drain(child.out);
+  int status = 0;
+  ::waitpid(child.pid, &status, 0);
+  if (exit_code) *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
 // Reads what a running child writes into `out` until `want` appears at or after `from`, the child
 // closes its end, or `ms` milliseconds pass. Returns whether `want` appeared. An empty `want` just reads
 // for `ms`.

@@ -18,6 +18,7 @@ namespace phantom::test {
 
 struct KillPlan {
   std::string program;                  // the phantom binary
+  std::string alternate_program;        // if set, every second run resumes with it (a rebuilt binary)
   std::vector<std::string> first_run;   // argv of the first run (argv[0] included)
   std::vector<std::string> later_runs;  // argv of every run after a kill (resuming the world)
   std::string progress;                 // text that starts each progress line the world prints
@@ -28,6 +29,7 @@ struct KillPlan {
 struct KillRuns {
   std::string output;       // stdout of every run, in order
   std::uint64_t kills = 0;  // how many runs were killed
+  std::uint64_t alternate_runs = 0;  // how many runs were made by alternate_program
   int exit_code = -1;       // of the last run; -1 when it did not exit on its own
   std::string error;        // empty unless a run hung
 };
@@ -38,10 +40,13 @@ struct KillRuns {
 inline KillRuns run_with_kills(const KillPlan& plan, std::mt19937_64& random) {
   KillRuns result;
   PhaseDuration first_progress(200);
-  for (bool first = true;; first = false) {
-    Child child = spawn_child(plan.program.c_str(), first ? plan.first_run : plan.later_runs, false);
+  for (std::uint64_t run = 0;; ++run) {
+    const bool first = run == 0, alternate = run % 2 == 1 && !plan.alternate_program.empty();
+    const std::string& program = alternate ? plan.alternate_program : plan.program;
+    result.alternate_runs += alternate;
+    Child child = spawn_child(program.c_str(), first ? plan.first_run : plan.later_runs, false);
     if (child.pid <= 0) {
-      result.error = "could not start " + plan.program;
+      result.error = "could not start " + program;
       return result;
     }
     std::string out;

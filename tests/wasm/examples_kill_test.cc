@@ -22,16 +22,6 @@ struct Example {
   std::string progress;            // how its progress lines start
 };
 
-// What `program args...` prints on stdout, with its exit status.
-std::string output_of(const std::string& program, const std::vector<std::string>& args, int* exit_code) {
-  Child child = spawn_child(program.c_str(), args, false);
-  std::string out = drain(child.out);
-  int status = 0;
-  ::waitpid(child.pid, &status, 0);
-  *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
-
 // Runs `example` killed env PHANTOM_WASM_EXAMPLE_KILLS times (default 5) and returns all it printed.
 std::string killed_and_resumed(const Example& example, const std::string& name) {
   auto dir = std::filesystem::temp_directory_path() /
