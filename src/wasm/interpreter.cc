@@ -48,7 +48,6 @@ inline Cell write_I64(std::uint64_t v) { return v; }
 inline Cell write_F32(float v) { return std::bit_cast<std::uint32_t>(v); }
 inline Cell write_F64(double v) { return std::bit_cast<std::uint64_t>(v); }
 
-
 class Run {
  public:
   Run(Engine& engine, Ref call) : engine_(engine), vm_(engine.machine()), call_(call) {}

@@ -21,7 +21,6 @@ constexpr std::uint32_t state_version = 1;
 constexpr std::uint32_t info_size = 40;
 constexpr std::uint32_t initial_fds = 8;
 
-
 std::uint64_t new_nonce() {
   // Names this state in host caches only; a repeat across stores would need two equal 64-bit draws.
   std::random_device entropy;
