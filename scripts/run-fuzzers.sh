@@ -19,6 +19,7 @@ fuzzers=(
   "picture_fuzzer 65536 $build/corpus/picture fuzz/seeds/picture"
   "wasm_decoder_fuzzer 65536 $build/corpus/wasm fuzz/seeds/wasm"
   "wasm_validator_fuzzer 65536 $build/corpus/wasm_validator fuzz/seeds/wasm"
+  "wasm_interpreter_fuzzer 65536 $build/corpus/wasm_interpreter fuzz/seeds/wasm"
 )
 
 logs=$(mktemp -d)

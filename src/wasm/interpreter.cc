@@ -15,6 +15,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 #include "util/bytes.h"
 #include "wasm/numeric.h"
@@ -52,10 +53,10 @@ class Run {
  public:
   Run(Engine& engine, Ref call) : engine_(engine), vm_(engine.machine()), call_(call) {}
   CallOutcome go(std::uint64_t fuel);
-  static const void* const* handlers() {
+  static const void* const* handlers(Engine& engine) {
     if (!handler_table) {
-      Run* none = nullptr;
-      none->execute(0, true);  // only publishes the table; touches nothing
+      Run probe(engine, vm::raw_null);
+      probe.execute(0, true);  // only publishes the table (the labels exist only inside execute)
     }
     return handler_table;
   }
@@ -67,6 +68,8 @@ class Run {
   void save_frames();
   void release_stack();
   CallOutcome outcome_from_call();
+  std::optional<Exit> call_host(FunctionRef& callee, Cell*& sp, const Slot* pc, InstanceCache* inst, std::uint8_t* mem,
+                                std::uint64_t mem_size);
   std::string location(const Frame& frame, const Slot* at) const;
 
   Engine& engine_;
@@ -82,11 +85,65 @@ class Run {
   const Slot* stop_pc_ = nullptr;
   Cell* stop_sp_ = nullptr;
   std::string trap_;
-  HostCall* host_call_ = nullptr;
   std::int32_t exit_code_ = 0;
   std::int64_t wake_ns_ = 0;
   bool wait_input_ = false;
 };
+
+// A call of host function `callee` with its arguments on top of the stack; `pc` is the call op (null
+// for the entry). On completion the results replace the arguments and nullopt is returned: the caller
+// goes on after the call. Otherwise the way execute() stops, with the stop state set.
+std::optional<Run::Exit> Run::call_host(FunctionRef& callee, Cell*& sp, const Slot* pc, InstanceCache* inst,
+                                        std::uint8_t* mem, std::uint64_t mem_size) {
+  const FuncType& type = *callee.type;
+  std::size_t np = type.params.size(), nr = type.results.size();
+  std::vector<Cell> results(nr);
+  Cell* args = sp - np;
+  HostCall hc{engine_, vm_, call_, store_->store, inst ? inst->instance : vm::raw_null,
+              std::span<const Cell>(args, np), std::span<Cell>(results)};
+  hc.memory = mem;
+  hc.memory_size = mem_size;
+  hc.context = callee.host_context;
+  HostOutcome ho;
+  try {
+    ho = callee.host->fn(hc);
+  } catch (const vm::OutOfMemory&) {
+    if (!pc) throw;  // the entry: nothing is saved, the native runs the call again
+    stop_pc_ = pc;
+    stop_sp_ = sp;
+    return Exit::out_of_memory;
+  }
+  switch (ho) {
+    case HostOutcome::done:
+      std::copy(results.begin(), results.end(), args);
+      sp = args + nr;
+      if (!pc) return Exit::finished;  // the entry function itself was a host function
+      return std::nullopt;
+    case HostOutcome::trap:
+      trap_ = hc.trap.empty() ? std::string("host function failed") : hc.trap;
+      trap_ += fmt::format(" (in host function {})", callee.name);
+      stop_pc_ = pc;
+      stop_sp_ = sp;
+      return Exit::trap;
+    case HostOutcome::exit:
+      exit_code_ = hc.exit_code;
+      return Exit::exit;
+    case HostOutcome::block:
+      if (!pc) {  // the entry function blocks: nothing to save, run() calls it again
+        wake_ns_ = hc.wake_ns;
+        wait_input_ = hc.wait_input;
+        frames_.push_back(Frame{&callee, nullptr, sp - np});
+        low_ = frames_.size();  // the saved record (not started) stays as it is
+        return Exit::block;
+      }
+      wake_ns_ = hc.wake_ns;
+      wait_input_ = hc.wait_input;
+      stop_pc_ = pc;
+      stop_sp_ = sp;
+      return Exit::block;
+  }
+  return Exit::trap;  // not reached: every outcome is handled above
+}
 
 std::string Run::location(const Frame& frame, const Slot* at) const {
   const CompiledFunction& code = *frame.function->code;
@@ -316,54 +373,12 @@ enter:
       stop_sp_ = sp;
       return Exit::trap;
     }
-    const FuncType& type = *callee->type;
-    std::size_t np = type.params.size(), nr = type.results.size();
-    std::vector<Cell> results(nr);
-    Cell* args = sp - np;
-    HostCall hc{engine_, vm_, call_, store_->store, inst ? inst->instance : vm::raw_null,
-                std::span<const Cell>(args, np), std::span<Cell>(results)};
-    hc.memory = mem;
-    hc.memory_size = mem_size;
-    hc.context = callee->host_context;
-    HostOutcome ho;
-    try {
-      ho = callee->host->fn(hc);
-    } catch (const vm::OutOfMemory&) {
-      if (!pc) throw;  // the entry: nothing is saved, the native runs the call again
-      stop_pc_ = pc;
-      stop_sp_ = sp;
-      return Exit::out_of_memory;
-    }
-    switch (ho) {
-      case HostOutcome::done:
-        std::copy(results.begin(), results.end(), args);
-        sp = args + nr;
-        if (!pc) return Exit::finished;  // the entry function itself was a host function
-        LOAD_MEMORY();
-        NEXT(pc == nullptr ? 0 : 1 + (pc[0].handler == table[static_cast<int>(Op::call)] ? 1 : 2));
-      case HostOutcome::trap:
-        trap_ = hc.trap.empty() ? std::string("host function failed") : hc.trap;
-        trap_ += fmt::format(" (in host function {})", callee->name);
-        stop_pc_ = pc;
-        stop_sp_ = sp;
-        return Exit::trap;
-      case HostOutcome::exit:
-        exit_code_ = hc.exit_code;
-        return Exit::exit;
-      case HostOutcome::block:
-        if (!pc) {  // the entry function blocks: nothing to save, run() calls it again
-          wake_ns_ = hc.wake_ns;
-          wait_input_ = hc.wait_input;
-          frames_.push_back(Frame{callee, nullptr, sp - np});
-          low_ = frames_.size();  // the saved record (not started) stays as it is
-          return Exit::block;
-        }
-        wake_ns_ = hc.wake_ns;
-        wait_input_ = hc.wait_input;
-        stop_pc_ = pc;
-        stop_sp_ = sp;
-        return Exit::block;
-    }
+    // In a function of its own: a computed goto must not leave the scope of its locals (a string, a
+    // vector), whose destructors it would skip.
+    std::optional<Exit> stop = call_host(*callee, sp, pc, inst, mem, mem_size);
+    if (stop) return *stop;
+    LOAD_MEMORY();
+    NEXT(1 + (pc[0].handler == table[static_cast<int>(Op::call)] ? 1 : 2));
   }
   {
     const CompiledFunction& code = *callee->code;
@@ -731,7 +746,7 @@ L_elem_drop: {
 
 }  // namespace
 
-const void* const* interpreter_handlers() { return Run::handlers(); }
+const void* const* interpreter_handlers(Engine& engine) { return Run::handlers(engine); }
 
 CallOutcome interpret(Engine& engine, Engine::Caches& caches, Ref call, std::uint64_t fuel) {
   (void)caches;

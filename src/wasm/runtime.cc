@@ -70,7 +70,7 @@ std::string ModuleCache::function_name(std::uint32_t index) const {
 }
 
 Engine::Engine(vm::Vm& vm, EngineLimits limits) : vm_(vm), limits_(limits), caches_(std::make_unique<Caches>()) {
-  caches_->handlers = interpreter_handlers();
+  caches_->handlers = interpreter_handlers(*this);
 }
 Engine::~Engine() = default;
 

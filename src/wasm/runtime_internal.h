@@ -148,8 +148,8 @@ inline Ref slot(vm::Vm& vm, Ref page, std::uint32_t i) { return vm.page_refs(pag
 inline void set_slot(vm::Vm& vm, Ref page, std::uint32_t i, Ref value) { vm.page_refs(page)[i] = value; }
 inline std::int32_t int_slot(vm::Vm& vm, Ref page, std::uint32_t i) { return vm.int_of(slot(vm, page, i)); }
 
-// The interpreter's entry point (interpreter.cc). `handlers()` gives the table finalize() needs.
-const void* const* interpreter_handlers();
+// The interpreter's entry point (interpreter.cc). interpreter_handlers() gives the table finalize() needs.
+const void* const* interpreter_handlers(Engine& engine);
 CallOutcome interpret(Engine& engine, Engine::Caches& caches, Ref call, std::uint64_t fuel);
 
 // Runtime services the interpreter calls on its slow paths (runtime.cc).
