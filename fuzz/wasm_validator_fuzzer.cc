@@ -4,6 +4,7 @@
 // out-of-bounds read (ASan) or a runaway allocation (-rss_limit_mb). Compiled code must keep the
 // promises of wasm/code.h: one compiled function per body, of its type, with positions that map back
 // into the body they came from.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -35,7 +36,14 @@ void check_function(const Module& module, const CompiledModule& compiled, std::u
     require(pc.wasm_offset >= body.code.offset && pc.wasm_offset < body.code.end());
     if (i > 0) require(pc.code_index > fn.pcs[i - 1].code_index && pc.wasm_offset >= fn.pcs[i - 1].wasm_offset);
   }
-  for (std::uint32_t slot : fn.target_slots) require(slot < fn.code.size());
+  for (std::uint32_t slot : fn.target_slots) {
+    require(slot < fn.code.size());
+    // A branch lands on the first slot of an op (fuse.h never leaves one inside a fused run).
+    std::uint64_t target = fn.code[slot].u64;
+    auto at = std::lower_bound(fn.pcs.begin(), fn.pcs.end(), target,
+                               [](const PcEntry& e, std::uint64_t index) { return e.code_index < index; });
+    require(at != fn.pcs.end() && at->code_index == target);
+  }
   require(!disassemble(fn).empty());
 }
 

@@ -10,6 +10,7 @@
 #include <array>
 
 #include "wasm/binary_reader.h"
+#include "wasm/fuse.h"
 #include "wasm/type_reader.h"
 
 namespace phantom::wasm {
@@ -172,8 +173,11 @@ class FunctionCompiler {
   std::uint32_t height() const { return locals_ + static_cast<std::uint32_t>(vals_.size()); }
 
   // ---- emission ----
+  // Every op is emitted after validation applied its effect on the operand stack, so height() is the
+  // height after the op (fuse() needs it).
   void emit(Op op) {
     out_.pcs.push_back({static_cast<std::uint32_t>(out_.code.size()), static_cast<std::uint32_t>(at_)});
+    heights_.push_back(height());
     Slot s;
     s.u64 = static_cast<std::uint64_t>(op);
     out_.code.push_back(s);
@@ -249,6 +253,7 @@ class FunctionCompiler {
   std::vector<Ctrl> ctrls_;
   std::uint32_t max_vals_ = 0;
   CompiledFunction out_;
+  std::vector<std::uint32_t> heights_;  // by op: the height after it
 };
 
 Result<std::pair<std::vector<ValueType>, std::vector<ValueType>>> FunctionCompiler::block_type() {
@@ -322,6 +327,7 @@ Result<CompiledFunction> FunctionCompiler::run() {
   if (!reader_.at_end())
     return fail(Errc::corrupt, "operators remaining after the end of the function");
   out_.max_height = locals_ + max_vals_;
+  fuse(out_, heights_);
   return std::move(out_);
 }
 
@@ -369,6 +375,7 @@ Status FunctionCompiler::instruction(std::uint8_t opcode) {
       std::uint32_t loop_target = 0;
       if (was_live && opcode == op_if) {
         emit(Op::br_unless);
+        heights_.back() += static_cast<std::uint32_t>(bt.first.size());  // the block's parameters stay
         out_.target_slots.push_back(here());
         else_fixup = here();
         imm(0);
@@ -376,6 +383,7 @@ Status FunctionCompiler::instruction(std::uint8_t opcode) {
       if (was_live && opcode == op_loop) {
         loop_target = here();
         emit(Op::loop_check);  // the safepoint: every iteration passes here
+        heights_.back() += static_cast<std::uint32_t>(bt.first.size());
       }
       push_ctrl(opcode, std::move(bt.first), std::move(bt.second));
       ctrls_.back().else_fixup = else_fixup;

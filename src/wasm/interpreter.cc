@@ -529,46 +529,22 @@ L_const_:
   NEXT(2);
 
   // ---- memory ----
-#define LOAD_OP(name, T, Stored, Write)                                    \
+#define LOAD(name, T, Stored, Write)                                     \
   L_##name: {                                                              \
     std::uint64_t ea = std::uint64_t(read_I32(sp[-1])) + pc[1].u64;        \
     if (ea + sizeof(Stored) > mem_size) TRAP(trap_out_of_bounds_memory);   \
-    sp[-1] = Write(static_cast<T>(load_unaligned<Stored>(mem + ea)));                \
+    sp[-1] = Write(static_cast<T>(load_unaligned<Stored>(mem + ea)));      \
     NEXT(2);                                                               \
   }
-  LOAD_OP(i32_load, std::uint32_t, std::uint32_t, write_I32)
-  LOAD_OP(i64_load, std::uint64_t, std::uint64_t, write_I64)
-  LOAD_OP(f32_load, std::uint32_t, std::uint32_t, write_I32)
-  LOAD_OP(f64_load, std::uint64_t, std::uint64_t, write_I64)
-  LOAD_OP(i32_load8_s, std::uint32_t, std::int8_t, write_I32)
-  LOAD_OP(i32_load8_u, std::uint32_t, std::uint8_t, write_I32)
-  LOAD_OP(i32_load16_s, std::uint32_t, std::int16_t, write_I32)
-  LOAD_OP(i32_load16_u, std::uint32_t, std::uint16_t, write_I32)
-  LOAD_OP(i64_load8_s, std::uint64_t, std::int8_t, write_I64)
-  LOAD_OP(i64_load8_u, std::uint64_t, std::uint8_t, write_I64)
-  LOAD_OP(i64_load16_s, std::uint64_t, std::int16_t, write_I64)
-  LOAD_OP(i64_load16_u, std::uint64_t, std::uint16_t, write_I64)
-  LOAD_OP(i64_load32_s, std::uint64_t, std::int32_t, write_I64)
-  LOAD_OP(i64_load32_u, std::uint64_t, std::uint32_t, write_I64)
-#undef LOAD_OP
-#define STORE_OP(name, Stored)                                             \
+#define STORE(name, Stored)                                                \
   L_##name: {                                                              \
     std::uint64_t ea = std::uint64_t(read_I32(sp[-2])) + pc[1].u64;        \
     if (ea + sizeof(Stored) > mem_size) TRAP(trap_out_of_bounds_memory);   \
-    store_unaligned<Stored>(mem + ea, static_cast<Stored>(sp[-1]));                  \
+    store_unaligned<Stored>(mem + ea, static_cast<Stored>(sp[-1]));        \
     sp -= 2;                                                               \
     NEXT(2);                                                               \
   }
-  STORE_OP(i32_store, std::uint32_t)
-  STORE_OP(i64_store, std::uint64_t)
-  STORE_OP(f32_store, std::uint32_t)
-  STORE_OP(f64_store, std::uint64_t)
-  STORE_OP(i32_store8, std::uint8_t)
-  STORE_OP(i32_store16, std::uint16_t)
-  STORE_OP(i64_store8, std::uint8_t)
-  STORE_OP(i64_store16, std::uint16_t)
-  STORE_OP(i64_store32, std::uint32_t)
-#undef STORE_OP
+#include "wasm/memory_ops.def"
 L_memory_size:
   *sp++ = write_I32(static_cast<std::uint32_t>(mem_size / 65536));
   NEXT(1);
@@ -738,6 +714,101 @@ L_elem_drop: {
   }
 #define UNARY_FC(name, sub, In, Out, expr) UNARY(name, 0, In, Out, expr)
 #include "wasm/numeric_ops.def"
+
+  // ---- superinstructions (fuse.h): operands are frame cells fp[i] or constants in the code ----
+#define CELL(k) fp[pc[k].u64]
+#define SET_HEIGHT(k) sp = fp + pc[k].u64
+#define BRANCH_IF(condition, next)  \
+  do {                              \
+    if (condition) {                \
+      pc = pc[1].target;            \
+      goto* pc->handler;            \
+    }                               \
+    NEXT(next);                     \
+  } while (0)
+L_copy_r:
+  CELL(1) = CELL(2);
+  SET_HEIGHT(3);
+  NEXT(4);
+L_const_r:
+  CELL(1) = pc[2].u64;
+  SET_HEIGHT(3);
+  NEXT(4);
+L_br_if_r:
+  SET_HEIGHT(3);
+  BRANCH_IF(read_I32(CELL(2)), 4);
+L_br_unless_r:
+  SET_HEIGHT(3);
+  BRANCH_IF(!read_I32(CELL(2)), 4);
+#define BINARY(name, opcode, In, Out, expr) \
+  L_##name##_rr: {                          \
+    T_##In a = read_##In(CELL(2));          \
+    T_##In b = read_##In(CELL(3));          \
+    CELL(1) = write_##Out(expr);            \
+    SET_HEIGHT(4);                          \
+    NEXT(5);                                \
+  }                                         \
+  L_##name##_rc: {                          \
+    T_##In a = read_##In(CELL(2));          \
+    T_##In b = read_##In(pc[3].u64);        \
+    CELL(1) = write_##Out(expr);            \
+    SET_HEIGHT(4);                          \
+    NEXT(5);                                \
+  }
+#define COMPARE(name, opcode, In, Out, expr) \
+  BINARY(name, opcode, In, Out, expr)        \
+  L_##name##_br_rr: {                        \
+    T_##In a = read_##In(CELL(2));           \
+    T_##In b = read_##In(CELL(3));           \
+    SET_HEIGHT(4);                           \
+    BRANCH_IF(expr, 5);                      \
+  }                                          \
+  L_##name##_br_rc: {                        \
+    T_##In a = read_##In(CELL(2));           \
+    T_##In b = read_##In(pc[3].u64);         \
+    SET_HEIGHT(4);                           \
+    BRANCH_IF(expr, 5);                      \
+  }                                          \
+  L_##name##_brz_rr: {                       \
+    T_##In a = read_##In(CELL(2));           \
+    T_##In b = read_##In(CELL(3));           \
+    SET_HEIGHT(4);                           \
+    BRANCH_IF(!(expr), 5);                   \
+  }                                          \
+  L_##name##_brz_rc: {                       \
+    T_##In a = read_##In(CELL(2));           \
+    T_##In b = read_##In(pc[3].u64);         \
+    SET_HEIGHT(4);                           \
+    BRANCH_IF(!(expr), 5);                   \
+  }
+#include "wasm/numeric_ops.def"
+#define LOAD(name, T, Stored, Write)                                       \
+  L_##name##_r: {                                                          \
+    std::uint64_t ea = std::uint64_t(read_I32(CELL(2))) + pc[3].u64;       \
+    if (ea + sizeof(Stored) > mem_size) TRAP(trap_out_of_bounds_memory);   \
+    CELL(1) = Write(static_cast<T>(load_unaligned<Stored>(mem + ea)));     \
+    SET_HEIGHT(4);                                                         \
+    NEXT(5);                                                               \
+  }
+#define STORE(name, Stored)                                                \
+  L_##name##_rr: {                                                         \
+    std::uint64_t ea = std::uint64_t(read_I32(CELL(1))) + pc[3].u64;       \
+    if (ea + sizeof(Stored) > mem_size) TRAP(trap_out_of_bounds_memory);   \
+    store_unaligned<Stored>(mem + ea, static_cast<Stored>(CELL(2)));       \
+    SET_HEIGHT(4);                                                         \
+    NEXT(5);                                                               \
+  }                                                                        \
+  L_##name##_rc: {                                                         \
+    std::uint64_t ea = std::uint64_t(read_I32(CELL(1))) + pc[3].u64;       \
+    if (ea + sizeof(Stored) > mem_size) TRAP(trap_out_of_bounds_memory);   \
+    store_unaligned<Stored>(mem + ea, static_cast<Stored>(pc[2].u64));     \
+    SET_HEIGHT(4);                                                         \
+    NEXT(5);                                                               \
+  }
+#include "wasm/memory_ops.def"
+#undef CELL
+#undef SET_HEIGHT
+#undef BRANCH_IF
 
 #undef NEXT
 #undef TRAP
