@@ -11,13 +11,16 @@
 namespace phantom::wasm {
 namespace {
 
-enum class Kind : std::uint8_t { other, local_get, constant, local_set, br_if, br_unless, eqz, binary, compare, load, store };
+enum class Kind : std::uint8_t {
+  other, local_get, constant, local_set, local_tee, br_if, br_unless, eqz, binary, compare, load, store
+};
 
 // What fusion knows of an op: its kind and the superinstructions it becomes.
 struct Fusable {
   Kind kind = Kind::other;
   Op rr = Op::count, rc = Op::count;  // binary, compare and store: operand b a cell or a constant (load: rr)
   Op br_rr = Op::count, br_rc = Op::count, brz_rr = Op::count, brz_rc = Op::count;  // compare, then branch
+  Op add_rr = Op::count, add_rc = Op::count;  // load from an address that is an i32.add
 };
 
 constexpr std::array<Fusable, static_cast<std::size_t>(Op::count)> make_fusables() {
@@ -26,6 +29,7 @@ constexpr std::array<Fusable, static_cast<std::size_t>(Op::count)> make_fusables
   at(Op::local_get).kind = Kind::local_get;
   at(Op::const_).kind = Kind::constant;
   at(Op::local_set).kind = Kind::local_set;
+  at(Op::local_tee).kind = Kind::local_tee;
   at(Op::br_if).kind = Kind::br_if;
   at(Op::br_unless).kind = Kind::br_unless;
   at(Op::i32_eqz).kind = Kind::eqz;
@@ -34,7 +38,9 @@ constexpr std::array<Fusable, static_cast<std::size_t>(Op::count)> make_fusables
   at(Op::name) = {Kind::compare, Op::name##_rr, Op::name##_rc, Op::name##_br_rr, Op::name##_br_rc, \
                   Op::name##_brz_rr, Op::name##_brz_rc};
 #include "wasm/numeric_ops.def"
-#define LOAD(name, T, Stored, Write) at(Op::name) = {Kind::load, Op::name##_r};
+#define LOAD(name, T, Stored, Write)                                                                  \
+  at(Op::name) = {Kind::load, Op::name##_r, Op::count, Op::count, Op::count, Op::count, Op::count, Op::name##_add_rr, \
+                  Op::name##_add_rc};
 #define STORE(name, Stored) at(Op::name) = {Kind::store, Op::name##_rr, Op::name##_rc};
 #include "wasm/memory_ops.def"
   return t;
@@ -47,13 +53,21 @@ struct Operand {
   std::uint64_t value = 0;
 };
 
+// A cell of the operand stack whose value is that of a local: the cell local.tee would have written,
+// when the op before wrote the local only (see Fuser::run()).
+struct Alias {
+  std::uint64_t cell = UINT64_MAX, local = 0;
+};
+
 struct Fused {
   Op op = Op::count;
-  std::array<std::uint64_t, 4> imms{};
+  std::array<std::uint64_t, 5> imms{};
   unsigned imm_count = 0;
   int target_imm = -1;  // which immediate is a branch target (a code index until the end of the pass)
   std::size_t length = 0;  // ops replaced
   std::uint32_t wasm_offset = 0;
+  Alias tee;               // the run ended in local.tee: its stack cell is not written
+  bool used_alias = false;  // an operand was read from the alias given to match()
 };
 
 class Fuser {
@@ -75,8 +89,9 @@ class Fuser {
   std::uint64_t imm(std::size_t i, unsigned k) const { return f_.code[f_.pcs[i].code_index + 1 + k].u64; }
   // Whether op `i` can be the second or a later op of a run: it exists and no branch lands on it.
   bool joinable(std::size_t i) const { return i < n_ && !target_op_[f_.pcs[i].code_index]; }
-  std::optional<Fused> match(std::size_t first) const;
+  std::optional<Fused> match(std::size_t first, Alias alias) const;
   void copy(std::size_t i);
+  void emit(const Fused& m, std::optional<std::uint32_t> old_index);
 
   CompiledFunction& f_;
   std::span<const std::uint32_t> heights_;
@@ -89,7 +104,7 @@ class Fuser {
   std::vector<std::uint32_t> new_index_;  // by old code index of an op: its new code index
 };
 
-std::optional<Fused> Fuser::match(std::size_t first) const {
+std::optional<Fused> Fuser::match(std::size_t first, Alias alias) const {
   // The leading operands: up to two local.get or const ops, each pushing the cell at its height - 1.
   std::array<Operand, 2> pushed;
   std::array<std::uint32_t, 2> pushed_cell{};
@@ -104,12 +119,17 @@ std::optional<Fused> Fuser::match(std::size_t first) const {
   if (k != first && !joinable(k)) return std::nullopt;
   // The core op reads its operands from cells; the leading operands must be exactly some of them.
   unsigned used = 0;
+  Fused out;
   auto source = [&](std::uint32_t cell) {
     for (std::size_t p = 0; p < np; ++p)
       if (pushed_cell[p] == cell) {
         used |= 1u << p;
         return pushed[p];
       }
+    if (cell == alias.cell) {
+      out.used_alias = true;
+      return Operand{false, alias.local};
+    }
     return Operand{false, cell};
   };
   auto all_used = [&] { return used == (1u << np) - 1; };
@@ -117,7 +137,17 @@ std::optional<Fused> Fuser::match(std::size_t first) const {
   const std::uint32_t h = heights_[k];
   std::size_t last = k;
   auto next_is = [&](Kind want) { return joinable(last + 1) && kind(last + 1) == want; };
-  Fused out;
+  // The result goes to a local when local.set or local.tee follows, else to its stack cell.
+  auto result_cell = [&](std::uint64_t stack_cell) -> std::uint64_t {
+    if (next_is(Kind::local_set)) return imm(++last, 0);
+    if (next_is(Kind::local_tee)) {
+      out.tee = {stack_cell, imm(++last, 0)};
+      return out.tee.local;
+    }
+    return stack_cell;
+  };
+  // Without leading operands, an alias read or a local written there is nothing to gain.
+  auto worth_it = [&] { return np > 0 || out.used_alias || last != k; };
   out.wasm_offset = f_.pcs[first].wasm_offset;
   switch (core.kind) {
     case Kind::binary:
@@ -127,49 +157,55 @@ std::optional<Fused> Fuser::match(std::size_t first) const {
       if (core.kind == Kind::compare && (next_is(Kind::br_if) || next_is(Kind::br_unless))) {
         bool when_true = kind(++last) == Kind::br_if;
         out.op = b.constant ? (when_true ? core.br_rc : core.brz_rc) : (when_true ? core.br_rr : core.brz_rr);
-        out.imms = {imm(last, 0), a.value, b.value, heights_[last]};
+        out.imms = {imm(last, 0), a.value, b.value, heights_[last], 0};
         out.target_imm = 0;
         break;
       }
-      std::uint64_t result = h - 1;
-      if (next_is(Kind::local_set)) result = imm(++last, 0);
-      if (np == 0 && last == k) return std::nullopt;  // nothing to fuse
+      if (op(k) == Op::i32_add && next_is(Kind::load)) {  // an address computed for a load
+        const Fusable& load = fusable(++last);
+        std::uint64_t result = result_cell(heights_[last] - 1);
+        out.op = b.constant ? load.add_rc : load.add_rr;
+        out.imms = {result, a.value, b.value, imm(k + 1, 0), heights_[last]};
+        out.wasm_offset = f_.pcs[k + 1].wasm_offset;
+        break;
+      }
+      std::uint64_t result = result_cell(h - 1);
+      if (!worth_it()) return std::nullopt;
       out.op = b.constant ? core.rc : core.rr;
-      out.imms = {result, a.value, b.value, heights_[last]};
+      out.imms = {result, a.value, b.value, heights_[last], 0};
       break;
     }
     case Kind::load: {
       Operand address = source(h - 1);
       if (!all_used() || address.constant) return std::nullopt;
-      std::uint64_t result = h - 1;
-      if (next_is(Kind::local_set)) result = imm(++last, 0);
-      if (np == 0 && last == k) return std::nullopt;
+      std::uint64_t result = result_cell(h - 1);
+      if (!worth_it()) return std::nullopt;
       out.op = core.rr;
-      out.imms = {result, address.value, imm(k, 0), heights_[last]};
+      out.imms = {result, address.value, imm(k, 0), heights_[last], 0};
       out.wasm_offset = f_.pcs[k].wasm_offset;  // the op that can trap
       break;
     }
     case Kind::store: {
       Operand address = source(h), value = source(h + 1);
-      if (np == 0 || !all_used() || address.constant) return std::nullopt;
+      if (!all_used() || address.constant || !worth_it()) return std::nullopt;
       out.op = value.constant ? core.rc : core.rr;
-      out.imms = {address.value, value.value, imm(k, 0), h};
+      out.imms = {address.value, value.value, imm(k, 0), h, 0};
       out.wasm_offset = f_.pcs[k].wasm_offset;
       break;
     }
     case Kind::local_set: {
       Operand value = source(h);
-      if (np != 1 || !all_used()) return std::nullopt;
+      if (np > 1 || !all_used() || !worth_it()) return std::nullopt;
       out.op = value.constant ? Op::const_r : Op::copy_r;
-      out.imms = {imm(k, 0), value.value, h, 0};
+      out.imms = {imm(k, 0), value.value, h, 0, 0};
       break;
     }
     case Kind::br_if:
     case Kind::br_unless: {
       Operand condition = source(h);
-      if (np != 1 || !all_used() || condition.constant) return std::nullopt;
+      if (np > 1 || !all_used() || condition.constant || !worth_it()) return std::nullopt;
       out.op = core.kind == Kind::br_if ? Op::br_if_r : Op::br_unless_r;
-      out.imms = {imm(k, 0), condition.value, h, 0};
+      out.imms = {imm(k, 0), condition.value, h, 0, 0};
       out.target_imm = 0;
       break;
     }
@@ -178,7 +214,7 @@ std::optional<Fused> Fuser::match(std::size_t first) const {
       if (!all_used() || a.constant || !(next_is(Kind::br_if) || next_is(Kind::br_unless))) return std::nullopt;
       bool branch_if_zero = kind(++last) == Kind::br_if;
       out.op = branch_if_zero ? Op::br_unless_r : Op::br_if_r;
-      out.imms = {imm(last, 0), a.value, heights_[last], 0};
+      out.imms = {imm(last, 0), a.value, heights_[last], 0, 0};
       out.target_imm = 0;
       break;
     }
@@ -201,27 +237,53 @@ void Fuser::copy(std::size_t i) {
   }
 }
 
+void Fuser::emit(const Fused& m, std::optional<std::uint32_t> old_index) {
+  if (old_index) new_index_[*old_index] = static_cast<std::uint32_t>(code_.size());
+  pcs_.push_back({static_cast<std::uint32_t>(code_.size()), m.wasm_offset});
+  Slot s;
+  s.u64 = static_cast<std::uint64_t>(m.op);
+  code_.push_back(s);
+  for (unsigned k = 0; k < m.imm_count; ++k) {
+    if (static_cast<int>(k) == m.target_imm) target_slots_.push_back(static_cast<std::uint32_t>(code_.size()));
+    s.u64 = m.imms[k];
+    code_.push_back(s);
+  }
+}
+
 void Fuser::run() {
   new_index_.assign(f_.code.size() + 1, UINT32_MAX);
   code_.reserve(f_.code.size());
+  Alias alias;  // left by the run just emitted when it ended in local.tee
+  std::uint32_t alias_offset = 0;
   for (std::size_t i = 0; i < n_;) {
-    std::optional<Fused> m = match(i);
+    std::optional<Fused> m;
+    if (alias.cell == UINT64_MAX) {
+      m = match(i, alias);
+    } else {
+      // The alias holds for the very next run only, and only if no branch lands before it (a branch
+      // arriving there brings the value in the stack cell).
+      if (joinable(i)) m = match(i, alias);
+      if (!m || !m->used_alias) {
+        // Nothing reads the tee's value from the local: write its stack cell after all, as
+        // local.tee would have (the height already counts it), and look at the run again without
+        // the alias.
+        emit(Fused{Op::copy_r, {alias.cell, alias.local, alias.cell + 1}, 3, -1, 0, alias_offset}, std::nullopt);
+        m = match(i, Alias{});
+      }
+      alias = {};
+    }
     if (!m) {
       copy(i++);
       continue;
     }
-    new_index_[f_.pcs[i].code_index] = static_cast<std::uint32_t>(code_.size());
-    pcs_.push_back({static_cast<std::uint32_t>(code_.size()), m->wasm_offset});
-    Slot s;
-    s.u64 = static_cast<std::uint64_t>(m->op);
-    code_.push_back(s);
-    for (unsigned k = 0; k < m->imm_count; ++k) {
-      if (static_cast<int>(k) == m->target_imm) target_slots_.push_back(static_cast<std::uint32_t>(code_.size()));
-      s.u64 = m->imms[k];
-      code_.push_back(s);
+    emit(*m, f_.pcs[i].code_index);
+    if (m->tee.cell != UINT64_MAX) {
+      alias = m->tee;
+      alias_offset = f_.pcs[i + m->length - 1].wasm_offset;
     }
     i += m->length;
   }
+  // The last op is return_, which never fuses, so no alias is left over here.
   // Targets land only on the first op of a run (that is what joinable() checks), which has a new index.
   for (std::uint32_t slot : target_slots_) code_[slot].u64 = new_index_[code_[slot].u64];
   f_.code = std::move(code_);
