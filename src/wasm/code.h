@@ -12,7 +12,7 @@
 // address once finalize() has run), then its immediates, one slot each. Operands live on the wasm
 // value stack, 8-byte cells: the function's parameters and locals first, then the operand stack,
 // whose height at every instruction is known statically (the validator computes it), so branches
-// carry the exact heights to copy to.
+// carry the exact heights to copy to, and superinstructions (fuse.h) name the cells they read and write.
 #pragma once
 
 #include <cstdint>
