@@ -74,10 +74,9 @@ class FileBackend final : public Backend {
         if (!vm.is_int(arg) || vm.int_of(arg) < 0) return fail(p_EINVAL, "read: the argument is the byte count, an int >= 0");
         std::int32_t want = std::min(vm.int_of(arg), max_read);
         std::string buffer(static_cast<std::size_t>(want), '\0');
-        auto n = fl->file->read_at(static_cast<std::uint64_t>(st->offset), buffer);
+        auto n = hub.outbox().read_visible(fl->path, *fl->file, static_cast<std::uint64_t>(st->offset), buffer);
         if (!n.ok()) return failed(n.error());
         std::size_t valid = *n;
-        hub.outbox().overlay(fl->path, static_cast<std::uint64_t>(st->offset), buffer, valid);
         vm::Ref out = vm.new_string(std::string_view(buffer).substr(0, valid));  // may throw: offset unchanged
         st = conn.state<FileState>();
         st->offset += static_cast<std::int64_t>(valid);
@@ -108,9 +107,9 @@ class FileBackend final : public Backend {
         return call.ret(number(vm, to));
       }
       case op_size: {
-        auto size = fl->file->size();
+        auto size = hub.outbox().visible_size(fl->path, *fl->file);
         if (!size.ok()) return failed(size.error());
-        return call.ret(number(vm, static_cast<std::int64_t>(std::max(*size, hub.outbox().pending_end(fl->path)))));
+        return call.ret(number(vm, static_cast<std::int64_t>(*size)));
       }
       case op_tell: return call.ret(number(vm, st->offset));
       case op_list: {

@@ -283,6 +283,7 @@ void Outbox::mirror_remove(std::uint64_t seq) {
     if (f != pending_files_.end() && --f->second.entries == 0) pending_files_.erase(f);
   }
   mirror_.erase(it);
+  ++forgotten_;
 }
 
 bool Outbox::has_pending_file(std::string_view name) {
@@ -290,8 +291,22 @@ bool Outbox::has_pending_file(std::string_view name) {
   return pending_files_.find(name) != pending_files_.end();
 }
 
+Result<std::size_t> Outbox::read_visible(std::string_view name, host::File& file, std::uint64_t offset, std::span<char> out) {
+  for (;;) {
+    std::uint64_t forgotten;
+    {
+      std::lock_guard lock(mutex_);
+      forgotten = forgotten_;
+    }
+    PHANTOM_ASSIGN(std::size_t valid, file.read_at(offset, out));
+    std::lock_guard lock(mutex_);
+    if (forgotten_ != forgotten) continue;  // a release forgot entries meanwhile: they may be in neither
+    overlay(name, offset, out, valid);
+    return valid;
+  }
+}
+
 void Outbox::overlay(std::string_view name, std::uint64_t offset, std::span<char> out, std::size_t& valid) {
-  std::lock_guard lock(mutex_);
   if (pending_files_.find(name) == pending_files_.end()) return;
   for (const auto& [seq, e] : mirror_) {
     if (e.kind != entry_file || e.name != name) continue;
@@ -309,10 +324,17 @@ std::uint64_t Outbox::pending_end(std::string_view name) {
   return f == pending_files_.end() ? 0 : f->second.end;
 }
 
+Result<std::uint64_t> Outbox::visible_size(std::string_view name, host::File& file) {
+  // Pending first: release() writes an entry to the file before it forgets it, so an entry missed
+  // here has already reached the file whose size is read next.
+  std::uint64_t pending = pending_end(name);
+  PHANTOM_ASSIGN(std::uint64_t size, file.size());
+  return std::max(size, pending);
+}
+
 OutboxFigures Outbox::figures() {
   std::lock_guard lock(mutex_);
   return figures_;
 }
-
 
 }  // namespace phantom::connections

@@ -70,11 +70,16 @@ class Outbox {
   void on_pending(std::function<void()> fn) { on_pending_ = std::move(fn); }
   // Whether an entry for file `name` waits for its commit.
   bool has_pending_file(std::string_view name);
-  // Reads see their own writes: applies pending entries for `name` to `out`, read at `offset`, and
-  // raises `valid` to the end of what they cover.
-  void overlay(std::string_view name, std::uint64_t offset, std::span<char> out, std::size_t& valid);
+  // Reads see their own writes: reads `file` (the host file of `name`) at `offset` into `out`, lays the
+  // pending entries for `name` over it, and returns how many bytes are valid. A release that writes
+  // and forgets a batch between the read and the overlay would leave a hole: then it reads again.
+  Result<std::size_t> read_visible(std::string_view name, host::File& file, std::uint64_t offset, std::span<char> out);
   // Where the pending data of file `name` ends, at least (0 when none is pending).
   std::uint64_t pending_end(std::string_view name);
+  // The size of file `name` as the world sees it: the host file's size, or past it where pending writes
+  // reach. Use this rather than max(file.size(), pending_end()) taken in that order, which can miss a
+  // batch that a release writes and forgets between the two (the world would then write over it).
+  Result<std::uint64_t> visible_size(std::string_view name, host::File& file);
   OutboxFigures figures();
   // Called after each release (from the policy thread), e.g. to wake threads waiting for it.
   void on_released(std::function<void()> fn) { on_released_ = std::move(fn); }
@@ -116,6 +121,10 @@ class Outbox {
   std::map<std::string, PendingFile, std::less<>> pending_files_;
   void mirror_add(Entry entry);      // mutex_ held
   void mirror_remove(std::uint64_t seq);  // mutex_ held
+  // Applies pending entries for `name` to `out`, read at `offset`; raises `valid` to the end of what
+  // they cover. mutex_ held.
+  void overlay(std::string_view name, std::uint64_t offset, std::span<char> out, std::size_t& valid);
+  std::uint64_t forgotten_ = 0;  // entries removed from the mirror so far: read_visible() looks for a change
   std::uint64_t console_cursor_ = 0;
   OutboxFigures figures_;
 };

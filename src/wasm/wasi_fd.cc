@@ -87,12 +87,11 @@ HostOutcome read(HostCall& call, bool positional) {
       std::uint64_t offset = positional ? position : rec->offset();
       if (offset > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return answer(call, ERRNO_INVAL);
       data.resize(total);
-      auto n = file->read_at(offset, data);
+      connections::Outbox* outbox = context_of(call).options().outbox;
+      auto n = outbox ? outbox->read_visible(rec->path(), *file, offset, data) : file->read_at(offset, data);
       if (!n.ok()) return answer(call, errno_of(n.error().code));
-      std::size_t valid = *n;
-      if (auto* outbox = context_of(call).options().outbox) outbox->overlay(rec->path(), offset, data, valid);
-      data.resize(valid);
-      if (!positional) rec->set_offset(offset + valid);
+      data.resize(*n);
+      if (!positional) rec->set_offset(offset + *n);
       break;
     }
     case kind_directory: return answer(call, ERRNO_ISDIR);

@@ -234,9 +234,8 @@ void forget_file(HostCall& call, State& state, std::uint64_t serial) {
 }
 
 Result<std::uint64_t> visible_size(HostCall& call, host::File& file, std::string_view path) {
-  PHANTOM_ASSIGN(std::uint64_t size, file.size());
-  if (connections::Outbox* outbox = context_of(call).options().outbox) size = std::max(size, outbox->pending_end(path));
-  return size;
+  if (connections::Outbox* outbox = context_of(call).options().outbox) return outbox->visible_size(path, file);
+  return file.size();
 }
 
 bool writes_pending(HostCall& call, std::string_view path) {
