@@ -139,6 +139,7 @@ Result<FsckReport> fsck(host::BlockDevice& device, const FsckOptions& options) {
   const CommitRecord* base = &current;
   if (newest_intact && !current.find(*newest_intact) && slots.previous) base = &*slots.record[*slots.previous];
   CommitRecord repaired = newest_intact ? truncated_to(*base, *newest_intact) : truncated_to(*base, 0);
+  keep_sequence_numbers_unique(repaired, slots);
   std::erase_if(repaired.snapshots, [&](const SnapshotEntry& s) {
     for (const FsckSnapshot& f : report.snapshots)
       if (f.seq == s.seq) return !f.intact;

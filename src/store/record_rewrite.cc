@@ -2,6 +2,8 @@
 // May call: host::BlockDevice (through Image) only.
 #include "store/record_rewrite.h"
 
+#include <algorithm>
+
 namespace phantom::store {
 
 Result<std::uint64_t> rewrite_both_slots(Image& image, CommitRecord record, std::uint64_t newest_generation,
@@ -20,6 +22,11 @@ CommitRecord truncated_to(const CommitRecord& record, std::uint64_t seq) {
   CommitRecord out = record;
   std::erase_if(out.snapshots, [&](const SnapshotEntry& s) { return s.seq > seq; });
   return out;
+}
+
+void keep_sequence_numbers_unique(CommitRecord& record, const SlotState& slots) {
+  for (const auto& slot : slots.record)
+    if (slot) record.next_seq = std::max(record.next_seq, slot->next_seq);
 }
 
 }  // namespace phantom::store

@@ -17,4 +17,10 @@ Result<std::uint64_t> rewrite_both_slots(Image& image, CommitRecord record, std:
 // The snapshot list a record has after making `seq` the newest: its entries up to `seq`.
 CommitRecord truncated_to(const CommitRecord& record, std::uint64_t seq);
 
+// Raises `record`'s next sequence number to the highest that either valid slot holds. A record taken
+// from the previous slot (a rollback or a restore to a snapshot only it names, a repair) has a lower
+// one, and its next snapshot would reuse a number that the current record gave out (image-format.md:
+// sequence numbers are never reused). Found by the model check (docs/verification.md).
+void keep_sequence_numbers_unique(CommitRecord& record, const SlotState& slots);
+
 }  // namespace phantom::store

@@ -141,8 +141,8 @@ Status Store::restore(const SlotState& slots, bool lazy) {
     Status filled = table.ok() ? ok_status() : Status(table.error());
     if (filled.ok() && !lazy) filled = fill_eagerly(table.value());
     if (filled.ok()) {
-      record_ = *record;
-      std::erase_if(record_.snapshots, [&](const SnapshotEntry& s) { return s.seq > entry->seq; });
+      record_ = truncated_to(*record, entry->seq);
+      keep_sequence_numbers_unique(record_, slots);
       table_ = std::move(table.value());
       table_.collect_blocks(live_blocks_[entry->seq]);
       restore_.restored_seq = entry->seq;

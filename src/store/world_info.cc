@@ -63,7 +63,9 @@ Result<RollbackResult> rollback(host::BlockDevice& device, std::uint64_t seq, st
   result.seq = seq;
   for (const SnapshotEntry& s : current.snapshots)
     if (s.seq > seq) result.dropped.push_back(s.seq);
-  PHANTOM_ASSIGN(result.generation, rewrite_both_slots(image, truncated_to(*holder, seq), current.generation, now_ns));
+  CommitRecord chosen = truncated_to(*holder, seq);
+  keep_sequence_numbers_unique(chosen, slots);
+  PHANTOM_ASSIGN(result.generation, rewrite_both_slots(image, chosen, current.generation, now_ns));
   return result;
 }
 

@@ -140,6 +140,35 @@ TEST(Rollback, MakesAnOlderSnapshotCurrent) {
   EXPECT_EQ(next->seq, 4u);
 }
 
+// With retention 1 the current record names only snapshot 3, and the previous record only snapshot 2.
+// Rolling back to 2 takes the previous record, whose next sequence number is 3: the next snapshot must
+// still be 4, since 3 was given out (found by the model check, docs/verification.md).
+TEST(Rollback, ToASnapshotOnlyThePreviousRecordNamesNeverReusesASequenceNumber) {
+  MemoryBlockDevice device;
+  {
+    auto env = host::make_host_env();
+    store::CreateOptions create = testing::small_world();
+    create.retention = 1;
+    auto store = Store::create(*env, BorrowedDevice::of(device), create, {});
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    testing::CountingControl control;
+    for (int s = 1; s <= 3; ++s) {
+      (*store)->arena().page(2)[8] = std::byte(s);
+      ASSERT_TRUE((*store)->snapshot(control).ok());
+    }
+  }
+  auto result = rollback(device, 2, 0);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  auto env = host::make_host_env();
+  auto store = Store::open(*env, BorrowedDevice::of(device), {});
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->arena().page(2)[8], std::byte{2});
+  testing::CountingControl control;
+  auto next = (*store)->snapshot(control);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->seq, 4u);
+}
+
 TEST(Rollback, UnknownOrDamagedSnapshotIsRefused) {
   MemoryBlockDevice device;
   build_world(device);
