@@ -8,7 +8,7 @@ packages=(
   libcli11-dev libfmt-dev libxxhash-dev nlohmann-json3-dev  # libraries we link
   libgtest-dev libgmock-dev  # unit tests
   clang libclang-rt-14-dev  # libFuzzer targets under fuzz/
-  lua5.4  # the interpreter benchmark's anchor
+  lua5.4 luajit  # the interpreter benchmark's anchors (Lua 5.4, and LuaJIT 2.1 run with -joff)
   libsystemd-dev  # sd_notify for `phantom run` under systemd (Type=notify)
   libcurl4-openssl-dev  # the HTTP client of url: and tcp.curl (src/host/linux/curl_http_client.cc)
   tmux  # the attach/detach test of the control socket (a real terminal)
@@ -19,6 +19,7 @@ packages=(
   novnc  # noVNC, served on the VNC port of --display vnc (docs/graphics.md)
   chromium chromium-driver python3-selenium  # the desktop in a real browser through noVNC (tests/ui/browser_test.py)
   wabt  # wast2json: the official WebAssembly test suite converted at test time (tests/wasm/)
+  spin  # the model checker of the store's commit protocol (tests/model/, docs/verification.md)
   # WASI test programs (tests/wasm/programs/): C with clang and wasi-libc, Rust with Debian's rustc and its
   # wasm32-wasi std (linked by lld); nodejs's node:wasi runs them as the reference
   wasi-libc libclang-rt-14-dev-wasm32 rustc libstd-rust-dev-wasm32 lld-14 nodejs
