@@ -1,10 +1,13 @@
-// vm_bench: the PVM against Lua 5.4 on the same algorithms (design.md "Benchmark output"):
+// vm_bench: the PVM against Lua 5.4 and LuaJIT 2.1's interpreter (`luajit -joff`, no JIT) on the same
+// algorithms (design.md "Benchmark output"):
 // recursive fib, a nested integer loop, string building, a hash map, virtual method calls; and the
 // collector's pause over about 100 MiB of live objects (gc.pause).
 // Each PVM program is written in the Phantom language and compiled by our compiler (the gc case is
 // assembled), run on an in-memory world, and timed from boot to the end of its last thread; each Lua
 // program times itself with os.clock. One JSON line per
-// algorithm: {"bench":"interp.fib","n":30,"phantom_ms":...,"lua_ms":...,"ratio_to_lua":...}.
+// algorithm: {"bench":"interp.fib","n":30,"phantom_ms":...,"lua_ms":...,"ratio_to_lua":...,
+// "luajit_ms":...,"ratio_to_luajit":...}. None of the programs uses bit operations, which are library
+// calls in LuaJIT and would make its interpreter look slow.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -118,10 +121,11 @@ double run_pvm(const Case& c, std::string& result) {
   return ok ? ms : -1;
 }
 
-double run_lua(const Case& c, std::string& result) {
+// Runs the case's Lua program with `interpreter` (a command line); returns the ms it printed, or -1.
+double run_lua(const Case& c, const std::string& interpreter, std::string& result) {
   auto path = std::filesystem::temp_directory_path() / ("phantom-bench-" + std::to_string(::getpid()) + ".lua");
   std::ofstream(path) << c.lua;
-  std::string command = "lua5.4 " + path.string() + " 2>&1";
+  std::string command = interpreter + " " + path.string() + " 2>&1";
   FILE* pipe = ::popen(command.c_str(), "r");
   if (!pipe) return -1;
   char buffer[256] = {};
@@ -132,7 +136,7 @@ double run_lua(const Case& c, std::string& result) {
   double ms = -1;
   char text[128] = {};
   if (status != 0 || std::sscanf(out.c_str(), "%lf %127s", &ms, text) != 2) {
-    std::fprintf(stderr, "vm_bench: lua5.4 failed for %s: %s\n", c.name, out.c_str());
+    std::fprintf(stderr, "vm_bench: %s failed for %s: %s\n", interpreter.c_str(), c.name, out.c_str());
     return -1;
   }
   result = text;
@@ -300,27 +304,34 @@ int main(int argc, char** argv) {
     // Five runs of each, alternating. Timings on this machine wander by tens of percent, and a
     // disturbance only ever adds time, so the figures are each side's fastest run; the ratio of the
     // medians is printed beside it.
-    std::string pvm_result, lua_result;
-    std::vector<double> pvm_runs, lua_runs;
+    std::string pvm_result, lua_result, luajit_result;
+    std::vector<double> pvm_runs, lua_runs, luajit_runs;
     for (int i = 0; i < 5; ++i) {
       pvm_runs.push_back(run_pvm(c, pvm_result));
-      lua_runs.push_back(run_lua(c, lua_result));
+      lua_runs.push_back(run_lua(c, "lua5.4", lua_result));
+      luajit_runs.push_back(run_lua(c, "luajit -joff", luajit_result));
     }
     std::sort(pvm_runs.begin(), pvm_runs.end());
     std::sort(lua_runs.begin(), lua_runs.end());
+    std::sort(luajit_runs.begin(), luajit_runs.end());
     double pvm_ms = pvm_runs.front() < 0 ? -1 : pvm_runs.front();
     double lua_ms = lua_runs.front() < 0 ? -1 : lua_runs.front();
+    double luajit_ms = luajit_runs.front() < 0 ? -1 : luajit_runs.front();
     double median_ratio = pvm_runs[2] / lua_runs[2];
-    if (pvm_ms < 0 || lua_ms < 0) {
+    if (pvm_ms < 0 || lua_ms < 0 || luajit_ms < 0) {
       ++failures;
       continue;
     }
-    if (pvm_result != lua_result) {
-      std::fprintf(stderr, "vm_bench: %s: phantom computed %s, lua %s\n", c.name, pvm_result.c_str(), lua_result.c_str());
+    if (pvm_result != lua_result || pvm_result != luajit_result) {
+      std::fprintf(stderr, "vm_bench: %s: phantom computed %s, lua %s, luajit %s\n", c.name, pvm_result.c_str(),
+                   lua_result.c_str(), luajit_result.c_str());
       ++failures;
     }
     std::printf("{\"bench\":\"interp.%s\",\"n\":%d,\"phantom_ms\":%.1f,\"lua_ms\":%.1f,\"ratio_to_lua\":%.2f,"
-                "\"ratio_of_medians\":%.2f}\n", c.name, c.n, pvm_ms, lua_ms, pvm_ms / lua_ms, median_ratio);
+                "\"ratio_of_medians\":%.2f,\"luajit_ms\":%.1f,\"ratio_to_luajit\":%.2f,"
+                "\"luajit_ratio_of_medians\":%.2f}\n",
+                c.name, c.n, pvm_ms, lua_ms, pvm_ms / lua_ms, median_ratio, luajit_ms, pvm_ms / luajit_ms,
+                pvm_runs[2] / luajit_runs[2]);
     std::fflush(stdout);
   }
   if (only.empty() || only == "gc") bench_gc_pause();
