@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 namespace phantom::host::linux_impl {
@@ -50,6 +51,19 @@ Result<std::unique_ptr<FileBlockDevice>> FileBlockDevice::open(const std::string
     if (err == ENOENT) return make_error(Errc::not_found, "{}: no such file", path);
     if (err == EEXIST) return make_error(Errc::exists, "{}: already exists", path);
     return make_error(Errc::io, "{}: cannot open: {}", path, std::strerror(err));
+  }
+  if (mode == OpenMode::create_new) {
+    // The new name must outlive a power cut as the image's records will: fdatasync of the file does
+    // not make its directory entry durable, an fsync of the directory does.
+    std::string dir = std::filesystem::path(path).parent_path().string();
+    int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int err = dir_fd < 0 ? errno : (::fsync(dir_fd) == 0 ? 0 : errno);
+    if (dir_fd >= 0) ::close(dir_fd);
+    if (err != 0) {
+      ::close(fd);
+      ::unlink(path.c_str());
+      return make_error(Errc::io, "{}: cannot sync its directory: {}", path, std::strerror(err));
+    }
   }
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
