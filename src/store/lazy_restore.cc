@@ -8,6 +8,7 @@
 // restored: the store drops that snapshot from both commit records (nothing newer was committed,
 // since the first snapshot waits for the prefetcher) and stops the process; the next start resumes
 // from the snapshot before it.
+#include <algorithm>
 #include <cassert>
 #include <cstdio>
 #include <cstdlib>
@@ -60,6 +61,19 @@ void Store::lazy_restore_failed(const Error& error) {
   }
   CommitRecord fallback = record_;
   std::erase_if(fallback.snapshots, [&](const SnapshotEntry& s) { return s.seq >= seq; });
+  if (fallback.snapshots.empty()) {
+    // The current record named nothing older (retention 1, say); the other slot's record, one
+    // generation older and of this world, may: that is where an eager restore would have gone.
+    for (const auto& other : on_disk_) {
+      if (!other || other->world_id != record_.world_id || other->generation + 1 != record_.generation) continue;
+      CommitRecord older = *other;
+      std::erase_if(older.snapshots, [&](const SnapshotEntry& s) { return s.seq >= seq; });
+      if (!older.snapshots.empty()) {
+        older.next_seq = std::max(older.next_seq, record_.next_seq);  // never reuse a sequence number
+        fallback = std::move(older);
+      }
+    }
+  }
   auto rewritten = rewrite_both_slots(image_, fallback, newest_generation(), env_.clock().wall_ns());
   std::uint64_t previous = fallback.snapshots.empty() ? 0 : fallback.snapshots.back().seq;
   if (rewritten.ok())
