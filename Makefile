@@ -40,6 +40,7 @@ bench: build
 	./$(BUILD)/bench/plc_bench
 	./$(BUILD)/bench/world_bench
 	./$(BUILD)/bench/commit_bench
+	./$(BUILD)/bench/rt_bench
 	./$(BUILD)/bench/ui_bench
 	@if [ -x $(BUILD)/bench/wasm_bench ]; then ./$(BUILD)/bench/wasm_bench; else echo "wasm_bench skipped: no clang wasm32 target or wasi-libc" >&2; fi
 	bench/net_http_rps.sh $(BUILD)/phantom $(BUILD)/classes

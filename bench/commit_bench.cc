@@ -101,16 +101,7 @@ std::vector<SnapshotLine> snapshot_lines(const std::string& text) {
 }
 
 // Reads what the child wrote so far (non-blocking) into `out`.
-void pump(int fd, std::string& out) {
-  char buffer[16384];
-  for (;;) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 0) <= 0) return;
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n <= 0) return;
-    out.append(buffer, static_cast<std::size_t>(n));
-  }
-}
+void pump(int fd, std::string& out) { phantom::test::read_available(fd, out); }
 
 bool run_case(const fs::path& dir, const fs::path& classes, const std::string& workload, int samples_wanted, FsyncAnchor fsync) {
   fs::path world = dir / (workload + ".img");

@@ -61,6 +61,19 @@ inline std::string drain(int fd) {
   return text;
 }
 
+// Appends to `out` what the child has written so far, without waiting; returns false when it has closed
+// its end (it ended).
+inline bool read_available(int fd, std::string& out) {
+  char buffer[16384];
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) return true;
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n <= 0) return false;
+    out.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+
 // What `program args...` (args[0] included) prints on stdout when run to its end; its exit status in
 // `*exit_code` (-1 when it did not exit normally) if given.
 inline std::string output_of(const std::string& program, const std::vector<std::string>& args, int* exit_code = nullptr) {
