@@ -308,12 +308,15 @@ class Vm final : public store::WorldControl {
   Ref find_cached_class(std::string_view name);
   Result<Ref> load_from_class_path(std::string_view name);
   SliceOutcome run_slice(Ref thread, std::int64_t budget);
+  SliceOutcome run_turn(Ref thread);  // run_slice in chunks, ended early for a due timer (scheduler.cc)
+  static constexpr std::int64_t turn_chunk_budget = 2000;
   void report_uncaught(Ref thread, bool killed = false);
   std::string backtrace(Ref thread);
   std::string frame_description(Ref thread, std::uint32_t frame);
   void safepoint();
   Ref new_thread(Ref target, Ref code, const std::vector<Ref>& args, std::string_view name);
   void fire_timers();
+  bool timer_due() const;
   void wake_input_waiters();
   void run_posted();
   bool any_thread_alive();
