@@ -97,12 +97,36 @@ Result<std::unique_ptr<Store>> Store::open(host::Env& env, std::unique_ptr<host:
   return store;
 }
 
+namespace {
+
+// A create that a crash cut short before its flush leaves exactly the two record blocks (create grows
+// the file to them first), each all zero or holding a torn record, and no data block: no snapshot was
+// ever acknowledged in it. Such an image is made again rather than refused at every start. A file with
+// anything else in it is never taken over; nor is a shorter one, whose bytes past its last whole block
+// a block device cannot show.
+bool interrupted_create(host::BlockDevice& device) {
+  if (device.size_blocks() != first_data_block) return false;
+  Image image(device);
+  if (image.read_slots().ok()) return false;
+  std::array<std::byte, block_bytes> block;
+  for (std::uint64_t b = 0; b < device.size_blocks(); ++b) {
+    if (!device.read(b, block).ok()) return false;
+    bool zero = std::all_of(block.begin(), block.end(), [](std::byte x) { return x == std::byte{0}; });
+    if (!zero && !has_commit_magic(block)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Store>> Store::open_or_create(host::Env& env, const std::string& path,
                                                      const CreateOptions& create, const StoreOptions& options,
                                                      bool* created) {
   auto device = env.open_block_device(path, host::OpenMode::open_existing);
   if (device.ok()) {
-    if (created) *created = false;
+    bool again = interrupted_create(**device);
+    if (created) *created = again;
+    if (again) return Store::create(env, std::move(device).value(), create, options);
     return open(env, std::move(device).value(), options);
   }
   if (device.error().code != Errc::not_found) return device.take_error();

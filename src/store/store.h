@@ -146,7 +146,9 @@ class Store {
                                                const CreateOptions& create, const StoreOptions& options);
   static Result<std::unique_ptr<Store>> open(host::Env& env, std::unique_ptr<host::BlockDevice> device,
                                              const StoreOptions& options);
-  // Opens the world at `path`, creating it first when it does not exist (created = true then).
+  // Opens the world at `path`, creating it first when it does not exist (created = true then). An image
+  // that a crash left half-created (exactly its two record blocks, zero or torn, no data) is created
+  // again too; any other image that fails to open is refused with the reason.
   static Result<std::unique_ptr<Store>> open_or_create(host::Env& env, const std::string& path,
                                                        const CreateOptions& create, const StoreOptions& options,
                                                        bool* created = nullptr);
