@@ -130,21 +130,11 @@ bool run_case(const fs::path& dir, const fs::path& classes, const std::string& w
       return false;
     }
     ready_at = out.size();
-    Child s = spawn_child(PHANTOM_BINARY, {"phantom", "start", "--world", world.string(), ".bench.commit_latency", "--classpath",
-                                           classes.string()},
-                          true);
-    std::string start_out;
-    // Keep draining the world's output while `phantom start` runs (the sensors print at full speed).
-    for (int i = 0; i < 3000 && !read_until(s.out, start_out, "no such text", 10); ++i) {
-      pump(c.out, out);
-      int status;
-      if (::waitpid(s.pid, &status, WNOHANG) == s.pid) {
-        s.pid = -1;
-        break;
-      }
-    }
-    if (s.pid > 0) ::waitpid(s.pid, nullptr, 0);
-    ::close(s.out);
+    // The world's output is drained while `phantom start` runs (the sensors print at full speed).
+    phantom::test::run_while_draining(PHANTOM_BINARY,
+                                      {"phantom", "start", "--world", world.string(), ".bench.commit_latency", "--classpath",
+                                       classes.string()},
+                                      c.out, out);
   }
   if (!read_until(c.out, out, "commit_latency ready", 60000, ready_at)) {
     std::fprintf(stderr, "commit_bench: %s: the program did not start:\n%s\n", workload.c_str(),

@@ -110,19 +110,8 @@ int main(int argc, char** argv) {
     fs::remove_all(dir);
     return 1;
   }
-  Child s = spawn_child(PHANTOM_BINARY, {"phantom", "start", "--world", world, ".bench.rt_jitter", "--classpath", classes.string()},
-                        true);
-  std::string start_out;
-  for (int i = 0; i < 3000 && !read_until(s.out, start_out, "no such text", 10); ++i) {  // keep draining the world
-    read_available(c.out, out);
-    int status;
-    if (::waitpid(s.pid, &status, WNOHANG) == s.pid) {
-      s.pid = -1;
-      break;
-    }
-  }
-  if (s.pid > 0) ::waitpid(s.pid, nullptr, 0);
-  ::close(s.out);
+  phantom::test::run_while_draining(
+      PHANTOM_BINARY, {"phantom", "start", "--world", world, ".bench.rt_jitter", "--classpath", classes.string()}, c.out, out);
 
   Anchor anchor;
   anchor.start();

@@ -103,6 +103,26 @@ inline bool read_until(int fd, std::string& out, const std::string& want, int ms
   }
 }
 
+// Runs `program args...` (args[0] included) to its end, for at most about 30 s, while reading what
+// another child writes to `drain_fd` into `drained`: that child (a world printing at full speed) never
+// stalls on a full pipe meanwhile. Returns what the program printed.
+inline std::string run_while_draining(const char* program, const std::vector<std::string>& args, int drain_fd,
+                                      std::string& drained) {
+  Child s = spawn_child(program, args, true);
+  std::string printed;
+  for (int i = 0; i < 3000 && !read_until(s.out, printed, "\x01never printed", 10); ++i) {
+    read_available(drain_fd, drained);
+    int status;
+    if (::waitpid(s.pid, &status, WNOHANG) == s.pid) {
+      s.pid = -1;
+      break;
+    }
+  }
+  if (s.pid > 0) ::waitpid(s.pid, nullptr, 0);
+  ::close(s.out);
+  return printed;
+}
+
 // A count from the environment (the number of kills, a seed), or `fallback` when it is not set.
 inline std::uint64_t env_count(const char* name, std::uint64_t fallback) {
   const char* value = std::getenv(name);
