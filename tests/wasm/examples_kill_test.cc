@@ -64,17 +64,17 @@ void expect_like_native(const Example& example, const std::string& native, const
 }
 
 TEST(WasmExamplesKill, KeyValueStoreInCMatchesItsNativeBuild) {
-  expect_like_native({EXAMPLES_DIR "/kvstore.wasm", {"40", "5000"}, "step "}, EXAMPLES_DIR "/kvstore_native",
+  expect_like_native({EXAMPLES_DIR "/kvstore.wasm", {"60", "10000"}, "step "}, EXAMPLES_DIR "/kvstore_native",
                      "kvstore");
 }
 
 TEST(WasmExamplesKill, SensorFilterInCxxMatchesItsNativeBuild) {
-  expect_like_native({EXAMPLES_DIR "/sensor_filter.wasm", {"40", "2000", "32"}, "step "},
+  expect_like_native({EXAMPLES_DIR "/sensor_filter.wasm", {"60", "4000", "32"}, "step "},
                      EXAMPLES_DIR "/sensor_filter_native", "sensor_filter");
 }
 
 TEST(WasmExamplesKill, PrimeSieveInRustMatchesItsNativeBuild) {
-  expect_like_native({EXAMPLES_DIR "/primes.wasm", {"40000000", "1000000"}, "below "}, EXAMPLES_DIR "/primes_native",
+  expect_like_native({EXAMPLES_DIR "/primes.wasm", {"80000000", "1000000"}, "below "}, EXAMPLES_DIR "/primes_native",
                      "primes");
 }
 
