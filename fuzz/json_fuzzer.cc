@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "classfile/class_writer.h"
+#include "fuzz_world.h"
 #include "vm/json_natives.h"
 #include "vm/vm.h"
 
@@ -18,15 +19,8 @@ using namespace phantom;
 
 namespace {
 
-struct QuietConsole final : vm::Console {
-  void write_output(std::string_view) override {}
-  void write_diagnostic(std::string_view) override {}
-  int poll_input() override { return input_eof; }
-};
-struct FixedClock final : host::Clock {
-  std::uint64_t monotonic_ns() const override { return 1'000'000; }
-  std::uint64_t wall_ns() const override { return 1'700'000'000'000'000'000ull; }
-};
+using fuzz::QuietConsole;
+using fuzz::FixedClock;
 
 constexpr std::size_t arena_bytes = 16u << 20;
 

@@ -9,21 +9,15 @@
 #include <memory>
 
 #include "classfile/class_writer.h"
+#include "fuzz_world.h"
 #include "vm/vm.h"
 
 using namespace phantom;
 
 namespace {
 
-struct QuietConsole final : vm::Console {
-  void write_output(std::string_view) override {}
-  void write_diagnostic(std::string_view) override {}
-  int poll_input() override { return input_eof; }
-};
-struct FixedClock final : host::Clock {
-  std::uint64_t monotonic_ns() const override { return 1'000'000; }
-  std::uint64_t wall_ns() const override { return 1'700'000'000'000'000'000ull; }
-};
+using fuzz::QuietConsole;
+using fuzz::FixedClock;
 
 constexpr std::size_t arena_bytes = 8u << 20;
 
