@@ -33,6 +33,12 @@ bool write_seed(const std::filesystem::path& dir, const char* name, std::uint64_
   Idle idle;
   for (int s = 0; s < snapshots; ++s) {
     for (std::uint64_t p = s; p < arena_pages; p += 3) std::memset((*store)->arena().page(p), s + 1, 100);
+    // Events too, so that the corpus has event-log blocks (docs/image-format.md, "Event log").
+    store::Event event;
+    event.kind = static_cast<std::uint16_t>(s + 1);
+    event.boot = 1;
+    event.text = "seed event";
+    (*store)->queue_event(event);
     if (!(*store)->snapshot(idle).ok()) return false;
   }
   store.value().reset();

@@ -21,4 +21,7 @@ class os
     int snapshot() { return (new .internal.stat()).requestSnapshot(); }
     // Ends VM thread `id`; throws a string naming the problem when it cannot.
     string kill(var id : int) { return (new .internal.stat()).killThread(id); }
+    // Lets a thread that crash-loop recovery quarantined run again where it was; throws a string when
+    // there is no such thread or it is not quarantined.
+    string resume(var id : int) { return (new .internal.stat()).resumeThread(id); }
 };

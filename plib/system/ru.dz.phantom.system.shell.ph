@@ -98,6 +98,7 @@ class shell extends runnable
         }
         if (verb == "start") { start(rest); return; }
         if (verb == "kill") { kill(rest); return; }
+        if (verb == "resume") { resume(rest); return; }
         if (verb == "run") { run_here(rest); return; }
         if (verb == "history") { show_history(); return; }
         say("unknown command '" + verb + "'; type 'help'\n");
@@ -113,6 +114,7 @@ class shell extends runnable
         say("                  the object is kept, so the program finds its state again next time\n");
         say("  threads         VM threads, their state and where they are\n");
         say("  kill N          end VM thread N (its number in 'threads')\n");
+        say("  resume N        let thread N run again after crash-loop recovery quarantined it\n");
         say("  snapshot        take a snapshot now\n");
         say("  stats           heap and world counters\n");
         say("  uptime          time since the host started\n");
@@ -133,6 +135,22 @@ class shell extends runnable
         catch (string e)
         {
             say("kill: " + e + "\n");
+        }
+    }
+
+    void resume(var number : string)
+    {
+        var id : int;
+        if (number.length() == 0) { say("usage: resume N, where N is a quarantined thread's number from 'threads'\n"); return; }
+        id = number.toInt();
+        if (!((id + "") == number)) { say("resume: '" + number + "' is not a thread number\n"); return; }
+        try
+        {
+            say("resumed " + os.resume(id) + "\n");
+        }
+        catch (string e)
+        {
+            say("resume: " + e + "\n");
         }
     }
 

@@ -45,6 +45,7 @@ void add_run_command(CLI::App& app, host::Env& env);
 void add_snapshots_command(CLI::App& app, host::Env& env);
 void add_fsck_command(CLI::App& app, host::Env& env);
 void add_rollback_command(CLI::App& app, host::Env& env);
+void add_events_command(CLI::App& app, host::Env& env);
 void add_inspect_command(CLI::App& app, host::Env& env);
 void add_asm_commands(CLI::App& app);
 void add_compile_command(CLI::App& app);

@@ -32,6 +32,7 @@ struct RunOptions {
   bool no_default_class_path = false;
   bool detach = false, foreground = false;
   int ready_timeout_s = 300;
+  std::string crash_loop = "quarantine";
 };
 
 // --display none|headless|vnc[=[ADDR]:PORT]|sdl and --screen-size WxH into the display's config; exits 2
@@ -221,6 +222,24 @@ void add_run_command(CLI::App& app, host::Env& env) {
       ->excludes(detach);
   cmd->add_option("--ready-timeout", options->ready_timeout_s, "with --detach: seconds to wait for the world to be ready")
       ->capture_default_str();
+  cmd->add_option("--on-crash-loop", options->crash_loop,
+                  "when the world failed --crash-loop-failures times within --crash-loop-window seconds of resuming the same "
+                  "snapshot: quarantine (hold back the threads running at the faults; roll back if it fails again), "
+                  "rollback (resume the snapshot before), stop (refuse to start) or ignore (docs/faults.md)")
+      ->check(CLI::IsMember({"quarantine", "rollback", "stop", "ignore"}))
+      ->capture_default_str();
+  cmd->add_option("--crash-loop-failures", c.crash_loop.failures, "failures that make a crash loop")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  cmd->add_option("--crash-loop-window", c.crash_loop.window_s, "seconds after resuming within which a failure counts")
+      ->check(CLI::Range(1, 86'400))
+      ->capture_default_str();
+  cmd->add_option("--watchdog", c.watchdog_ms,
+                  "milliseconds a VM thread may run without reaching a safepoint before the run ends as a fault (0: off)")
+      ->check(CLI::Range(0, 86'400'000))
+      ->capture_default_str();
+  // Tests only: serves flt:, with which a program makes the process fail (docs/faults.md). Not in --help.
+  cmd->add_flag("--test-faults", c.test_faults, "")->group("");
   cmd->callback([options, &env] {
     if (options->config.boot_wasm.empty() && !options->config.wasm_args.empty()) {
       std::fprintf(stderr, "phantom run: unexpected argument '%s' (arguments after -- are for --boot-wasm)\n",
@@ -240,6 +259,7 @@ void add_run_command(CLI::App& app, host::Env& env) {
       entry += value;
     }
     parse_display(*options);
+    options->config.crash_loop.action = *system::parse_crash_loop_action(options->crash_loop);
     refuse_if_running(options->config);
     prepare_service_mode(*options);
     std::exit(run(env, *options));

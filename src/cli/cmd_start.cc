@@ -12,6 +12,7 @@ void add_start_command(CLI::App& app, host::Env& env) {
     std::vector<std::string> class_path;
     std::string wasm;
     std::vector<std::string> wasm_args, wasm_env;
+    std::int64_t resume_thread = -1;
   };
   auto options = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("start", "Load a class into a running or stopped world and start it in a new VM thread");
@@ -27,11 +28,30 @@ void add_start_command(CLI::App& app, host::Env& env) {
       ->delimiter(':')
       ->allow_extra_args(false);
   cmd->add_option("--control", options->control, "control socket of a running world (default: <world>.sock)");
+  cmd->add_option("--resume-thread", options->resume_thread,
+                  "instead of starting a class, let VM thread N run again, which crash-loop recovery quarantined (docs/faults.md)")
+      ->check(CLI::Range(1, 2147483647));
   cmd->footer(
       "A stopped world gets the thread in a new committed snapshot; it runs when the world runs next.\n"
       "A running world is asked through its control socket and starts the thread at once.\n"
       "With --wasm FILE [-- ARGS...] the thread runs a WebAssembly WASI command (docs/wasm.md).");
   cmd->callback([options, &env] {
+    if (options->resume_thread > 0) {
+      if (!options->class_name.empty() || !options->wasm.empty()) {
+        fmt::print(stderr, "phantom start: --resume-thread takes no class and no --wasm\n");
+        std::exit(exit_usage);
+      }
+      auto id = static_cast<std::uint32_t>(options->resume_thread);
+      auto released = system::resume_thread_in_stopped_world(env, options->world, id);
+      if (!released.ok() && released.error().code == Errc::busy) {
+        system::ControlTarget target{options->world, options->control.empty() ? system::default_control_path(options->world) : options->control};
+        auto asked = system::resume_thread_in_running_world(target, id);
+        fmt::print(stderr, "phantom: {}: resumed {}\n", options->world, exit_on_error(std::move(asked)));
+        std::exit(exit_ok);
+      }
+      fmt::print(stderr, "phantom: {}: resumed {}; it runs when the world runs\n", options->world, exit_on_error(std::move(released)));
+      std::exit(exit_ok);
+    }
     if (!options->wasm.empty()) {
       if (!options->class_name.empty()) {
         // With --wasm, what CLI11 took for the class is the command's first argument.

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   cli::add_snapshots_command(app, *env);
   cli::add_fsck_command(app, *env);
   cli::add_rollback_command(app, *env);
+  cli::add_events_command(app, *env);
   cli::add_inspect_command(app, *env);
   cli::add_asm_commands(app);
   cli::add_compile_command(app);

@@ -15,6 +15,7 @@ std::unique_ptr<Backend> make_tcp_backend();          // tcp: (tcp_backend.cc)
 std::unique_ptr<Backend> make_udp_backend();          // udp: (udp_backend.cc)
 std::unique_ptr<Backend> make_url_backend();          // url: (url_backend.cc)
 std::unique_ptr<Backend> make_web_backend();          // web: (web_backend.cc)
+std::unique_ptr<Backend> make_fault_injection_backend();  // flt:, only with --test-faults (fault_injection_backend.cc)
 void install_http_natives(vm::Vm& vm);               // .internal.tcp.curl [24] (url_backend.cc)
 // A prefix known but not served: connect answers ENOSYS with a message (unavailable_backend.cc).
 std::unique_ptr<Backend> make_unavailable_backend(std::string_view prefix, std::string_view what);

@@ -69,6 +69,7 @@ Result<std::unique_ptr<Hub>> Hub::create(vm::Vm& vm, vm::Console& console_device
   hub->outbox_ = std::make_unique<Outbox>(vm, hub->files_.get(), console_device, std::move(cursor), config.relay);
   hub->loop_ = host::start_event_loop();
   hub->backends_ = make_backends();
+  if (config.fault_injection) hub->backends_.push_back(make_fault_injection_backend());
   hub->outbox_->on_released([h = hub.get()] { h->wake_parked(); });
   hub->outbox_->sync_elsewhere([h = hub.get()](std::function<void()> sync) { h->loop_->post(std::move(sync)); });
   vm.set_extension(vm::Vm::ext_connections, hub.get());

@@ -31,6 +31,7 @@ struct HubConfig {
   std::uint64_t restored_snapshot = 0;  // the sequence number of the snapshot resumed (0: none)
   host::OutputRelay* relay = nullptr;  // console text of --console-commit goes here (host/output_relay.h)
   NetRules net_rules;            // where tcp:, udp: and url: may listen and connect (--listen, --connect)
+  bool fault_injection = false;  // serve flt: (tests of crash-loop recovery, --test-faults)
 };
 
 class Hub {

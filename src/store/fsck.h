@@ -1,8 +1,10 @@
 // Fsck: verifies a world image completely (store layer).
 // Checks both commit records, every node and every data page of every snapshot either record
-// reaches (checksum, position, bounds), and that no block serves two different purposes. Reports
-// every problem with the block and what was expected; with repair, makes the newest intact snapshot
-// current and drops damaged ones (record_rewrite.h). Shares every check with the store's own reads.
+// reaches (checksum, position, bounds), both records' event logs (magic, checksums, links, numbers),
+// and that no block serves two different purposes. Reports every problem with the block and what was
+// expected; with repair, makes the newest intact snapshot current and drops damaged ones
+// (record_rewrite.h), and writes the intact newer part of a damaged event log afresh (or drops the
+// log when nothing of it is intact). Shares every check with the store's own reads.
 #pragma once
 
 #include <functional>
@@ -35,6 +37,8 @@ struct FsckReport {
   std::uint64_t referenced_blocks = 0;
   std::uint64_t pages_verified = 0;
   std::uint64_t nodes_verified = 0;
+  std::uint64_t events_verified = 0;     // distinct events (by number) in the intact log blocks either record reaches
+  std::uint64_t log_blocks_verified = 0;
   bool repaired = false;
   std::string repair_summary;
   bool clean() const { return errors.empty(); }

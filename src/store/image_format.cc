@@ -45,7 +45,7 @@ void encode_commit_record(const CommitRecord& r, std::span<std::byte, block_byte
   put_u16(p + 8, format_major);
   put_u16(p + 10, r.minor);
   put_u32(p + 12, known_incompat_features);
-  put_u32(p + 16, r.compat_features);
+  put_u32(p + 16, r.compat_features | compat_event_log);
   put_u32(p + 20, block_bytes);
   put_u64(p + 24, r.generation);
   put_u64(p + 32, r.time_ns);
@@ -73,6 +73,9 @@ void encode_commit_record(const CommitRecord& r, std::span<std::byte, block_byte
     put_u64(e + 56, s.node_blocks_written);
     e += snapshot_entry_bytes;
   }
+  put_u64(p + event_log_head_offset, r.event_log.block);
+  put_u64(p + event_log_head_offset + 8, r.event_log.checksum);
+  put_u64(p + event_log_head_offset + 16, r.next_event);
   put_u64(p + block_bytes - 8, checksum64(p, block_bytes - 8, commit_seed));
 }
 
@@ -131,6 +134,18 @@ Result<CommitRecord> decode_commit_record(std::span<const std::byte, block_bytes
       return bad(fmt::format("snapshot {} has its root in reserved block {}", s.seq, s.root.block));
     previous_seq = s.seq;
     r.snapshots.push_back(s);
+  }
+  if (r.compat_features & compat_event_log) {
+    r.event_log = {get_u64(p + event_log_head_offset), get_u64(p + event_log_head_offset + 8)};
+    r.next_event = get_u64(p + event_log_head_offset + 16);
+    // The head must be a data block this record's image holds: the log block is written before the
+    // record (commit rule 2), on an image at least that long.
+    if (r.event_log.block == 0 && r.event_log.checksum != 0) return bad("empty event log with a non-zero checksum");
+    if (r.event_log.block != 0 && (r.event_log.block < first_data_block || r.event_log.block >= r.image_blocks))
+      return bad(fmt::format("event log head block {} is outside the image's data blocks ({}..{})", r.event_log.block,
+                             first_data_block, r.image_blocks));
+    if (r.event_log.block != 0 && r.next_event < 2)
+      return bad(fmt::format("event log is not empty but the next event number is {}", r.next_event));
   }
   return r;
 }

@@ -31,8 +31,14 @@
 //      112    4 retention: how many snapshots a new commit keeps
 //      116    4 snapshot count n (<= max_snapshots_per_record)
 //      120    8 reserved, 0
-//      128 64*n snapshot entries, oldest first (layout below)
+//      128 64*n snapshot entries, oldest first (layout below); at most 61, so they end by 4032
+//     4032    8 event log head block (0: the log is empty)            } only with the compatible
+//     4040    8 event log head checksum (0 when the block is 0)       } feature compat_event_log;
+//     4048    8 number the next event gets (0: not known)             } without it, ignored
+//     4056   32 reserved, 0
 //     4088    8 checksum64 of bytes 0..4087, seed commit_seed
+//
+// Event log blocks (one or more, linked newest to oldest from the head): event_log.h.
 //
 // Snapshot entry (64 bytes):
 //        0    8 sequence number
@@ -73,6 +79,10 @@ constexpr std::size_t page_bytes = 4096;
 constexpr std::uint16_t format_major = 1;
 constexpr std::uint16_t format_minor = 0;
 constexpr std::uint32_t known_incompat_features = 0;
+// Compatible feature: the record carries an event log (event_log.h). A build that does not know it
+// still opens the world; it writes records without the log (its head field zero), which drops the log
+// harmlessly: its blocks are then reached by no record and become free.
+constexpr std::uint32_t compat_event_log = 1u << 0;
 constexpr std::uint64_t commit_slots = 2;
 constexpr std::uint64_t first_data_block = 2;
 constexpr std::uint32_t node_fanout = 254;
@@ -80,6 +90,8 @@ constexpr std::size_t node_header_bytes = 32;
 constexpr std::size_t snapshot_entry_bytes = 64;
 constexpr std::size_t snapshot_entries_offset = 128;
 constexpr std::size_t max_snapshots_per_record = (block_bytes - 8 - snapshot_entries_offset) / snapshot_entry_bytes;
+constexpr std::size_t event_log_head_offset = 4032;  // after the last possible snapshot entry
+static_assert(snapshot_entries_offset + max_snapshots_per_record * snapshot_entry_bytes <= event_log_head_offset);
 constexpr std::uint32_t max_retention = 32;
 // The largest arena a world may have. Bounds what a hostile image can make us allocate, and the page
 // tables that whole-range write-protection costs (about 2 MiB per GiB).
@@ -88,10 +100,13 @@ constexpr std::uint64_t max_arena_size = 64ull << 30;
 constexpr std::uint64_t commit_seed = 0x5048'574F'524C'4401ull;
 constexpr std::uint64_t page_seed_base = 0x5048'5041'4745'0001ull;
 constexpr std::uint64_t node_seed_base = 0x5048'4E4F'4445'0001ull;
+constexpr std::uint64_t log_seed_base = 0x5048'4556'4C4F'4701ull;
 inline std::uint64_t page_seed(std::uint64_t page) { return page_seed_base ^ page; }
 inline std::uint64_t node_seed(unsigned level, std::uint64_t index) {
   return node_seed_base ^ (std::uint64_t(level) << 56) ^ index;
 }
+// An event-log block is bound to the block it lives in: log blocks are never moved.
+inline std::uint64_t log_seed(std::uint64_t block) { return log_seed_base ^ block; }
 
 // Where a page or node lives and what its checksum must be. block 0: absent, contents all zero.
 struct Ref {
@@ -135,6 +150,10 @@ struct CommitRecord {
   std::uint64_t next_seq = 1;
   std::uint32_t retention = 3;
   std::vector<SnapshotEntry> snapshots;  // oldest first
+  // The event log (compat_event_log; this build always writes the feature bit). A record read without
+  // the bit has an empty log and next_event 0.
+  Ref event_log;                 // the newest log block (block 0: the log is empty)
+  std::uint64_t next_event = 0;  // the number the next event gets; 0: not known (numbering starts at 1)
 
   const SnapshotEntry* find(std::uint64_t seq) const;
 };

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "host/fault_note.h"
 #include "store/page_reader.h"
 #include "store/record_rewrite.h"
 #include "store/store.h"
@@ -57,8 +58,11 @@ void Store::lazy_restore_failed(const Error& error) {
   if (error.code != Errc::corrupt) {
     std::fprintf(stderr, "phantom: fatal: cannot read snapshot %lu while restoring it: %s; the world is unchanged, "
                  "start it again\n", seq, error.message.c_str());
+    host::record_fatal_fault(host::FaultKind::store_damage, 0, fmt::format("cannot read snapshot {}: {}", seq, error.message));
     std::abort();
   }
+  // Never beside a record_events() commit (which does not touch the arena, so it cannot wait for us).
+  std::lock_guard commit_lock(commit_mutex_);
   CommitRecord fallback = record_;
   std::erase_if(fallback.snapshots, [&](const SnapshotEntry& s) { return s.seq >= seq; });
   if (fallback.snapshots.empty()) {
@@ -70,10 +74,14 @@ void Store::lazy_restore_failed(const Error& error) {
       std::erase_if(older.snapshots, [&](const SnapshotEntry& s) { return s.seq >= seq; });
       if (!older.snapshots.empty()) {
         older.next_seq = std::max(older.next_seq, record_.next_seq);  // never reuse a sequence number
+        older.event_log = record_.event_log;  // the log survives the fallback (docs/image-format.md)
+        older.next_event = std::max(older.next_event, record_.next_event);
         fallback = std::move(older);
       }
     }
   }
+  // The fault note tells the next start (and the world's event log) why this run ended.
+  host::record_fatal_fault(host::FaultKind::store_damage, 0, fmt::format("snapshot {} is damaged: {}", seq, error.message));
   auto rewritten = rewrite_both_slots(image_, fallback, newest_generation(), env_.clock().wall_ns());
   std::uint64_t previous = fallback.snapshots.empty() ? 0 : fallback.snapshots.back().seq;
   if (rewritten.ok())

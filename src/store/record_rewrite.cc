@@ -29,4 +29,10 @@ void keep_sequence_numbers_unique(CommitRecord& record, const SlotState& slots) 
     if (slot) record.next_seq = std::max(record.next_seq, slot->next_seq);
 }
 
+void keep_newest_event_log(CommitRecord& record, const SlotState& slots) {
+  if (slots.current) record.event_log = slots.record[*slots.current]->event_log;
+  for (const auto& slot : slots.record)
+    if (slot) record.next_event = std::max(record.next_event, slot->next_event);
+}
+
 }  // namespace phantom::store

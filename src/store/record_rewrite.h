@@ -2,7 +2,9 @@
 // Used by recovery at open (after a torn commit record or a damaged snapshot), by rollback and by
 // fsck --repair. Writes the record as generation n+1 and then n+2, flushing after each, so both
 // slots end up naming exactly its snapshots; a crash in between leaves one slot with the new record
-// and the other with either the old or the new one, all valid (commit rule 3).
+// and the other with either the old or the new one, all valid (commit rule 3). Every rewrite keeps the
+// newest event log of the valid slots (keep_newest_event_log), even when the snapshot list comes from
+// an older record: the log is the world's history, and a rollback is part of it.
 #pragma once
 
 #include "store/image.h"
@@ -22,5 +24,10 @@ CommitRecord truncated_to(const CommitRecord& record, std::uint64_t seq);
 // one, and its next snapshot would reuse a number that the current record gave out (image-format.md:
 // sequence numbers are never reused). Found by the model check (docs/verification.md).
 void keep_sequence_numbers_unique(CommitRecord& record, const SlotState& slots);
+
+// Gives `record` the event log of the current (newest valid) slot, and the highest next event number
+// either valid slot holds, so that a rewrite from the previous slot neither loses the events recorded
+// since nor reuses their numbers. Same spirit as keep_sequence_numbers_unique.
+void keep_newest_event_log(CommitRecord& record, const SlotState& slots);
 
 }  // namespace phantom::store

@@ -12,8 +12,14 @@
 //      the staging memory touched in advance, write them straight from the arena), resume. This is
 //      the whole pause. A cut first that finds many pages resumes at once and goes back to step 1.
 //   3. Write-out (world running): every staged page once, to fresh blocks, then the dirty tree nodes.
-//   4. Commit: flush, write the commit record to the older slot, flush again (rules 2-4), then
-//      bring the free map up to date with what the two slots reach (rule 5, update_free_map()).
+//   4. Commit: the queued events' log block(s) go out with the nodes; flush, write the commit record
+//      to the older slot, flush again (rules 2-4), then bring the free map up to date with what the
+//      two slots reach (rule 5, update_free_map()).
+//
+// record_events() is a commit without a snapshot: log blocks, flush, a record naming the same
+// snapshots, flush. It takes commit_mutex_ as commit() does, so it never interleaves with a snapshot's
+// commit, but it may run during a snapshot's capture and write-out, which take blocks from the same
+// free map (under allocator_mutex_) and never change the record.
 #include <algorithm>
 #include <cstring>
 
@@ -157,8 +163,12 @@ Result<SnapshotReport> Store::snapshot(WorldControl& control) {
   return result;
 }
 
+// failed is final: a snapshot in progress must not leave it when record_events() failed meanwhile.
 void Store::set_state(StoreState state) {
-  state_ = state;
+  StoreState current = state_.load();
+  do {
+    if (current == StoreState::failed) return;
+  } while (!state_.compare_exchange_weak(current, state));
   if (options_.on_state_change) options_.on_state_change(state);
 }
 
@@ -251,6 +261,9 @@ Result<SnapshotReport> Store::run_snapshot(WorldControl& control) {
 }
 
 Status Store::commit(SnapshotReport& report) {
+  std::lock_guard commit_lock(commit_mutex_);
+  if (state_ == StoreState::failed)  // a record_events() commit record failed meanwhile
+    return make_error(Errc::failed_state, "{}: an earlier write failed; reopen the world to continue", image_.name());
   host::Clock& clock = env_.clock();
   const std::uint64_t write_begin = clock.monotonic_ns();
 
@@ -266,6 +279,9 @@ Status Store::commit(SnapshotReport& report) {
     return Ref{extent.first, sum};
   }, &superseding_));
   report.node_blocks = node_blocks.size();
+  // The queued events go out with the nodes, before the flush that precedes the record (rule 2).
+  PHANTOM_ASSIGN(LogUpdate log, prepare_log_update({}));
+  for (const EncodedLogBlock& b : log.blocks) node_blocks.push_back({b.stored.ref.block, b.bytes.data()});
   PHANTOM_TRY(write_blocks(*device_, node_blocks, report));
   report.write_ns += clock.monotonic_ns() - write_begin;
 
@@ -276,8 +292,10 @@ Status Store::commit(SnapshotReport& report) {
   CommitRecord next = record_;
   next.generation = newest_generation() + 1;
   next.time_ns = env_.clock().wall_ns();
-  next.image_blocks = device_->size_blocks();
+  next.image_blocks = image_blocks();
   next.next_seq = report.seq + 1;
+  next.event_log = log.head;
+  next.next_event = log.next_event;
   SnapshotEntry entry;
   entry.seq = report.seq;
   entry.parent_seq = record_.snapshots.empty() ? 0 : record_.snapshots.back().seq;
@@ -295,6 +313,7 @@ Status Store::commit(SnapshotReport& report) {
   report.generation = next.generation;
 
   on_disk_[next.generation % commit_slots] = next;
+  adopt_log_update(log, next.generation % commit_slots);
   written_back_ = 0;
   record_ = std::move(next);
   PHANTOM_TRY(update_free_map(report.seq));  // rule 5
@@ -307,6 +326,182 @@ Status Store::commit(SnapshotReport& report) {
   const std::uint64_t spare = written - report.cleaned_pages < segment_blocks / 8 ? 1 : 4;
   cleaning_ = plan_cleaning(table_, allocator_, 2 * written / segment_blocks + spare, std::max<std::uint64_t>(written, segment_blocks));
   return ok_status();
+}
+
+// The blocks the next commit record's log needs: queued events first, then `fresh`, numbered from
+// next_event_. The new events go into a copy of the head block when they fit (the old head is then
+// superseded), otherwise into new blocks linked to it; a damaged log is written afresh from its intact
+// part. Only the newest max_log_blocks blocks are kept. Nothing is written here; the blocks are taken
+// from the free map (rule 1) and given back by abandon_log_update() if the commit does not happen.
+Result<Store::LogUpdate> Store::prepare_log_update(std::vector<Event> fresh) {
+  LogUpdate update;
+  update.head = record_.event_log;
+  update.next_event = next_event_;
+  std::vector<StoredLogBlock> chain;
+  {
+    std::lock_guard lock(events_mutex_);
+    update.queued = std::move(queued_);
+    queued_.clear();
+    // Most snapshots carry no event: they copy nothing, and the record names the same head.
+    if (update.queued.empty() && fresh.empty() && !log_rewrite_) return update;
+    chain = log_;
+  }
+  update.changed = true;
+  std::uint64_t number = next_event_;
+  for (Event& e : update.queued) e.number = number++;
+  for (Event& e : fresh) {
+    limit_event_text(e.text);
+    e.number = number++;
+  }
+  update.recorded = std::move(fresh);
+  update.next_event = number;
+  std::vector<Event> pending = update.queued;
+  pending.insert(pending.end(), update.recorded.begin(), update.recorded.end());
+
+  // What the new blocks hold, what they link to, and which old blocks stay.
+  std::vector<std::vector<Event>> runs;
+  Ref tail;
+  if (log_rewrite_ || chain.empty()) {
+    std::vector<Event> all;
+    for (const StoredLogBlock& b : chain) all.insert(all.end(), b.block.events.begin(), b.block.events.end());
+    all.insert(all.end(), pending.begin(), pending.end());
+    runs = pack_events(all);
+    chain.clear();
+  } else {
+    const StoredLogBlock& head = chain.back();
+    std::vector<Event> combined = head.block.events;
+    combined.insert(combined.end(), pending.begin(), pending.end());
+    runs = pack_events(combined);
+    if (runs.front().size() == head.block.events.size()) {  // nothing new fits: keep the head as it is
+      runs.erase(runs.begin());
+      tail = head.ref;
+    } else {  // the head is superseded by its copy with the new events
+      tail = head.block.link;
+      chain.pop_back();
+    }
+  }
+  if (runs.size() >= max_log_blocks) {  // the new events alone fill the log: only their newest stay
+    runs.erase(runs.begin(), runs.end() - max_log_blocks);
+    chain.clear();
+    tail = {};
+  } else if (chain.size() + runs.size() > max_log_blocks) {
+    chain.erase(chain.begin(), chain.end() - (max_log_blocks - runs.size()));  // no longer followed
+  }
+
+  auto encoded = encode_log_chain(runs, tail, [&]() -> Result<std::uint64_t> {
+    PHANTOM_ASSIGN(Extent extent, allocate(1));
+    update.allocated.push_back(extent.first);
+    return extent.first;
+  });
+  if (!encoded.ok()) {
+    abandon_log_update(update);
+    return encoded.take_error();
+  }
+  update.blocks = std::move(encoded).value();
+  for (const EncodedLogBlock& b : update.blocks) chain.push_back(b.stored);
+  update.head = chain.empty() ? Ref{} : chain.back().ref;
+  update.chain = std::move(chain);
+  return update;
+}
+
+// The commit did not happen: its blocks go back to the free map (no record names them) and its queued
+// events back to the front of the queue, unnumbered.
+void Store::abandon_log_update(LogUpdate& update) {
+  {
+    std::lock_guard lock(allocator_mutex_);
+    for (std::uint64_t b : update.allocated) allocator_.mark_free(b);
+  }
+  update.allocated.clear();
+  std::lock_guard lock(events_mutex_);
+  for (Event& e : update.queued) e.number = 0;
+  queued_.insert(queued_.begin(), update.queued.begin(), update.queued.end());
+  if (queued_.size() > max_queued_events) queued_.erase(queued_.begin(), queued_.end() - max_queued_events);
+  update.queued.clear();
+}
+
+// The record naming `update` is durable in `slot`: it is the log now. Log blocks that only the record
+// it replaced reached are free (rule 5).
+void Store::adopt_log_update(LogUpdate& update, std::uint64_t slot) {
+  // The log is intact now (a damaged one is always rewritten), so what a reader follows from the head
+  // is exactly the chain.
+  std::vector<std::uint64_t> reach;
+  {
+    std::lock_guard lock(events_mutex_);
+    if (update.changed) {
+      log_ = std::move(update.chain);
+      next_event_ = update.next_event;
+      log_rewrite_ = false;
+    }
+    for (const StoredLogBlock& b : log_) reach.push_back(b.ref.block);
+  }
+  set_log_reach(slot, std::move(reach));
+}
+
+void Store::set_log_reach(std::uint64_t slot, std::vector<std::uint64_t> blocks) {
+  std::vector<std::uint64_t> old = std::move(log_reach_[slot]);
+  log_reach_[slot] = std::move(blocks);
+  std::lock_guard lock(allocator_mutex_);
+  for (std::uint64_t b : old) {
+    bool reached = false;
+    for (const auto& reach : log_reach_) reached = reached || std::find(reach.begin(), reach.end(), b) != reach.end();
+    if (!reached && b < allocator_.capacity()) allocator_.mark_free(b);
+  }
+}
+
+Result<std::vector<Event>> Store::record_events(std::vector<Event> events) {
+  // During a lazy restore the world runs before its snapshot is verified; a record naming the same
+  // snapshots adds nothing unverified, so it need not wait, with one exception. Should the snapshot
+  // turn out damaged, the fallback is an older snapshot of the current record, or, when it names none
+  // (retention 1), the other slot's record, which this record would overwrite: wait for the
+  // verification then, as snapshot() always does.
+  if (!prefetch_done_.load()) {
+    bool has_fallback;
+    {
+      std::lock_guard commit_lock(commit_mutex_);
+      has_fallback = record_.snapshots.size() > 1;
+    }
+    if (!has_fallback) wait_until_restored();
+  }
+  std::lock_guard commit_lock(commit_mutex_);
+  if (state_ == StoreState::failed)
+    return make_error(Errc::failed_state, "{}: an earlier write failed; reopen the world to continue", image_.name());
+  PHANTOM_ASSIGN(LogUpdate log, prepare_log_update(std::move(events)));
+  if (!log.changed) return std::vector<Event>{};
+  // Until the record is written, a failure leaves the disk as it was: give everything back.
+  SnapshotReport counts;
+  std::vector<std::pair<std::uint64_t, const std::byte*>> blocks;
+  for (const EncodedLogBlock& b : log.blocks) blocks.push_back({b.stored.ref.block, b.bytes.data()});
+  Status written = write_blocks(*device_, blocks, counts);
+  if (written.ok()) written = device_->flush();  // rule 2
+  if (!written.ok()) {
+    abandon_log_update(log);
+    return written.take_error();
+  }
+  CommitRecord next = record_;  // the same snapshots; the snapshot thread reads only next_seq meanwhile
+  next.generation = newest_generation() + 1;
+  next.time_ns = env_.clock().wall_ns();
+  next.image_blocks = image_blocks();
+  next.event_log = log.head;
+  next.next_event = log.next_event;
+  Status committed = image_.write_commit_record(next);  // rule 3
+  if (committed.ok()) committed = device_->flush();     // rule 4
+  if (!committed.ok()) {  // the slot may now hold the old record, the new one or a torn one
+    set_state(StoreState::failed);
+    return committed.take_error();
+  }
+  const std::uint64_t slot = next.generation % commit_slots;
+  on_disk_[slot] = next;
+  adopt_log_update(log, slot);
+  record_.generation = next.generation;  // field by field: the snapshot thread may be reading next_seq
+  record_.time_ns = next.time_ns;
+  record_.image_blocks = next.image_blocks;
+  record_.event_log = next.event_log;
+  record_.next_event = next.next_event;
+  // The record replaced one that may have named an older snapshot: what only that one reached is free
+  // now (rule 5). Without the incremental free map the next snapshot's commit rebuilds it instead.
+  auto [lowest, all_here] = lowest_reachable_seq();
+  if (incremental_free_map_ && all_here) free_superseded(lowest);
+  return std::move(log.recorded);
 }
 
 }  // namespace phantom::store

@@ -1,5 +1,6 @@
-// Store: creating and opening worlds, restore, and the free map (store layer).
-// May call: host/ only. The snapshot cycle itself is in snapshot_cycle.cc.
+// Store: creating and opening worlds, restore, the free map, and the event log as read at open
+// (store layer). May call: host/ only. The snapshot cycle itself, and committing events, are in
+// snapshot_cycle.cc.
 #include "store/store.h"
 
 #include <algorithm>
@@ -82,6 +83,7 @@ Result<std::unique_ptr<Store>> Store::open(host::Env& env, std::unique_ptr<host:
     }
   }
   PHANTOM_TRY(store->restore(slots, lazy));
+  PHANTOM_TRY(store->load_event_log(slots));
   PHANTOM_TRY(store->recover_if_needed(slots));
   PHANTOM_TRY(store->rebuild_free_map());
   if (!lazy) {
@@ -155,6 +157,7 @@ Status Store::restore(const SlotState& slots, bool lazy) {
       if (!current.find(it->seq)) candidates.push_back({&previous, &*it});
   }
   record_ = current;
+  keep_newest_event_log(record_, slots);
   table_ = PageTable(geometry.pages());
   if (candidates.empty()) return ok_status();  // a new world: the arena is all zero
 
@@ -167,6 +170,7 @@ Status Store::restore(const SlotState& slots, bool lazy) {
     if (filled.ok()) {
       record_ = truncated_to(*record, entry->seq);
       keep_sequence_numbers_unique(record_, slots);
+      keep_newest_event_log(record_, slots);  // the log survives a fall back to an older snapshot
       table_ = std::move(table.value());
       table_.collect_blocks(live_blocks_[entry->seq]);
       restore_.restored_seq = entry->seq;
@@ -202,10 +206,14 @@ Status Store::recover_if_needed(const SlotState& slots) {
   std::uint64_t newest_generation = slots.record[*slots.current]->generation;
   PHANTOM_ASSIGN(std::uint64_t generation,
                  rewrite_both_slots(image_, record_, newest_generation, env_.clock().wall_ns()));
+  std::vector<std::uint64_t> reach = log_reach_[*slots.current];
+  if (slots.previous && record_.event_log != slots.record[*slots.current]->event_log)
+    reach = log_reach_[*slots.previous];  // open chose the previous record's log (its head was damaged)
   for (std::uint64_t g = generation - 1; g <= generation; ++g) {
     CommitRecord copy = record_;
     copy.generation = g;
     on_disk_[g % commit_slots] = copy;
+    log_reach_[g % commit_slots] = reach;  // no log block is freed here: the free map is rebuilt next
   }
   record_.generation = generation;
   restore_.generation = generation;
@@ -237,12 +245,38 @@ Status Store::rebuild_free_map() {
   }
   for (auto& [seq, root] : reachable) PHANTOM_TRY(remember_blocks(seq, root));
 
+  std::lock_guard lock(allocator_mutex_);
   allocator_.grow(device_->size_blocks());
   allocator_.clear();  // keeps the commit slots reserved
   for (auto& [seq, blocks] : live_blocks_)
     for (std::uint64_t b : blocks)
       if (b < allocator_.capacity()) allocator_.mark_used(b);
+  mark_log_blocks_used();
   return ok_status();
+}
+
+// The log blocks either slot reaches are used too (rule 5). Only a damaged or hostile image can have a
+// block that is both a log block and a page or node: the log is then cut there (the snapshot is worth
+// more), the block is left to the snapshot, and the next commit writes the rest of the log afresh.
+void Store::mark_log_blocks_used() {
+  std::vector<std::uint64_t> conflicts;
+  std::set<std::uint64_t> log_blocks;
+  for (const auto& reach : log_reach_) log_blocks.insert(reach.begin(), reach.end());
+  for (std::uint64_t b : log_blocks) {
+    if (b >= allocator_.capacity()) continue;
+    if (allocator_.is_used(b)) conflicts.push_back(b);
+    else allocator_.mark_used(b);
+  }
+  for (std::uint64_t b : conflicts) {
+    for (auto& reach : log_reach_) std::erase(reach, b);
+    std::lock_guard lock(events_mutex_);
+    auto it = std::find_if(log_.begin(), log_.end(), [&](const StoredLogBlock& s) { return s.ref.block == b; });
+    if (it == log_.end()) continue;
+    log_.erase(log_.begin(), it + 1);
+    log_rewrite_ = true;
+    restore_.warnings.push_back(fmt::format("{}: event log damaged at block {}: the block is also used by a snapshot; "
+                                            "the events before it are lost", image_.name(), b));
+  }
 }
 
 // Commit rule 5 after the commit of `seq`, in O(changes). A block that snapshot d superseded was in its
@@ -256,18 +290,9 @@ Status Store::update_free_map(std::uint64_t seq) {
   superseded_[seq] = std::move(superseding_);
   superseding_.clear();
   committed_here_.insert(seq);
-  std::uint64_t lowest = ~0ull;
-  bool all_here = true;
-  for (const auto& record : on_disk_)
-    if (record)
-      for (const SnapshotEntry& s : record->snapshots) {
-        lowest = std::min(lowest, s.seq);
-        all_here = all_here && committed_here_.count(s.seq) > 0;
-      }
+  auto [lowest, all_here] = lowest_reachable_seq();
   if (incremental_free_map_ && all_here) {
-    for (auto it = superseded_.begin(); it != superseded_.end() && it->first <= lowest; it = superseded_.erase(it))
-      for (std::uint64_t block : it->second) allocator_.mark_free(block);
-    std::erase_if(committed_here_, [&](std::uint64_t s) { return s < lowest; });
+    free_superseded(lowest);
     return ok_status();
   }
   table_.collect_blocks(live_blocks_[seq]);
@@ -283,7 +308,30 @@ Status Store::update_free_map(std::uint64_t seq) {
   return ok_status();
 }
 
+// The lowest snapshot either slot names, and whether every snapshot they name was committed here.
+std::pair<std::uint64_t, bool> Store::lowest_reachable_seq() const {
+  std::uint64_t lowest = ~0ull;
+  bool all_here = true;
+  for (const auto& record : on_disk_)
+    if (record)
+      for (const SnapshotEntry& s : record->snapshots) {
+        lowest = std::min(lowest, s.seq);
+        all_here = all_here && committed_here_.count(s.seq) > 0;
+      }
+  return {lowest, all_here};
+}
+
+// Frees what snapshots up to `lowest` superseded: no snapshot either slot names reaches it any more.
+void Store::free_superseded(std::uint64_t lowest) {
+  std::lock_guard lock(allocator_mutex_);
+  for (auto it = superseded_.begin(); it != superseded_.end() && it->first <= lowest; it = superseded_.erase(it))
+    for (std::uint64_t block : it->second) allocator_.mark_free(block);
+  std::erase_if(committed_here_, [&](std::uint64_t s) { return s < lowest; });
+}
+
+// Called from the snapshot's write-out and, under commit_mutex_, from any commit (record_events() too).
 Result<Extent> Store::allocate(std::uint64_t want) {
+  std::lock_guard lock(allocator_mutex_);
   if (auto extent = allocator_.allocate(want)) return *extent;
   // No free segment: grow the image by a sixteenth (at least one segment and what is wanted), in whole
   // segments. Small steps, because the cleaner keeps recovering space; growth is cheap (fallocate).
@@ -304,14 +352,52 @@ std::uint64_t Store::newest_generation() const {
   return newest;
 }
 
+std::uint64_t Store::image_blocks() {
+  std::lock_guard lock(allocator_mutex_);
+  return device_->size_blocks();
+}
+
 StoreStatistics Store::statistics() const {
   StoreStatistics s;
+  std::lock_guard lock(allocator_mutex_);
   s.image_blocks = device_->size_blocks();
   s.used_blocks = allocator_.used();
   s.pages_in_use = table_.pages_in_use();
   s.snapshots_retained = record_.snapshots.size();
   s.last_seq = record_.snapshots.empty() ? 0 : record_.snapshots.back().seq;
   return s;
+}
+
+// The log as open finds it: the newest of the valid slots (keep_newest_event_log), or, when its chain is
+// damaged, its intact newer part (or the previous record's log, when its head block is damaged). A
+// damaged log never stops the open: it warns, and the next commit writes the intact part afresh.
+Status Store::load_event_log(const SlotState& slots) {
+  PHANTOM_ASSIGN(WorldEventLog log, read_world_event_log(image_, slots));
+  for (std::string& problem : log.problems) restore_.warnings.push_back(std::move(problem));
+  for (std::uint64_t slot = 0; slot < commit_slots; ++slot) log_reach_[slot] = std::move(log.reached[slot]);
+  record_.event_log = log.head;
+  record_.next_event = log.next_number;
+  next_event_ = log.next_number;
+  log_rewrite_ = log.chain.damage.has_value();
+  std::lock_guard lock(events_mutex_);
+  log_ = std::move(log.chain.blocks);
+  for (const StoredLogBlock& b : log_) restore_.events_restored += b.block.events.size();
+  return ok_status();
+}
+
+std::vector<Event> Store::events() const {
+  std::lock_guard lock(events_mutex_);
+  std::vector<Event> out;
+  for (const StoredLogBlock& b : log_) out.insert(out.end(), b.block.events.begin(), b.block.events.end());
+  return out;
+}
+
+void Store::queue_event(Event event) {
+  event.number = 0;  // assigned at the commit
+  limit_event_text(event.text);
+  std::lock_guard lock(events_mutex_);
+  queued_.push_back(std::move(event));
+  if (queued_.size() > max_queued_events) queued_.erase(queued_.begin());
 }
 
 }  // namespace phantom::store

@@ -21,8 +21,16 @@
 //      the other slot is used.
 //   4. The commit record is flushed before snapshot() reports the snapshot durable.
 //   5. Blocks become free only when neither slot's record reaches them; the free map is derived from
-//      the records' snapshots (rebuilt at open, then brought up to date after each commit from what
-//      each snapshot superseded), never stored, so a crash cannot leak or double-use a block.
+//      the records' snapshots and event logs (rebuilt at open, then brought up to date after each
+//      commit from what each snapshot superseded and which log blocks each slot reaches), never
+//      stored, so a crash cannot leak or double-use a block.
+//
+// The event log (event_log.h) is committed with the same rules: its new blocks are written and flushed
+// before the record that names them, by a snapshot's commit (queue_event) or by record_events(), which
+// writes a record naming the same snapshots as the current one. Threads: snapshot() and write_back()
+// run on one thread; record_events(), queue_event() and events() may be called from any thread.
+// commit_mutex_ orders record_events() with the commit part of snapshot(); allocator_mutex_ guards the
+// free map, which a snapshot's write-out uses outside the commit.
 #pragma once
 
 #include <atomic>
@@ -41,6 +49,7 @@
 #include "host/env.h"
 #include "store/block_allocator.h"
 #include "store/cleaner.h"
+#include "store/event_log.h"
 #include "store/image.h"
 #include "store/page_table.h"
 #include "util/result.h"
@@ -89,8 +98,9 @@ struct StoreOptions {
   // a background prefetcher that verifies every page. The first snapshot waits for the prefetcher, so
   // nothing is committed on top of unverified data. Falls back to eager where the host cannot.
   bool lazy_restore = true;
-  // Called on every state change (see the diagram above), from the thread that takes the snapshot.
-  // For observation only (tests record in which phase a crash hit); must not call into the store.
+  // Called on every state change (see the diagram above), from the thread that takes the snapshot
+  // (or, for a failed commit record of record_events(), from its caller's thread). For observation
+  // only (tests record in which phase a crash hit); must not call into the store.
   std::function<void(StoreState)> on_state_change;
 };
 
@@ -106,7 +116,10 @@ struct RestoreReport {
   std::string eager_reason;          // why lazy restore was not used, when it was asked for
   std::uint64_t snapshots_skipped = 0;  // damaged snapshots passed over
   bool recovered = false;             // the commit records were rewritten at open
-  std::vector<std::string> warnings;  // damaged records or snapshots passed over
+  // Damaged records or snapshots passed over, and a damaged event log ("event log damaged at block N:
+  // ...; the events before it are lost"), which never stops a world from opening.
+  std::vector<std::string> warnings;
+  std::uint64_t events_restored = 0;  // events the log held at open
 };
 
 struct SnapshotReport {
@@ -181,6 +194,30 @@ class Store {
   // Waits until a lazy restore has filled and verified every page; returns the ns it took from open.
   std::uint64_t wait_until_restored();
 
+  // The world's event log as read at open (oldest first), plus everything recorded since by this
+  // process: exactly what the log holds on disk (queued events appear once a commit has written
+  // them; the oldest drop out at the bound of max_log_blocks blocks). A copy; thread-safe.
+  std::vector<Event> events() const;
+  // Makes `events` durable now, without a snapshot: their log block(s) are written and flushed, then a
+  // commit record naming the same snapshots as the current one (next generation) is written and
+  // flushed. Events queued with queue_event() go first. Numbers are assigned here; texts longer than
+  // max_event_text are cut. Safe to call from any thread while the world runs: it waits for a snapshot
+  // commit in progress (never runs concurrently with the commit part of snapshot()). It does not wait
+  // for a lazy restore (the record adds nothing unverified), except when the restored snapshot is the
+  // only one the current record names (retention 1): then the other slot's record holds the fallback
+  // a damaged restore needs, and this record would overwrite it. Returns the events as numbered. A failure before the commit record is written (no space, a failed write or
+  // flush of the log blocks) leaves the disk and the store as they were: the queued events stay queued
+  // and the store stays usable. A failed write or flush of the commit record itself moves the store to
+  // `failed`, as it does for a snapshot: the slot's contents are then unknown.
+  Result<std::vector<Event>> record_events(std::vector<Event> events);
+  // Queues an event for the next commit (a snapshot's commit or record_events()). Thread-safe, cheap,
+  // never blocks on I/O. The snapshot commit writes the log block together with its data and nodes,
+  // before the flush that precedes its commit record (commit rule 2), so it costs no extra flush. At
+  // most max_queued_events wait; beyond that the oldest queued one is dropped (the log could not hold
+  // more at once anyway).
+  void queue_event(Event event);
+  static constexpr std::size_t max_queued_events = 2048;
+
  private:
   // Serves first touches during a lazy restore (called on the tracker's fault-handler thread).
   class LazySource final : public host::PageSource {
@@ -199,7 +236,10 @@ class Store {
   [[noreturn]] void lazy_restore_failed(const Error& error);
   Status recover_if_needed(const SlotState& slots);
   Status rebuild_free_map();
+  void mark_log_blocks_used();
   Status update_free_map(std::uint64_t seq);
+  std::pair<std::uint64_t, bool> lowest_reachable_seq() const;
+  void free_superseded(std::uint64_t lowest);
   Status remember_blocks(std::uint64_t seq, const Ref& root);
   Result<Extent> allocate(std::uint64_t want);
   Status write_pages(const std::vector<std::uint64_t>& pages, const std::byte* staged, SnapshotReport& report);
@@ -210,6 +250,25 @@ class Store {
   Status commit(SnapshotReport& report);
   void set_state(StoreState state);
   std::uint64_t newest_generation() const;  // the higher generation the two slots hold
+  std::uint64_t image_blocks();             // the device's size, read under allocator_mutex_
+
+  // The event log. A LogUpdate is what the next commit record names: new blocks (not yet written)
+  // and the log as it will be once that record is durable.
+  struct LogUpdate {
+    bool changed = false;                  // the record names a new head
+    std::vector<EncodedLogBlock> blocks;   // to write before the record, oldest first
+    std::vector<std::uint64_t> allocated;  // blocks taken from the free map for them
+    std::vector<StoredLogBlock> chain;     // the log after the commit, oldest first (when changed)
+    Ref head;
+    std::uint64_t next_event = 1;
+    std::vector<Event> queued;             // events taken from the queue (numbered)
+    std::vector<Event> recorded;           // the caller's events (numbered)
+  };
+  Status load_event_log(const SlotState& slots);
+  Result<LogUpdate> prepare_log_update(std::vector<Event> fresh);
+  void abandon_log_update(LogUpdate& update);
+  void adopt_log_update(LogUpdate& update, std::uint64_t slot);
+  void set_log_reach(std::uint64_t slot, std::vector<std::uint64_t> blocks);
 
   host::Env& env_;
   std::unique_ptr<host::BlockDevice> device_;
@@ -217,7 +276,7 @@ class Store {
   StoreOptions options_;
   std::unique_ptr<host::Arena> arena_;
   std::unique_ptr<host::PageTracker> tracker_;
-  StoreState state_ = StoreState::idle;
+  std::atomic<StoreState> state_{StoreState::idle};  // failed is final (set_state); record_events() may set it
   RestoreReport restore_;
 
   CommitRecord record_;                            // what the next commit extends (snapshots <= restored)
@@ -244,6 +303,17 @@ class Store {
   std::uint64_t last_collect_pages_ = 0;  // and how many it found
   std::uint64_t written_back_ = 0;  // pages write_back() wrote for the snapshot being built
   CleaningPlan cleaning_;  // what the next snapshot copies forward (planned after each commit)
+  std::mutex commit_mutex_;     // held by commit() and record_events(): one commit record at a time
+  mutable std::mutex allocator_mutex_;  // allocator_ and the device's size, used by write-out outside commits
+
+  // The event log (event_log.h). log_ and queued_ are guarded by events_mutex_; log_ changes only
+  // under commit_mutex_ as well, as do the other fields.
+  mutable std::mutex events_mutex_;
+  std::vector<StoredLogBlock> log_;  // the log the next commit extends, oldest first, at most max_log_blocks
+  std::vector<Event> queued_;        // waiting for the next commit, not numbered yet
+  std::uint64_t next_event_ = 1;
+  bool log_rewrite_ = false;  // the log on disk is damaged: the next commit writes log_ afresh
+  std::vector<std::uint64_t> log_reach_[commit_slots];  // log blocks each slot's record reaches (rule 5)
 
   // Lazy restore: the restored snapshot's page table (never changed), the prefetcher, and its end.
   LazySource lazy_source_{*this};

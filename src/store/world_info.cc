@@ -2,6 +2,8 @@
 #include "store/world_info.h"
 
 #include <array>
+#include <chrono>
+#include <thread>
 #include <unordered_set>
 
 #include "store/image.h"
@@ -32,6 +34,8 @@ Result<WorldInfo> read_world_info(host::BlockDevice& device, bool count_blocks) 
         for (std::uint64_t i = 0; i < table.node_count(level); ++i)
           if (table.node_ref(level, i).block) nodes.insert(table.node_ref(level, i).block);
     }
+    PHANTOM_ASSIGN(LogChain log, read_log_chain(image, record->event_log));
+    blocks.insert(log.reached.begin(), log.reached.end());
   }
   info.referenced_blocks = blocks.size();
   info.referenced_nodes = nodes.size();
@@ -65,8 +69,34 @@ Result<RollbackResult> rollback(host::BlockDevice& device, std::uint64_t seq, st
     if (s.seq > seq) result.dropped.push_back(s.seq);
   CommitRecord chosen = truncated_to(*holder, seq);
   keep_sequence_numbers_unique(chosen, slots);
+  keep_newest_event_log(chosen, slots);
   PHANTOM_ASSIGN(result.generation, rewrite_both_slots(image, chosen, current.generation, now_ns));
   return result;
+}
+
+Result<EventLogRead> read_event_log(host::BlockDevice& device) {
+  constexpr int attempts = 5;
+  Image image(device);
+  for (int attempt = 1;; ++attempt) {
+    PHANTOM_ASSIGN(SlotState slots, image.read_slots());
+    PHANTOM_ASSIGN(WorldEventLog log, read_world_event_log(image, slots));
+    const CommitRecord& current = *slots.record[*slots.current];
+    const bool grew = !log.problems.empty() && current.image_blocks > device.size_blocks();
+    if (log.problems.empty() || grew || attempt == attempts) {
+      EventLogRead read;
+      read.events = log.chain.events();
+      read.problems = std::move(log.problems);
+      read.image_grew = grew;
+      if (grew)
+        read.problems.push_back(fmt::format("{}: the image grew to {} blocks after it was opened ({} then): open it again "
+                                            "to read the newest events", image.name(), current.image_blocks,
+                                            device.size_blocks()));
+      return read;
+    }
+    // Damage seen by a reader beside a running world is usually a block that two commits freed and
+    // reused under it; the commit records name an intact log again a moment later.
+    std::this_thread::sleep_for(std::chrono::milliseconds(attempt));
+  }
 }
 
 }  // namespace phantom::store

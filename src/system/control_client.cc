@@ -68,6 +68,11 @@ Result<std::string> start_wasm_in_running_world(const ControlTarget& target, con
   return reply.value("thread", std::string("a new thread")) + " (" + command.name + ")";
 }
 
+Result<std::string> resume_thread_in_running_world(const ControlTarget& target, std::uint32_t id) {
+  PHANTOM_ASSIGN(nlohmann::json reply, request_once(target, {{"verb", "resume_thread"}, {"thread", id}}));
+  return reply.value("thread", std::string("the thread"));
+}
+
 Result<std::uint64_t> snapshot_running_world(const ControlTarget& target) {
   PHANTOM_ASSIGN(nlohmann::json reply, request_once(target, {{"verb", "snapshot"}}));
   return reply.value("seq", std::uint64_t{0});

@@ -34,6 +34,8 @@ Result<std::string> start_wasm_in_running_world(const ControlTarget& target, con
 Result<std::string> start_in_running_world(const ControlTarget& target, const std::string& class_name,
                                            const std::vector<std::string>& extra_class_path);
 Result<std::uint64_t> snapshot_running_world(const ControlTarget& target);
+// Lets a quarantined VM thread of a running world run again (docs/faults.md); returns its summary.
+Result<std::string> resume_thread_in_running_world(const ControlTarget& target, std::uint32_t id);
 Result<WorldStatus> running_world_status(const ControlTarget& target);
 
 struct StopOutcome {

@@ -161,6 +161,13 @@ nlohmann::json ControlServer::answer(const nlohmann::json& request) {
       if (!started.ok()) return failure(started.error().message);
       return {{"ok", true}, {"thread", *started}};
     }
+    if (verb == "resume_thread") {
+      if (!request.contains("thread") || !request["thread"].is_number_unsigned())
+        return failure("resume_thread needs a \"thread\" number");
+      auto released = world_.resume_thread(request["thread"].get<std::uint32_t>());
+      if (!released.ok()) return failure(released.error().message);
+      return {{"ok", true}, {"thread", *released}};
+    }
     if (verb == "start_wasm") {
       if (!request.contains("module_base64") || !request["module_base64"].is_string())
         return failure("start_wasm needs a \"module_base64\" string");

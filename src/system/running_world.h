@@ -44,6 +44,11 @@ class RunningWorld {
     (void)command;
     return make_error(Errc::unsupported, "this world cannot run WebAssembly");
   }
+  // Lets a thread that crash-loop recovery quarantined run again (docs/faults.md); returns its summary.
+  virtual Result<std::string> resume_thread(std::uint32_t id) {
+    (void)id;
+    return make_error(Errc::unsupported, "this world cannot resume threads");
+  }
   // Takes a snapshot now and waits for its commit; returns its sequence number.
   virtual Result<std::uint64_t> snapshot_now() = 0;
   // Asks for a clean stop: a last snapshot commits, then `phantom run` exits 0. Returns at once.

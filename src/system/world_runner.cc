@@ -11,12 +11,15 @@
 
 #include "connections/committed_console.h"
 #include "connections/hub.h"
+#include "host/fault_note.h"
 #include "host/output_relay.h"
 #include "host/service.h"
 #include "system/control_client.h"
 #include "system/control_server.h"
+#include "system/run_journal.h"
 #include "system/running_world.h"
 #include "system/terminal_console.h"
+#include "system/watchdog.h"
 #include "ui/desktop.h"
 #include "vm/heap.h"
 #include "vm/vm.h"
@@ -187,6 +190,16 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
   }
   void set_wasm(wasm::WasmService* service) { wasm_ = service; }
 
+  Result<std::string> resume_thread(std::uint32_t id) override {
+    std::lock_guard control(world_control_);
+    vm_.stop();
+    auto released = vm_.release_quarantined(id);
+    vm_.resume();
+    vm_.wake_executor();
+    std::fprintf(stderr, "phantom: resume thread %u: %s\n", id, released.ok() ? released->c_str() : released.error().message.c_str());
+    return released;
+  }
+
   Result<std::uint64_t> snapshot_now() override {
     std::uint64_t ticket = ++requests_issued_;
     std::unique_lock lock(mutex_);
@@ -273,6 +286,10 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
     std::lock_guard lock(mutex_);
     last_seq_ = seq;
   }
+  std::uint64_t last_seq() {
+    std::lock_guard lock(mutex_);
+    return last_seq_;
+  }
 
  private:
   // From the executor, whenever output starts waiting for a commit.
@@ -323,6 +340,8 @@ std::string beside_world(const std::string& world, const char* suffix) {
 }  // namespace
 
 int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
+  // First, so that the mprotect write tracker, installed when the store opens, chains to them.
+  host::install_fault_handlers();
   // A malformed network rule is refused before anything is opened or created.
   auto net_rules = connections::NetRules::parse(config.listen_rules, config.connect_rules);
   if (!net_rules.ok()) {
@@ -352,8 +371,17 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
     return 1;
   }
   std::unique_ptr<store::Store> store = std::move(opened).value();
+  for (const std::string& w : store->restore_report().warnings) std::fprintf(stderr, "phantom: warning: %s\n", w.c_str());
+  // The previous run's end, crash-loop recovery (which may roll the world back and reopen it).
+  RunJournal journal(env, config);
+  auto go = journal.before_resume(store, created || arena_is_blank(*store),
+                                  [&] { return store::Store::open_or_create(env, config.world, create, store_options); });
+  if (!go.ok()) {
+    std::fprintf(stderr, "phantom: %s: %s\n", config.world.c_str(), go.error().message.c_str());
+    return 1;
+  }
+  if (!*go) return 3;
   const store::RestoreReport& restored = store->restore_report();
-  for (const std::string& w : restored.warnings) std::fprintf(stderr, "phantom: warning: %s\n", w.c_str());
 
   // The display first: a taken VNC port or a missing graphical session stops us before the world runs.
   std::unique_ptr<host::Display> display;
@@ -387,6 +415,10 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   vm_options.environment = config.environment;
   vm_options.boot_class = config.boot_class;
   vm_options.snapshot_request = &signals.snapshot_requested;
+  vm_options.on_uncaught = [&](std::uint32_t id, const std::string& name, const std::string& what) {
+    journal.thread_failed(*store, id, name, what);
+  };
+  vm_options.on_released = [&](std::uint32_t id, const std::string& summary) { journal.released(*store, id, summary); };
   wasm::WasmCommand boot_command;
   if (!config.boot_wasm.empty()) {
     auto command = wasm::read_wasm_command(config.boot_wasm, config.wasm_args, config.wasm_env);
@@ -428,9 +460,15 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
       std::fprintf(stderr, "phantom: %s: the world exists and was booted with %s; --boot %s ignored\n",
                    config.world.c_str(), machine.environment_value("root.boot").value_or("?").c_str(),
                    config.boot_class.c_str());
-    std::fprintf(stderr, "phantom: %s: resumed snapshot %llu in %.1f ms (boot %llu of this world)\n", config.world.c_str(),
+    std::fprintf(stderr, "phantom: %s: resumed snapshot %llu in %.1f ms (run %llu of this world)\n", config.world.c_str(),
                  static_cast<unsigned long long>(restored.restored_seq), restored.restore_ns / 1e6,
-                 static_cast<unsigned long long>(heap.header()->boots));
+                 static_cast<unsigned long long>(journal.boot()));
+  }
+
+  // This run's boot in the event log, durable before any bytecode runs; quarantined threads held back.
+  if (auto begun = journal.begin_run(*store, machine); !begun.ok()) {
+    std::fprintf(stderr, "phantom: %s: cannot record the start in the event log: %s\n", config.world.c_str(), begun.error().message.c_str());
+    return 1;
   }
 
   // The connections layer: re-made connections, output that the restored snapshot still owes.
@@ -441,6 +479,7 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   hub_config.restored_snapshot = restored.restored_seq;
   hub_config.relay = relay.get();
   hub_config.net_rules = *net_rules;
+  hub_config.fault_injection = config.test_faults;
   auto hub_made = connections::Hub::create(machine, *device, hub_config);
   if (!hub_made.ok()) {
     std::fprintf(stderr, "phantom: %s: %s\n", config.world.c_str(), hub_made.error().message.c_str());
@@ -473,7 +512,9 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   session.set_wasm(&wasm_service);
   if (config.once) {
     device->on_input(nullptr);
-    return session.take("requested") ? 0 : 1;
+    if (!session.take("requested")) return 1;
+    journal.clean_stop(*store, session.last_seq());
+    return 0;
   }
 
   std::string control_path = config.control_path.empty() ? default_control_path(config.world) : config.control_path;
@@ -487,6 +528,7 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
 
   std::atomic<bool> done{false};
   std::thread policy([&] { session.policy_loop(done); });
+  Watchdog watchdog(machine, config.watchdog_ms, config.world);
   vm::RunReport run = machine.run();
   device->on_input(nullptr);  // the reader thread outlives the VM
   done = true;
@@ -498,6 +540,7 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   else {
     const char* why = run.exit_requested ? "shutdown" : run.exit_code ? "boot failed" : "all threads ended";
     if (!session.take(why)) code = 1;
+    else journal.clean_stop(*store, session.last_seq());
   }
   session.mark_stopped();
   control_server.reset();  // a `phantom stop` client sees its connection end when the process exits

@@ -12,6 +12,7 @@
 #include "host/display.h"
 #include "host/env.h"
 #include "store/store.h"
+#include "system/fault_history.h"
 
 namespace phantom::system {
 
@@ -44,6 +45,10 @@ struct RunConfig {
   // Graphics (docs/graphics.md): the display the desktop is shown on; the screen size applies without one too.
   host::DisplayConfig display;            // kind "none" by default
   bool taskbar_clock = true;              // --no-clock: no clock on the task bar (exact screenshots in tests)
+  // Faults and crash loops (docs/faults.md).
+  CrashLoopPolicy crash_loop;             // --on-crash-loop, --crash-loop-failures, --crash-loop-window
+  std::uint64_t watchdog_ms = 30'000;     // --watchdog: a VM thread this long without a safepoint ends the run (0: off)
+  bool test_faults = false;               // --test-faults: serve flt:, which makes the process fail on request
 };
 
 // Signals, set by the command line's handlers: stop requests (the first commits and exits) and

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "store/store.h"
+#include "system/fault_history.h"
 #include "vm/vm.h"
 
 namespace phantom::system {
@@ -103,6 +104,25 @@ Result<std::string> start_in_stopped_world(host::Env& env, const std::string& wo
   auto snap = w.store->snapshot(control);
   if (!snap.ok()) return snap.take_error();
   return fmt::format("{} ({}), committed in snapshot {}", *started, class_name, snap->seq);
+}
+
+Result<std::string> resume_thread_in_stopped_world(host::Env& env, const std::string& world, std::uint32_t id) {
+  auto opened = open_world(env, world);
+  if (!opened.ok()) return opened.take_error();
+  OpenWorld& w = **opened;
+  if (!w.booted) return make_error(Errc::invalid_argument, "{}: the world has not booted yet", world);
+  auto released = w.machine->release_quarantined(id);
+  if (!released.ok()) return make_error(released.error().code, "{}: {}", world, released.error().message);
+  store::Event logged;
+  logged.kind = static_cast<std::uint16_t>(EventKind::release);
+  logged.time_ns = env.clock().wall_ns();
+  logged.detail = id;
+  logged.text = *released + " (phantom start --resume-thread, the world stopped)";
+  w.store->queue_event(std::move(logged));
+  IdleControl control;
+  auto snap = w.store->snapshot(control);
+  if (!snap.ok()) return snap.take_error();
+  return fmt::format("{}; committed in snapshot {}", *released, snap->seq);
 }
 
 Result<std::string> start_wasm_in_stopped_world(host::Env& env, const std::string& world, const wasm::WasmCommand& command) {

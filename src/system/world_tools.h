@@ -33,6 +33,9 @@ Result<WorldContents> inspect_world(host::Env& env, const std::string& world);
 // Returns a description of the new thread.
 Result<std::string> start_in_stopped_world(host::Env& env, const std::string& world, const std::string& class_name,
                                            const std::vector<std::string>& extra_class_path);
+// Lets a quarantined VM thread of a world that is not running run again when the world runs next
+// (docs/faults.md), and commits. Returns the thread's summary.
+Result<std::string> resume_thread_in_stopped_world(host::Env& env, const std::string& world, std::uint32_t id);
 // The same for a WebAssembly WASI command (phantom start --wasm): the module is validated and stored
 // in the world, and a new thread will run it.
 Result<std::string> start_wasm_in_stopped_world(host::Env& env, const std::string& world, const wasm::WasmCommand& command);

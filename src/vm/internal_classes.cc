@@ -41,7 +41,7 @@ const InternalClassInfo table[cid_count] = {
     {".internal.net", 33, 18, I | CF | flag_finalizer, Kind::bytes, 0},
     {".internal.http", 34, 18, I | CF | flag_finalizer, Kind::bytes, 0},
     {".internal.time", 35, 18, I | CF, Kind::bytes, 0},
-    {".internal.stat", 36, 21, I | CF, Kind::bytes, 0},
+    {".internal.stat", 36, 22, I | CF, Kind::bytes, 0},
     {".internal.io", 37, 16, I | CF | flag_finalizer, Kind::bytes, 0},
     {".internal.port", 38, 18, I | CF | flag_finalizer, Kind::bytes, 0},
     {".internal.ui.control", 39, 18, I | CF | flag_finalizer, Kind::bytes, 0},

@@ -529,6 +529,13 @@ NO stat_kill_thread(Vm& vm, NC& c) {
   if (!killed.ok()) return vm.throw_string(c, killed.error().message);
   return c.ret(vm.new_string(*killed));
 }
+NO stat_resume_thread(Vm& vm, NC& c) {
+  NEED(1);
+  INT_ARG(0, id);
+  auto released = vm.release_quarantined(static_cast<std::uint32_t>(id));
+  if (!released.ok()) return vm.throw_string(c, released.error().message);
+  return c.ret(vm.new_string(*released));
+}
 NO stat_snapshot(Vm& vm, NC& c) {
   WorldHeader* h = vm.heap().header();
   Ref dir = vm.new_directory();
@@ -669,7 +676,7 @@ void Vm::build_natives() {
   set(cid_time, 5, &constant_string<s_time>); set(cid_time, 9, &time_uptime); set(cid_time, 16, &time_now);
   set(cid_stat, 5, &constant_string<s_stat>); set(cid_stat, 16, &stat_snapshot);
   set(cid_stat, 17, &stat_classes); set(cid_stat, 18, &stat_threads); set(cid_stat, 19, &stat_request_snapshot);
-  set(cid_stat, 20, &stat_kill_thread);
+  set(cid_stat, 20, &stat_kill_thread); set(cid_stat, 21, &stat_resume_thread);
 
   set(cid_tty, 5, &constant_string<s_tty>); set(cid_tty, 16, &tty_getwc); set(cid_tty, 17, &tty_putws);
   set(cid_tty, 18, &tty_debug);

@@ -131,7 +131,9 @@ struct ThreadData {
   std::int64_t wake_ns;  // wall clock (survives restarts), while sleeping or in a timed wait
 };
 constexpr std::uint32_t thread_ref_fields = 10;  // frames .. name, in order
-enum ThreadFlag : std::uint32_t { thread_boot = 1, thread_nested = 2, thread_uncaught = 4 };
+// thread_quarantined: set by crash-loop recovery (docs/faults.md); the scheduler passes the thread over,
+// whatever its state, until release_quarantined() clears it. Stored in the world, so it lasts across restarts.
+enum ThreadFlag : std::uint32_t { thread_boot = 1, thread_nested = 2, thread_uncaught = 4, thread_quarantined = 8 };
 
 struct MutexData {  // also cond (owner unused) and sema (count)
   Ref owner;

@@ -127,6 +127,7 @@ SliceOutcome Vm::run_turn(Ref t) {
   for (;;) {
     std::int64_t chunk = std::min<std::int64_t>(left, turn_chunk_budget);
     SliceOutcome outcome = run_slice(t, chunk);
+    safepoints_reached_.fetch_add(1, std::memory_order_relaxed);
     left -= chunk;
     if (outcome != SliceOutcome::yield || left <= 0 || gc_requested_ || stop_requested_.load() || timer_due()) return outcome;
   }
@@ -143,7 +144,9 @@ Ref Vm::pick_runnable() {
   while (!run_queue_.empty()) {
     Ref t = run_queue_.front();
     run_queue_.pop_front();
-    if (thread_data(t)->state == ThreadState::runnable) return t;
+    ThreadData* td = thread_data(t);
+    // A quarantined thread leaves the queue here; release_quarantined() puts it back.
+    if (td->state == ThreadState::runnable && !(td->thread_flags & thread_quarantined)) return t;
   }
   return raw_null;
 }
@@ -324,7 +327,9 @@ RunReport Vm::run() {
     }
     warned_all_blocked_ = false;
     slices_run_.fetch_add(1, std::memory_order_relaxed);
+    running_thread_id_.store(thread_data(t)->id, std::memory_order_relaxed);
     SliceOutcome outcome = run_turn(t);
+    running_thread_id_.store(0, std::memory_order_relaxed);
     ThreadData* td = thread_data(t);
     switch (outcome) {
       case SliceOutcome::yield: run_queue_.push_back(t); break;
@@ -443,7 +448,8 @@ std::string Vm::thread_summary(Ref thread) {
   auto state = static_cast<std::uint32_t>(td->state);
   std::string name = td->name == raw_null ? std::string("?") : std::string(string_of(td->name));
   std::string where = td->frame_count ? frame_description(thread, td->frame_count - 1) : std::string("(no frame)");
-  return fmt::format("{} {}: {}, in {}", td->id, name, state < 9 ? states[state] : "?", where);
+  return fmt::format("{} {}: {}{}, in {}", td->id, name, state < 9 ? states[state] : "?",
+                     (td->thread_flags & thread_quarantined) ? " (quarantined: `resume` lets it run)" : "", where);
 }
 
 Result<std::string> Vm::start_class(std::string_view name) {
@@ -484,6 +490,49 @@ void Vm::report_uncaught(Ref thread, bool killed) {
   console_.flush();
   const char* what = killed ? "stopped: malformed code:" : "uncaught exception";
   console_.write_diagnostic(fmt::format("phantom: thread {} ({}): {} {}\n{}", td->id, name, what, text, backtrace(thread)));
+  if (options_.on_uncaught) options_.on_uncaught(td->id, name, fmt::format("{} {}", what, text));
+}
+
+std::vector<std::string> Vm::quarantine_threads(const std::vector<std::uint32_t>& ids) {
+  std::vector<std::string> found;
+  Ref list = root_slot(root_thread_list);
+  for (std::uint32_t i = 0; i < array_size(list); ++i) {
+    Ref t = array_get(list, i);
+    if (is_null(t) || std::find(ids.begin(), ids.end(), thread_data(t)->id) == ids.end()) continue;
+    thread_data(t)->thread_flags |= thread_quarantined;
+    found.push_back(thread_summary(t));
+  }
+  return found;
+}
+
+Result<std::string> Vm::release_quarantined(std::uint32_t id) {
+  Ref list = root_slot(root_thread_list);
+  for (std::uint32_t i = 0; i < array_size(list); ++i) {
+    Ref t = array_get(list, i);
+    if (is_null(t) || thread_data(t)->id != id) continue;
+    ThreadData* td = thread_data(t);
+    if (!(td->thread_flags & thread_quarantined)) return make_error(Errc::invalid_argument, "thread {} is not quarantined", id);
+    td->thread_flags &= ~thread_quarantined;
+    // Where it was: as a resume does (attach()), it runs, waits for its time, or waits to be woken.
+    if (td->state == ThreadState::runnable || td->state == ThreadState::wait_input || td->state == ThreadState::wait_connection)
+      make_runnable(t);
+    else if (td->state == ThreadState::sleeping || td->wake_ns != 0)
+      wake_at(t, td->wake_ns);
+    std::string summary = thread_summary(t);
+    if (options_.on_released) options_.on_released(id, summary);
+    return summary;
+  }
+  return make_error(Errc::not_found, "no VM thread {}", id);
+}
+
+std::vector<std::uint32_t> Vm::quarantined_threads() {
+  std::vector<std::uint32_t> ids;
+  Ref list = root_slot(root_thread_list);
+  for (std::uint32_t i = 0; i < array_size(list); ++i) {
+    Ref t = array_get(list, i);
+    if (!is_null(t) && (thread_data(t)->thread_flags & thread_quarantined)) ids.push_back(thread_data(t)->id);
+  }
+  return ids;
 }
 
 }  // namespace phantom::vm

@@ -67,6 +67,11 @@ struct VmOptions {
   std::uint64_t gc_min_bytes = 4u << 20;   // allocation between collections, at least
   std::uint64_t slice_limit = 0;         // run() returns after this many slices and idle waits (0: never)
   std::atomic<bool>* snapshot_request = nullptr;  // set by the system: raised to ask for a snapshot now
+  // Called on the executor when a thread ends with an uncaught exception: its id, name and what was
+  // thrown (the system records it in the world's event log, docs/faults.md).
+  std::function<void(std::uint32_t id, const std::string& name, const std::string& what)> on_uncaught;
+  // Called when a quarantined thread is let run again (release_quarantined()), with its summary.
+  std::function<void(std::uint32_t id, const std::string& summary)> on_released;
 };
 
 // Raised inside the VM when the heap is exhausted; the instruction is retried after a collection.
@@ -148,6 +153,18 @@ class Vm final : public store::WorldControl {
   Result<std::string> kill_thread(std::uint32_t id);
   // Slices run by this process (the `stt:` thread-switch counter).
   std::uint64_t slices_run() const { return slices_run_.load(std::memory_order_relaxed); }
+  // For the fault note and the watchdog (docs/faults.md), read from other threads and signal handlers:
+  // the id of the VM thread the executor is running now (0: none), and a counter that moves at every
+  // safepoint a running thread reaches (every chunk of a turn).
+  const std::atomic<std::uint32_t>& running_thread_id() const { return running_thread_id_; }
+  std::uint64_t safepoints_reached() const { return safepoints_reached_.load(std::memory_order_relaxed); }
+  // Quarantine (crash-loop recovery, docs/faults.md): the threads with these ids run no more, whatever
+  // they wait for, until released; the flag is in the world. Call with the VM stopped or before run().
+  // Returns a summary of each thread found.
+  std::vector<std::string> quarantine_threads(const std::vector<std::uint32_t>& ids);
+  // Lets a quarantined thread run again where it was; returns its summary.
+  Result<std::string> release_quarantined(std::uint32_t id);
+  std::vector<std::uint32_t> quarantined_threads();
 
   // store::WorldControl: the executor parks at its next safepoint; no arena write until resume().
   void stop() override;
@@ -349,6 +366,8 @@ class Vm final : public store::WorldControl {
   bool wake_pending_ = false;
   std::vector<std::function<void()>> posted_;  // guarded by control_mutex_
   std::atomic<std::uint64_t> slices_run_{0};
+  std::atomic<std::uint32_t> running_thread_id_{0};
+  std::atomic<std::uint64_t> safepoints_reached_{0};
   std::atomic<std::uint64_t> high_water_{0};
   void* extensions_[ext_count] = {};
   Constructor constructors_[cid_count] = {};

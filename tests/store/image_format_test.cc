@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <functional>
+
 #include "util/bytes.h"
 #include "util/checksum.h"
 
@@ -88,6 +91,63 @@ TEST(ImageFormat, CommitRecordRejectsEachBadField) {
     auto decoded = decode_commit_record(block, 1);
     ASSERT_FALSE(decoded.ok()) << c.name;
     EXPECT_NE(decoded.error().message.find(c.expect), std::string::npos) << c.name << ": " << decoded.error().message;
+  }
+}
+
+// The event log head lives in bytes 4032..4055, which no snapshot entry reaches, under a compatible
+// feature bit: a record with the bit names it, and its fields are validated like the snapshot roots.
+TEST(ImageFormat, CommitRecordCarriesTheEventLogHead) {
+  std::array<std::byte, block_bytes> block;
+  CommitRecord r = sample_record();
+  r.snapshots.clear();
+  for (std::uint64_t s = 1; s <= max_snapshots_per_record; ++s) r.snapshots.push_back({s, s - 1, s, {50, s}, 1, 1, 1});
+  r.next_seq = max_snapshots_per_record + 1;
+  r.event_log = {70, 0x1234'5678'9abc'def0ull};
+  r.next_event = 42;
+  encode_commit_record(r, block);
+  EXPECT_EQ(get_u32(block.data() + 16) & compat_event_log, compat_event_log);
+  auto decoded = decode_commit_record(block, 1);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(decoded->event_log, r.event_log);
+  EXPECT_EQ(decoded->next_event, 42u);
+  ASSERT_EQ(decoded->snapshots.size(), max_snapshots_per_record);  // a full record does not overlap the head
+  EXPECT_EQ(decoded->snapshots.back().root, (Ref{50, max_snapshots_per_record}));
+
+  // Without the feature bit (a build before the log) the bytes mean nothing and are ignored.
+  auto old = block;
+  put_u32(old.data() + 16, 0);
+  reseal(old);
+  auto without = decode_commit_record(old, 1);
+  ASSERT_TRUE(without.ok()) << without.error().message;
+  EXPECT_EQ(without->event_log, Ref{});
+  EXPECT_EQ(without->next_event, 0u);
+
+  // A build that keeps the bit but not the log writes zeros there: an empty log.
+  auto zeroed = block;
+  std::memset(zeroed.data() + 4032, 0, 24);
+  reseal(zeroed);
+  auto empty = decode_commit_record(zeroed, 1);
+  ASSERT_TRUE(empty.ok()) << empty.error().message;
+  EXPECT_EQ(empty->event_log, Ref{});
+
+  struct Case {
+    const char* name;
+    std::function<void(std::array<std::byte, block_bytes>&)> edit;
+    const char* expect;
+  };
+  std::vector<Case> cases = {
+      {"head in a record slot", [](auto& b) { put_u64(b.data() + 4032, 1); }, "outside the image"},
+      {"head past the image", [](auto& b) { put_u64(b.data() + 4032, 99); }, "outside the image"},
+      {"empty with a checksum", [](auto& b) { put_u64(b.data() + 4032, 0); }, "non-zero checksum"},
+      {"next number", [](auto& b) { put_u64(b.data() + 4048, 1); }, "next event number"},
+  };
+  for (const Case& c : cases) {
+    auto bad = block;
+    c.edit(bad);
+    reseal(bad);
+    auto result = decode_commit_record(bad, 1);
+    ASSERT_FALSE(result.ok()) << c.name;
+    EXPECT_NE(result.error().message.find(c.expect), std::string::npos) << c.name << ": " << result.error().message;
   }
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <random>
 
+#include "host/fault_note.h"
 #include "store/fsck.h"
 #include "support/memory_block_device.h"
 #include "support/test_world.h"
@@ -48,8 +49,10 @@ class StoreTest : public ::testing::Test {
 
   // Snapshots 1 and 2 write page 1; a byte of snapshot 2's copy is then damaged. A lazy restore finds it
   // in the background, drops snapshot 2 from both slots and stops the process; the next start resumes
-  // from snapshot 1. With retention 1 snapshot 1 is named only by the other slot's record.
-  void damaged_lazy_restore(std::uint32_t retention) {
+  // from snapshot 1. With retention 1 snapshot 1 is named only by the other slot's record. With
+  // record_at_boot an event is recorded at once after the open, as the system layer does at boot: that
+  // must not cost the fallback (with retention 1 record_events() waits for the verification).
+  void damaged_lazy_restore(std::uint32_t retention, bool record_at_boot = false) {
 
     {  // Is lazy restore available here at all?
       auto probe = create();
@@ -88,13 +91,26 @@ class StoreTest : public ::testing::Test {
       file.seekp(static_cast<std::streamoff>(damaged_block * 4096 + 17));
       file.put('\x5a');
     }
+    // The dying process leaves its reason in the run's fault note (host/fault_note.h, docs/faults.md).
+    std::string note_path = path + ".run";
+    std::filesystem::remove(note_path);
     EXPECT_DEATH(
         {
+          host::FaultNote run;
+          run.boot = 7;
+          (void)host::begin_fault_note(note_path, run).ok();
           auto lazy = Store::open_or_create(*env_, path, options, {});
+          if (lazy.ok() && record_at_boot) (void)(*lazy)->record_events({Event{}}).ok();
           if (lazy.ok()) (*lazy)->wait_until_restored();
           std::_Exit(0);  // reaching this means the damage went unnoticed: the death test fails
         },
         "snapshot 2 is damaged.*dropped.*resume from snapshot 1");
+    auto note = host::read_fault_note(note_path);
+    ASSERT_TRUE(note.ok() && note->has_value()) << "no fault note";
+    EXPECT_EQ((*note)->boot, 7u);
+    EXPECT_EQ((*note)->fault, host::FaultKind::store_damage);
+    EXPECT_NE((*note)->text.find("snapshot 2 is damaged"), std::string::npos) << (*note)->text;
+    std::filesystem::remove(note_path);
     auto store = Store::open_or_create(*env_, path, options, {});
     ASSERT_TRUE(store.ok()) << store.error().message;
     EXPECT_EQ((*store)->restore_report().restored_seq, 1u);
@@ -410,6 +426,9 @@ TEST_F(StoreTest, LazyRestoreOfADamagedPageDropsTheSnapshotAndStops) { damaged_l
 // The current record names only the damaged snapshot: the fallback comes from the other slot's record,
 // as an eager restore's would (before, both slots were rewritten empty and the world restarted blank).
 TEST_F(StoreTest, LazyRestoreFallsBackToASnapshotOnlyTheOtherRecordNames) { damaged_lazy_restore(1); }
+
+// An event recorded at boot, while the damaged snapshot is still being verified, keeps that fallback.
+TEST_F(StoreTest, AnEventRecordedDuringALazyRestoreKeepsTheFallback) { damaged_lazy_restore(1, true); }
 
 TEST_F(StoreTest, TornCommitRecordFallsBackToTheOtherSlot) {
   auto store = create();
