@@ -455,12 +455,18 @@ Result<std::vector<Event>> Store::record_events(std::vector<Event> events) {
   // (retention 1), the other slot's record, which this record would overwrite: wait for the
   // verification then, as snapshot() always does.
   if (!prefetch_done_.load()) {
-    bool has_fallback;
+    bool would_lose_fallback = false;
     {
       std::lock_guard commit_lock(commit_mutex_);
-      has_fallback = record_.snapshots.size() > 1;
+      // The new record goes to the slot the current record is not in; it loses a fallback only when
+      // the current record has none of its own and that slot names an older snapshot (a world whose
+      // first snapshot is its only one has none anywhere: nothing to wait for).
+      const auto& overwritten = on_disk_[(newest_generation() + 1) % commit_slots];
+      if (record_.snapshots.size() <= 1 && overwritten)
+        for (const SnapshotEntry& s : overwritten->snapshots)
+          would_lose_fallback = would_lose_fallback || s.seq < restore_.restored_seq;
     }
-    if (!has_fallback) wait_until_restored();
+    if (would_lose_fallback) wait_until_restored();
   }
   std::lock_guard commit_lock(commit_mutex_);
   if (state_ == StoreState::failed)
