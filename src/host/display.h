@@ -91,7 +91,13 @@ Result<std::unique_ptr<Display>> open_display(const DisplayConfig& config);
 // The back-ends behind open_display (linux/*_display.cc), which validated the kind and size first;
 // call open_display instead.
 std::unique_ptr<Display> open_headless_display(const DisplayConfig& config);
-Result<std::unique_ptr<Display>> open_vnc_display(const DisplayConfig& config);
-Result<std::unique_ptr<Display>> open_sdl_display(const DisplayConfig& config);
+
+// vnc and sdl are modules beside the executable, phantom-display-vnc.so and phantom-display-sdl.so,
+// loaded by open_display the first time one is asked for (linux/plugin_loader.h); each exports one of
+// these factories: the display, or nullptr with `error` set. extern "C", so that dlsym finds a plain
+// name; C++ types cross it, which holds because a module is built in the same build, by the same
+// compiler, as the executable. The _v1 becomes _v2 when a signature or a type behind it changes.
+extern "C" [[gnu::visibility("default")]] Display* phantom_display_vnc_open_v1(const DisplayConfig& config, Error& error);
+extern "C" [[gnu::visibility("default")]] Display* phantom_display_sdl_open_v1(const DisplayConfig& config, Error& error);
 
 }  // namespace phantom::host

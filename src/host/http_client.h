@@ -55,7 +55,22 @@ enum class HttpErrc {
   denied,             // refused by check_address (--connect rules): the operator allows it
   failed,             // anything else (connection reset, protocol error): see the message
 };
-const char* http_errc_name(HttpErrc code);  // "refused", "timeout", ...
+// "connection refused", "timed out", ... (inline: the libcurl module uses it too).
+inline const char* http_errc_name(HttpErrc code) {
+  switch (code) {
+    case HttpErrc::none: return "none";
+    case HttpErrc::bad_request: return "bad request";
+    case HttpErrc::dns: return "name not resolved";
+    case HttpErrc::refused: return "connection refused";
+    case HttpErrc::timeout: return "timed out";
+    case HttpErrc::tls: return "TLS failure";
+    case HttpErrc::too_large: return "response too large";
+    case HttpErrc::too_many_redirects: return "too many redirects";
+    case HttpErrc::denied: return "connection not allowed";
+    case HttpErrc::failed: return "failed";
+  }
+  return "failed";
+}
 
 struct HttpResult {
   HttpErrc error = HttpErrc::none;
@@ -76,7 +91,15 @@ class HttpClient {
   virtual void cancel(RequestId id) = 0;
 };
 
-// The host's client (libcurl in linux/curl_http_client.cc); its thread starts now.
+// The host's client (libcurl, linux/curl_http_client.cc); its thread starts now. libcurl lives in the
+// module phantom-http-curl.so beside the executable, loaded by the first call (linux/plugin_loader.h);
+// when it cannot be loaded, the client answers every request with HttpErrc::failed and a message naming
+// the file and the directories searched ("URL: no HTTP client: cannot load phantom-http-curl.so ...").
 std::unique_ptr<HttpClient> start_http_client();
+
+// The factory phantom-http-curl.so exports, found by dlsym under this plain (extern "C") name. C++ types
+// cross it, which holds because the module is built in the same build, by the same compiler, as the
+// executable; the _v1 becomes _v2 when this signature or a type behind it changes incompatibly.
+extern "C" [[gnu::visibility("default")]] HttpClient* phantom_http_curl_start_v1();
 
 }  // namespace phantom::host

@@ -267,14 +267,18 @@ void Vm::resume() {
 }
 
 void Vm::safepoint() {
+  safepoints_reached_.fetch_add(1, std::memory_order_relaxed);  // the watchdog's sign of progress
   if (!stop_requested_.load()) return;
   console_.flush();
+  // Parked here, a thread in a nested call is stopped on purpose, not stuck: the watchdog looks away.
+  std::uint32_t running = running_thread_id_.exchange(0, std::memory_order_relaxed);
   world_lock_.unlock();
   {
     std::unique_lock lock(control_mutex_);
     control_cv_.wait(lock, [&] { return !stop_requested_.load(); });
   }
   world_lock_.lock();
+  running_thread_id_.store(running, std::memory_order_relaxed);
 }
 
 RunReport Vm::run() {

@@ -60,6 +60,17 @@ class WindowWorld : public test::ProgramTest {
     return true;
   }
   std::string world() const { return (dir_ / "w.img").string(); }
+  // A resumed world says "resumed" before its control socket listens, and until it does the socket of
+  // the killed run answers nothing: wait until `phantom status` gets an answer.
+  bool wait_for_control(int ms = 30000) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    std::string status = std::string(PHANTOM_BINARY) + " status " + world() + " >/dev/null 2>&1";
+    while (test::run_shell(status).status != 0) {
+      if (std::chrono::steady_clock::now() > until) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  }
 
   ui::Image screenshot() {
     std::string file = (dir_ / "shot.png").string();
@@ -121,7 +132,7 @@ TEST_F(WindowWorld, EveryNativeDrawsWhatTheGoldenImageShows) {
   ASSERT_TRUE(wait_for("snapshot captured") && wait_for(" committed")) << out_;
   kill();
   start(".test.ui_natives");
-  ASSERT_TRUE(wait_for("resumed")) << out_;
+  ASSERT_TRUE(wait_for("resumed") && wait_for_control()) << out_;
   ExpectGolden(screenshot(), "natives.png", "natives.png after kill -9");
   EXPECT_EQ(out_.find("drawn"), std::string::npos) << "the program started over:\n" << out_;
 }
@@ -135,7 +146,7 @@ TEST_F(WindowWorld, WindowsDrawnWithoutADisplayShowWhenOneIsAttached) {
   kill();
   display_ = "headless";
   start(".test.ui_natives");
-  ASSERT_TRUE(wait_for("resumed")) << out_;
+  ASSERT_TRUE(wait_for("resumed") && wait_for_control()) << out_;
   ExpectGolden(screenshot(), "natives.png", "natives.png, drawn without a display");
 }
 
@@ -254,7 +265,7 @@ TEST_F(WindowWorld, PaintDemoKeepsItsDrawingAcrossKill) {
   ASSERT_TRUE(wait_for("snapshot captured") && wait_for(" committed")) << out_;
   kill();
   start(".demo.paint", false, true);
-  ASSERT_TRUE(wait_for("resumed")) << out_;
+  ASSERT_TRUE(wait_for("resumed") && wait_for_control()) << out_;
   ui::Image resumed = screenshot();
   ASSERT_EQ(resumed.pixels.size(), drawn.pixels.size());
   std::size_t differ = 0;
@@ -301,7 +312,7 @@ TEST_F(WindowWorld, DesktopDemoRunsTheShellInAWindow) {
   ASSERT_TRUE(wait_for("snapshot captured") && wait_for(" committed")) << out_;
   kill();
   start(".demo.desktop", false, true);
-  ASSERT_TRUE(wait_for("resumed")) << out_;
+  ASSERT_TRUE(wait_for("resumed") && wait_for_control()) << out_;
   background_shown(screenshot());
 }
 
@@ -341,7 +352,7 @@ TEST_F(WindowWorld, PaintingComesBackPixelForPixelAfterEveryKill) {
     kill();
     last_step_printed();
     start(".test.ui_paint", true);
-    ASSERT_TRUE(wait_for("resumed")) << out_;
+    ASSERT_TRUE(wait_for("resumed") && wait_for_control()) << out_;
     ui::Image im = screenshot();
     // A resumed world first releases the lines its snapshot still held: they count as committed too,
     // but those printed after the screenshot may be of steps drawn after it; so only lines seen by now.

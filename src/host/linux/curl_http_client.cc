@@ -1,4 +1,5 @@
-// The HTTP client on libcurl (host layer, Linux): http_client.h.
+// The HTTP client on libcurl (host layer, Linux): http_client.h. Built as the module
+// phantom-http-curl.so, loaded by start_http_client the first time (plugin_loader.h).
 //
 // Why a thread of its own, with libcurl's multi interface and curl_multi_poll, rather than the
 // host's EventLoop: curl drives its sockets through socket and timer callbacks that want monotonic
@@ -24,23 +25,6 @@
 #include <fmt/format.h>
 
 namespace phantom::host {
-
-const char* http_errc_name(HttpErrc code) {
-  switch (code) {
-    case HttpErrc::none: return "none";
-    case HttpErrc::bad_request: return "bad request";
-    case HttpErrc::dns: return "name not resolved";
-    case HttpErrc::refused: return "connection refused";
-    case HttpErrc::timeout: return "timed out";
-    case HttpErrc::tls: return "TLS failure";
-    case HttpErrc::too_large: return "response too large";
-    case HttpErrc::too_many_redirects: return "too many redirects";
-    case HttpErrc::denied: return "connection not allowed";
-    case HttpErrc::failed: return "failed";
-  }
-  return "failed";
-}
-
 namespace {
 
 // One request while curl works on it (owned by the client's thread once added).
@@ -356,6 +340,7 @@ class CurlHttpClient final : public HttpClient {
 
 }  // namespace
 
-std::unique_ptr<HttpClient> start_http_client() { return std::make_unique<CurlHttpClient>(); }
+// The module's factory (host/http_client.h): the only symbol phantom-http-curl.so exports.
+HttpClient* phantom_http_curl_start_v1() { return new CurlHttpClient(); }
 
 }  // namespace phantom::host

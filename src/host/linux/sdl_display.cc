@@ -1,5 +1,5 @@
 // SDL display: the frame in a desktop window through SDL2, for a world run inside a graphical session
-// (host layer).
+// (host layer). Built as the module phantom-display-sdl.so, loaded by open_display (plugin_loader.h).
 // May call: SDL2.
 //
 // How it works. One thread does everything SDL: it initialises the video subsystem, owns the window,
@@ -375,10 +375,15 @@ void SdlDisplay::text(const char* utf8) {
 
 }  // namespace
 
-Result<std::unique_ptr<Display>> open_sdl_display(const DisplayConfig& config) {
+// The module's factory (display.h): the only symbol phantom-display-sdl.so exports.
+Display* phantom_display_sdl_open_v1(const DisplayConfig& config, Error& error) {
   auto display = std::make_unique<SdlDisplay>(config.width, config.height);
-  PHANTOM_TRY(display->start(config));
-  return std::unique_ptr<Display>(std::move(display));
+  auto started = display->start(config);
+  if (!started.ok()) {
+    error = started.take_error();
+    return nullptr;
+  }
+  return display.release();
 }
 
 }  // namespace phantom::host

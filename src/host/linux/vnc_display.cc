@@ -1,5 +1,6 @@
 // VNC display: an RFB server on the Display's frame through libvncserver, which also takes WebSocket
-// (noVNC) connections on the same port (host layer).
+// (noVNC) connections on the same port (host layer). Built as the module phantom-display-vnc.so, loaded
+// by open_display (plugin_loader.h).
 // May call: Linux sockets, libvncserver.
 //
 // How it works. Each display has one thread that owns its rfbScreen and runs libvncserver's
@@ -678,10 +679,15 @@ void VncDisplay::on_pointer(int mask, int x, int y, rfbClientPtr client) {
 
 }  // namespace
 
-Result<std::unique_ptr<Display>> open_vnc_display(const DisplayConfig& config) {
+// The module's factory (display.h): the only symbol phantom-display-vnc.so exports.
+Display* phantom_display_vnc_open_v1(const DisplayConfig& config, Error& error) {
   auto display = std::make_unique<VncDisplay>(config.width, config.height);
-  PHANTOM_TRY(display->start(config));
-  return std::unique_ptr<Display>(std::move(display));
+  auto started = display->start(config);
+  if (!started.ok()) {
+    error = started.take_error();
+    return nullptr;
+  }
+  return display.release();
 }
 
 }  // namespace phantom::host
