@@ -18,6 +18,7 @@
 #include "store/store.h"
 #include "store/world_info.h"
 #include "support/memory_block_device.h"
+#include "support/store_fixture.h"
 #include "support/test_world.h"
 #include "util/bytes.h"
 #include "util/checksum.h"
@@ -160,23 +161,8 @@ TEST(EventLog, PackFillsEachBlockAsFarAsItGoes) {
 
 // ----- the store's log -----
 
-class EventLogStoreTest : public ::testing::Test {
+class EventLogStoreTest : public testing::StoreFixture {
  protected:
-  std::unique_ptr<Store> create(StoreOptions options = {}, CreateOptions create = small_world()) {
-    auto store = Store::create(*env_, BorrowedDevice::of(device_), create, options);
-    EXPECT_TRUE(store.ok()) << (store.ok() ? "" : store.error().message);
-    return store.ok() ? std::move(store).value() : nullptr;
-  }
-  std::unique_ptr<Store> reopen(StoreOptions options = {}) {
-    auto store = Store::open(*env_, BorrowedDevice::of(device_), options);
-    EXPECT_TRUE(store.ok()) << (store.ok() ? "" : store.error().message);
-    return store.ok() ? std::move(store).value() : nullptr;
-  }
-  SnapshotReport snapshot(Store& store) {
-    auto report = store.snapshot(control_);
-    EXPECT_TRUE(report.ok()) << (report.ok() ? "" : report.error().message);
-    return report.ok() ? report.value() : SnapshotReport{};
-  }
   std::vector<Event> record(Store& store, std::vector<Event> events) {
     auto recorded = store.record_events(std::move(events));
     EXPECT_TRUE(recorded.ok()) << (recorded.ok() ? "" : recorded.error().message);
@@ -202,9 +188,6 @@ class EventLogStoreTest : public ::testing::Test {
     return chain.ok() ? chain.value() : LogChain{};
   }
 
-  std::unique_ptr<host::Env> env_ = host::make_host_env();
-  MemoryBlockDevice device_;
-  CountingControl control_;
 };
 
 std::vector<std::string> texts(const std::vector<Event>& events) {

@@ -13,6 +13,7 @@
 #include "host/fault_note.h"
 #include "store/fsck.h"
 #include "support/memory_block_device.h"
+#include "support/store_fixture.h"
 #include "support/test_world.h"
 
 namespace phantom::store {
@@ -23,23 +24,8 @@ using testing::CountingControl;
 using testing::MemoryBlockDevice;
 using testing::small_world;
 
-class StoreTest : public ::testing::Test {
+class StoreTest : public testing::StoreFixture {
  protected:
-  std::unique_ptr<Store> create(StoreOptions options = {}, CreateOptions create = small_world()) {
-    auto store = Store::create(*env_, BorrowedDevice::of(device_), create, options);
-    EXPECT_TRUE(store.ok()) << (store.ok() ? "" : store.error().message);
-    return store.ok() ? std::move(store).value() : nullptr;
-  }
-  std::unique_ptr<Store> reopen(StoreOptions options = {}) {
-    auto store = Store::open(*env_, BorrowedDevice::of(device_), options);
-    EXPECT_TRUE(store.ok()) << (store.ok() ? "" : store.error().message);
-    return store.ok() ? std::move(store).value() : nullptr;
-  }
-  SnapshotReport snapshot(Store& store) {
-    auto report = store.snapshot(control_);
-    EXPECT_TRUE(report.ok()) << (report.ok() ? "" : report.error().message);
-    return report.ok() ? report.value() : SnapshotReport{};
-  }
   bool fsck_clean() {
     auto report = fsck(device_, {});
     if (!report.ok()) return false;
@@ -124,9 +110,6 @@ class StoreTest : public ::testing::Test {
     std::filesystem::remove(path);
   }
 
-  std::unique_ptr<host::Env> env_ = host::make_host_env();
-  MemoryBlockDevice device_;
-  CountingControl control_;
 };
 
 TEST_F(StoreTest, NewWorldIsEmptyAndRestoresItsLastCommit) {
