@@ -131,6 +131,41 @@ Result<PageTable> PageTable::load(Image& image, std::uint64_t pages, const Ref& 
   return table;
 }
 
+Status PageTable::collect_blocks_beyond(Image& image, std::uint64_t pages, const Ref& root, const PageTable& reference,
+                                        std::vector<std::uint64_t>& out) {
+  if (reference.pages_ != pages) return make_error(Errc::invalid_argument, "the reference tree has another geometry");
+  // Depth first from the root; (level, index, ref) of the nodes still to compare.
+  struct Pending {
+    unsigned level;
+    std::uint64_t index;
+    Ref ref;
+  };
+  std::vector<Pending> stack{{reference.depth_ - 1, 0, root}};
+  while (!stack.empty()) {
+    Pending at = stack.back();
+    stack.pop_back();
+    if (at.ref.block == 0 || at.ref == reference.node_ref(at.level, at.index)) continue;  // nothing, or shared
+    if (at.ref.block < first_data_block || at.ref.block >= image.size_blocks())
+      return make_error(Errc::corrupt, "tree node (level {}, index {}) points outside the image (block {})", at.level,
+                        at.index, at.ref.block);
+    out.push_back(at.ref.block);
+    PHANTOM_ASSIGN(Node node, image.read_node(at.level, at.index, at.ref));
+    const std::uint64_t first = at.index * node_fanout;
+    const std::uint64_t below = at.level == 0 ? pages : nodes_at_level(pages, at.level - 1);
+    for (std::uint64_t i = 0; i < node_fanout && first + i < below; ++i) {
+      const Ref& r = node.entries[i];
+      if (at.level > 0) {
+        stack.push_back({at.level - 1, first + i, r});
+      } else if (r.block != 0 && !(r == reference.page(first + i))) {
+        if (r.block < first_data_block || r.block >= image.size_blocks())
+          return make_error(Errc::corrupt, "page {} points outside the image (block {})", first + i, r.block);
+        out.push_back(r.block);
+      }
+    }
+  }
+  return ok_status();
+}
+
 void PageTable::collect_blocks(std::vector<std::uint64_t>& out) const {
   for_each_page([&](std::uint64_t, const Ref& r) { out.push_back(r.block); });
   for (unsigned level = 1; level <= depth_; ++level)

@@ -63,6 +63,14 @@ class PageTable {
   // Loads the tree under `root` from `image`, verifying every node on the way down.
   static Result<PageTable> load(Image& image, std::uint64_t pages, const Ref& root);
 
+  // Appends to `out` the blocks of the tree under `root` that `reference` does not have at the same
+  // place, reading only the nodes that differ: a subtree whose Ref equals the reference's is the same
+  // blocks (the tree is a Merkle tree) and is skipped unread. With `out` joined to the reference's own
+  // blocks, that is everything the tree reaches: at open, the free map learns an older retained
+  // snapshot from the few hundred nodes it does not share with the restored one, instead of all of them.
+  static Status collect_blocks_beyond(Image& image, std::uint64_t pages, const Ref& root, const PageTable& reference,
+                                      std::vector<std::uint64_t>& out);
+
   // Appends every block this tree references (data pages and nodes) to `out`.
   void collect_blocks(std::vector<std::uint64_t>& out) const;
   std::uint64_t pages_in_use() const { return pages_in_use_; }

@@ -85,7 +85,7 @@ Result<std::unique_ptr<Store>> Store::open(host::Env& env, std::unique_ptr<host:
   PHANTOM_TRY(store->restore(slots, lazy));
   PHANTOM_TRY(store->load_event_log(slots));
   PHANTOM_TRY(store->recover_if_needed(slots));
-  PHANTOM_TRY(store->rebuild_free_map());
+  PHANTOM_TRY(store->rebuild_free_map(true));
   if (!lazy) {
     PHANTOM_ASSIGN(store->tracker_, env.track_writes(*store->arena_, options.tracking));
   } else {
@@ -223,9 +223,17 @@ Status Store::recover_if_needed(const SlotState& slots) {
   return ok_status();
 }
 
-Status Store::remember_blocks(std::uint64_t seq, const Ref& root) {
+Status Store::remember_blocks(std::uint64_t seq, const Ref& root, const PageTable* reference) {
   if (live_blocks_.count(seq)) return ok_status();
   std::vector<std::uint64_t>& blocks = live_blocks_[seq];
+  if (reference) {
+    if (PageTable::collect_blocks_beyond(image_, record_.geometry.pages(), root, *reference, blocks).ok()) {
+      diffed_.insert(seq);
+      diff_reference_ = restore_.restored_seq;
+      return ok_status();
+    }
+    blocks.clear();  // damage: the full load below says where
+  }
   auto table = PageTable::load(image_, record_.geometry.pages(), root);
   // A damaged snapshot's unreadable blocks cannot be protected, and need not be: it is not restorable.
   if (table.ok()) table->collect_blocks(blocks);
@@ -234,7 +242,7 @@ Status Store::remember_blocks(std::uint64_t seq, const Ref& root) {
 }
 
 // Commit rule 5: the free map is exactly the complement of what the two slots reach.
-Status Store::rebuild_free_map() {
+Status Store::rebuild_free_map(bool at_open) {
   std::vector<std::pair<std::uint64_t, Ref>> reachable;
   for (const auto& record : on_disk_)
     if (record)
@@ -243,7 +251,13 @@ Status Store::rebuild_free_map() {
     bool keep = std::any_of(reachable.begin(), reachable.end(), [&](auto& r) { return r.first == it->first; });
     it = keep ? std::next(it) : live_blocks_.erase(it);
   }
-  for (auto& [seq, root] : reachable) PHANTOM_TRY(remember_blocks(seq, root));
+  if (!diffed_.empty() && !live_blocks_.count(diff_reference_)) {
+    for (std::uint64_t seq : diffed_) live_blocks_.erase(seq);  // read again in full below
+    diffed_.clear();
+  }
+  // At open table_ is the restored snapshot, whose entry restore() made in full.
+  const PageTable* reference = at_open && live_blocks_.count(restore_.restored_seq) ? &table_ : nullptr;
+  for (auto& [seq, root] : reachable) PHANTOM_TRY(remember_blocks(seq, root, reference));
 
   std::lock_guard lock(allocator_mutex_);
   allocator_.grow(device_->size_blocks());
@@ -304,6 +318,7 @@ Status Store::update_free_map(std::uint64_t seq) {
   if (all_here) {
     incremental_free_map_ = true;
     live_blocks_.clear();
+    diffed_.clear();
   }
   return ok_status();
 }

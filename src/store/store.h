@@ -235,12 +235,13 @@ class Store {
   void prefetch();
   [[noreturn]] void lazy_restore_failed(const Error& error);
   Status recover_if_needed(const SlotState& slots);
-  Status rebuild_free_map();
+  // at_open: older retained snapshots are learnt as their difference from the restored one (table_).
+  Status rebuild_free_map(bool at_open = false);
   void mark_log_blocks_used();
   Status update_free_map(std::uint64_t seq);
   std::pair<std::uint64_t, bool> lowest_reachable_seq() const;
   void free_superseded(std::uint64_t lowest);
-  Status remember_blocks(std::uint64_t seq, const Ref& root);
+  Status remember_blocks(std::uint64_t seq, const Ref& root, const PageTable* reference = nullptr);
   Result<Extent> allocate(std::uint64_t want);
   Status write_pages(const std::vector<std::uint64_t>& pages, const std::byte* staged, SnapshotReport& report);
   bool stage(std::uint64_t page, std::uint64_t capacity);
@@ -284,6 +285,11 @@ class Store {
   PageTable table_;
   BlockAllocator allocator_;
   std::map<std::uint64_t, std::vector<std::uint64_t>> live_blocks_;  // seq -> blocks it reaches
+  // Entries of live_blocks_ that hold only what their snapshot reaches beyond the restored one (learnt at
+  // open, PageTable::collect_blocks_beyond): complete only beside that snapshot's own entry, so they are
+  // read again in full should it go first (rebuild_free_map()).
+  std::set<std::uint64_t> diffed_;
+  std::uint64_t diff_reference_ = 0;
   // The free map after a commit, in O(changes) instead of O(live blocks) (update_free_map()): the
   // blocks each snapshot of this process superseded (pages and nodes its parent had and it replaced),
   // freed once every snapshot the slots reach is at least that new. Used once every snapshot the two
