@@ -40,7 +40,7 @@ void add_events_command(CLI::App& app, host::Env& env) {
     // A world that is not running may have a run whose end only its fault note knows yet.
     system::ControlTarget target{options->world, options->control.empty() ? system::default_control_path(options->world) : options->control};
     if (!system::running_world_status(target).ok()) {
-      auto note = host::read_fault_note(options->world + ".run");
+      auto note = host::read_fault_note(system::fault_note_path(options->world));
       if (note.ok()) {
         auto from_note = system::events_from_note(events, *note, env.clock().wall_ns());
         events.insert(events.end(), from_note.begin(), from_note.end());

@@ -286,8 +286,9 @@ class Store {
   BlockAllocator allocator_;
   std::map<std::uint64_t, std::vector<std::uint64_t>> live_blocks_;  // seq -> blocks it reaches
   // Entries of live_blocks_ that hold only what their snapshot reaches beyond the restored one (learnt at
-  // open, PageTable::collect_blocks_beyond): complete only beside that snapshot's own entry, so they are
-  // read again in full should it go first (rebuild_free_map()).
+  // open, PageTable::collect_blocks_beyond): complete only beside that snapshot's own entry. Retention
+  // drops the oldest first and the restored snapshot is the newest at open, so its entry outlives them;
+  // should that ever change, rebuild_free_map() reads them again in full rather than free a live block.
   std::set<std::uint64_t> diffed_;
   std::uint64_t diff_reference_ = 0;
   // The free map after a commit, in O(changes) instead of O(live blocks) (update_free_map()): the

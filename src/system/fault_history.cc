@@ -36,6 +36,14 @@ std::string fault_text(const host::FaultNote& note) {
   return what;
 }
 
+// The action a crash_loop event recorded: the first word of its text.
+std::string_view recorded_action(const store::Event& e) {
+  std::string_view text = e.text;
+  return text.substr(0, text.find(':'));
+}
+
+}  // namespace
+
 store::Event make_event(EventKind kind, std::uint64_t time_ns, std::uint64_t boot, std::uint64_t seq, std::uint64_t detail,
                         std::string text) {
   store::Event e;
@@ -47,14 +55,6 @@ store::Event make_event(EventKind kind, std::uint64_t time_ns, std::uint64_t boo
   e.text = std::move(text);
   return e;
 }
-
-// The action a crash_loop event recorded: the first word of its text.
-std::string_view recorded_action(const store::Event& e) {
-  std::string_view text = e.text;
-  return text.substr(0, text.find(':'));
-}
-
-}  // namespace
 
 const char* event_kind_name(std::uint16_t kind) {
   switch (static_cast<EventKind>(kind)) {

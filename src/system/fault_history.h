@@ -33,6 +33,10 @@ enum class EventKind : std::uint16_t {
   damage = 11,       // the store found damage (a snapshot skipped at open, a bad page while reading)
 };
 const char* event_kind_name(std::uint16_t kind);
+store::Event make_event(EventKind kind, std::uint64_t time_ns, std::uint64_t boot, std::uint64_t seq, std::uint64_t detail,
+                        std::string text);
+// The fault note of the world at `world` (host/fault_note.h): beside the image, as its control socket is.
+inline std::string fault_note_path(const std::string& world) { return world + ".run"; }
 
 // What to do about a crash loop (phantom run --on-crash-loop).
 enum class CrashLoopAction { quarantine, rollback, stop, ignore };

@@ -14,6 +14,12 @@
 namespace phantom::system {
 namespace {
 
+std::vector<std::uint64_t> retained_snapshots(const store::Store& store) {
+  std::vector<std::uint64_t> seqs;
+  for (const store::SnapshotEntry& s : store.record().snapshots) seqs.push_back(s.seq);
+  return seqs;
+}
+
 std::string list_ids(const std::vector<std::uint64_t>& ids) {
   std::string out;
   for (std::uint64_t id : ids) out += (out.empty() ? "" : ", ") + std::to_string(id);
@@ -23,17 +29,10 @@ std::string list_ids(const std::vector<std::uint64_t>& ids) {
 }  // namespace
 
 RunJournal::RunJournal(host::Env& env, const RunConfig& config)
-    : env_(env), config_(config), note_path_(config.world + ".run") {}
+    : env_(env), config_(config), note_path_(fault_note_path(config.world)) {}
 
 store::Event RunJournal::event(EventKind kind, std::uint64_t seq, std::uint64_t detail, std::string text) const {
-  store::Event e;
-  e.kind = static_cast<std::uint16_t>(kind);
-  e.time_ns = env_.clock().wall_ns();
-  e.boot = boot_;
-  e.seq = seq;
-  e.detail = detail;
-  e.text = std::move(text);
-  return e;
+  return make_event(kind, env_.clock().wall_ns(), boot_, seq, detail, std::move(text));
 }
 
 Result<bool> RunJournal::before_resume(std::unique_ptr<store::Store>& store, bool fresh,
@@ -52,9 +51,7 @@ Result<bool> RunJournal::before_resume(std::unique_ptr<store::Store>& store, boo
   resumed_ = fresh ? 0 : store->restore_report().restored_seq;
   std::vector<store::Event> all = log;
   all.insert(all.end(), pending_.begin(), pending_.end());
-  std::vector<std::uint64_t> retained;
-  for (const store::SnapshotEntry& s : store->record().snapshots) retained.push_back(s.seq);
-  decision_ = decide_crash_loop(all, resumed_, retained, config_.crash_loop);
+  decision_ = decide_crash_loop(all, resumed_, retained_snapshots(*store), config_.crash_loop);
 
   using Action = CrashLoopDecision::Action;
   if (decision_.action == Action::none) return true;
@@ -111,9 +108,7 @@ Result<bool> RunJournal::before_resume(std::unique_ptr<store::Store>& store, boo
       // Threads quarantined earlier in the snapshot now resumed are held back again.
       std::vector<store::Event> now = store->events();
       now.insert(now.end(), pending_.begin(), pending_.end());
-      retained.clear();
-      for (const store::SnapshotEntry& s : store->record().snapshots) retained.push_back(s.seq);
-      decision_ = decide_crash_loop(now, resumed_, retained, CrashLoopPolicy{CrashLoopAction::ignore, ~0u, 0});
+      decision_ = decide_crash_loop(now, resumed_, retained_snapshots(*store), CrashLoopPolicy{CrashLoopAction::ignore, ~0u, 0});
       decision_.action = Action::none;
       break;
     }

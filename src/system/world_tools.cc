@@ -113,12 +113,8 @@ Result<std::string> resume_thread_in_stopped_world(host::Env& env, const std::st
   if (!w.booted) return make_error(Errc::invalid_argument, "{}: the world has not booted yet", world);
   auto released = w.machine->release_quarantined(id);
   if (!released.ok()) return make_error(released.error().code, "{}: {}", world, released.error().message);
-  store::Event logged;
-  logged.kind = static_cast<std::uint16_t>(EventKind::release);
-  logged.time_ns = env.clock().wall_ns();
-  logged.detail = id;
-  logged.text = *released + " (phantom start --resume-thread, the world stopped)";
-  w.store->queue_event(std::move(logged));
+  w.store->queue_event(make_event(EventKind::release, env.clock().wall_ns(), 0, 0, id,
+                                  *released + " (phantom start --resume-thread, the world stopped)"));
   IdleControl control;
   auto snap = w.store->snapshot(control);
   if (!snap.ok()) return snap.take_error();

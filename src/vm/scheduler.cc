@@ -127,7 +127,7 @@ SliceOutcome Vm::run_turn(Ref t) {
   for (;;) {
     std::int64_t chunk = std::min<std::int64_t>(left, turn_chunk_budget);
     SliceOutcome outcome = run_slice(t, chunk);
-    safepoints_reached_.fetch_add(1, std::memory_order_relaxed);
+    note_safepoint();
     left -= chunk;
     if (outcome != SliceOutcome::yield || left <= 0 || gc_requested_ || stop_requested_.load() || timer_due()) return outcome;
   }
@@ -267,7 +267,7 @@ void Vm::resume() {
 }
 
 void Vm::safepoint() {
-  safepoints_reached_.fetch_add(1, std::memory_order_relaxed);  // the watchdog's sign of progress
+  note_safepoint();
   if (!stop_requested_.load()) return;
   console_.flush();
   // Parked here, a thread in a nested call is stopped on purpose, not stuck: the watchdog looks away.

@@ -368,6 +368,10 @@ class Vm final : public store::WorldControl {
   std::atomic<std::uint64_t> slices_run_{0};
   std::atomic<std::uint32_t> running_thread_id_{0};
   std::atomic<std::uint64_t> safepoints_reached_{0};
+  // The watchdog's sign of progress. Only the executor writes it: a plain increment, no locked instruction.
+  void note_safepoint() {
+    safepoints_reached_.store(safepoints_reached_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
   std::atomic<std::uint64_t> high_water_{0};
   void* extensions_[ext_count] = {};
   Constructor constructors_[cid_count] = {};

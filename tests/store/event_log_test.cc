@@ -179,6 +179,21 @@ class EventLogStoreTest : public testing::StoreFixture {
     return report.clean();
   }
   // The current record's log chain, as a reader follows it.
+  // Retention 1, so the previous record names snapshot 1 and the current one snapshot 2; page 2 holds
+  // 1 then 2; "after 1" is recorded between the snapshots and "with 2" goes with the second:
+  // the records are then {1} + "after 1" and {2} + "after 1", "with 2".
+  std::unique_ptr<Store> two_snapshots_with_events() {
+    CreateOptions c = small_world();
+    c.retention = 1;
+    auto store = create({}, c);
+    store->arena().page(2)[0] = std::byte{1};
+    snapshot(*store);
+    record(*store, {make_event(1, "after 1")});
+    store->queue_event(make_event(2, "with 2"));
+    store->arena().page(2)[0] = std::byte{2};
+    snapshot(*store);
+    return store;
+  }
   LogChain current_chain() {
     Image image(device_);
     auto slots = image.read_slots();
@@ -320,15 +335,7 @@ TEST_F(EventLogStoreTest, QueuedEventsAreDurableWithTheNextSnapshotAtNoExtraFlus
 // 1 takes the previous record's snapshot list, but the newest log: the events recorded after snapshot 1
 // (and the rollback's own place in history) are kept, and numbering continues.
 TEST_F(EventLogStoreTest, RollbackKeepsTheEventsRecordedAfterThatSnapshot) {
-  CreateOptions c = small_world();
-  c.retention = 1;
-  auto store = create({}, c);
-  store->arena().page(2)[0] = std::byte{1};
-  snapshot(*store);                                  // snapshot 1
-  record(*store, {make_event(1, "after 1")});        // the records now: {1}, {1} + A
-  store->queue_event(make_event(2, "with 2"));
-  store->arena().page(2)[0] = std::byte{2};
-  snapshot(*store);                                  // {1} + A, {2} + A B
+  auto store = two_snapshots_with_events();
   store.reset();
 
   auto rolled = rollback(device_, 1, 0);
@@ -345,15 +352,7 @@ TEST_F(EventLogStoreTest, RollbackKeepsTheEventsRecordedAfterThatSnapshot) {
 
 // Recovery at open that falls back to a snapshot only the previous record names keeps the newest log.
 TEST_F(EventLogStoreTest, FallingBackToAnOlderSnapshotKeepsTheNewestLog) {
-  CreateOptions c = small_world();
-  c.retention = 1;
-  auto store = create({}, c);
-  store->arena().page(2)[0] = std::byte{1};
-  snapshot(*store);
-  record(*store, {make_event(1, "after 1")});
-  store->queue_event(make_event(2, "with 2"));
-  store->arena().page(2)[0] = std::byte{2};
-  snapshot(*store);
+  auto store = two_snapshots_with_events();
   Ref newest = store->record().snapshots.back().root;
   store.reset();
   Image image(device_);

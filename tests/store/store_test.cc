@@ -214,9 +214,9 @@ TEST_F(StoreTest, RetentionKeepsKSnapshotsAndReusesSpace) {
 }
 
 // At open the free map learns the older retained snapshots as their difference from the restored one
-// (PageTable::collect_blocks_beyond). Their own blocks must stay used until they are dropped, also once
-// the restored snapshot is dropped before them (a rollback to the oldest, then reuse): every retained
-// snapshot stays intact through heavy block reuse after each reopen.
+// (PageTable::collect_blocks_beyond). Their own blocks must stay used until they are dropped: every
+// retained snapshot stays intact (fsck) through heavy block reuse after each reopen, also after a
+// reopen that follows a rollback to the oldest.
 TEST_F(StoreTest, OlderSnapshotsLearntAtOpenKeepTheirBlocks) {
   CreateOptions c = small_world();
   c.retention = 3;

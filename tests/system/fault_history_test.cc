@@ -12,14 +12,7 @@ constexpr std::uint64_t s = 1'000'000'000ull;
 
 store::Event ev(EventKind kind, std::uint64_t boot, std::uint64_t seq, std::uint64_t time_s, std::uint64_t detail = 0,
                 std::string text = "") {
-  store::Event e;
-  e.kind = static_cast<std::uint16_t>(kind);
-  e.boot = boot;
-  e.seq = seq;
-  e.time_ns = time_s * s;
-  e.detail = detail;
-  e.text = std::move(text);
-  return e;
+  return make_event(kind, time_s * s, boot, seq, detail, std::move(text));
 }
 
 // Run `boot` resumes `seq` at `at` s and dies of a fault in VM thread `thread` `after` s later.
