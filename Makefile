@@ -21,9 +21,10 @@ build: deps
 run: build
 	./$(BUILD)/phantom run --world $(WORLD) --boot .ru.dz.phantom.system.boot --classpath $(BUILD)/classes
 
-# Fuzz smoke run first, then every test; ctest's summary is the last thing printed.
+# Fuzz smoke run first, then every test; ctest's summary is the last thing printed. Every world in
+# the tests checks each incremental marking of its collector against a full one (src/vm/gc.cc).
 test: build fuzz
-	cd $(BUILD) && ctest --output-on-failure -j2
+	cd $(BUILD) && PHANTOM_GC_VERIFY=1 ctest --output-on-failure -j2
 
 # Every fuzzer under ASan/UBSan for FUZZ_SECONDS each, one per core at a time, seeded with fresh valid
 # worlds, class files and programs and the stored regressions.

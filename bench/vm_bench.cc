@@ -1,9 +1,9 @@
 // vm_bench: the PVM against Lua 5.4 and LuaJIT 2.1's interpreter (`luajit -joff`, no JIT) on the same
 // algorithms (design.md "Benchmark output"):
 // recursive fib, a nested integer loop, string building, a hash map, virtual method calls; and the
-// collector's pause over about 100 MiB of live objects (gc.pause).
-// Each PVM program is written in the Phantom language and compiled by our compiler (the gc case is
-// assembled), run on an in-memory world, and timed from boot to the end of its last thread; each Lua
+// collector's pauses with 100 MiB and 1 GiB of live objects (gc.pause).
+// Each PVM program is written in the Phantom language and compiled by our compiler, run on an
+// in-memory world, and timed from boot to the end of its last thread; each Lua
 // program times itself with os.clock. One JSON line per
 // algorithm: {"bench":"interp.fib","n":30,"phantom_ms":...,"lua_ms":...,"ratio_to_lua":...,
 // "luajit_ms":...,"ratio_to_luajit":...}. None of the programs uses bit operations, which are library
@@ -245,53 +245,60 @@ class boot
 
 // About 100 MiB of live strings held by one array (kept alive through root slot 70), then full
 // collections of that heap, timed one by one.
-void bench_gc_pause() {
-  const int count = 1'000'000;
-  std::string pvm = R"(.class .b.boot
-.method run 8
-  arg_count 1
-  stack_reserve 1 1
-  summon_array_class
-  new
-  os_set32 1
-  os_get32 0
-  os_get32 1
-  call 22 1            ; setOsInterface: root slot 70 keeps the array alive
-  os_drop
-  const )" + std::to_string(count) + R"(
-  is_set32 0
-fill:
-  os_get32 1
-  sconst_bin "0123456789012345678901234567890123456789012345678901234567890123456789"
-  is_get32 0
-  i2o
-  call 11 2
-  os_drop
-  is_get32 0
-  iconst_1
-  isublu
-  is_dup
-  is_set32 0
-  log_not
-  jz fill
-  summon_null
-  ret
-.end
+// gc.pause: the pauses of the incremental collector (vm/gc.cc) while a program keeps `live_mib` of
+// strings alive and replaces them at random, so that collections run with the mutator between their
+// steps. Every step is one pause: p50/p99/max over all steps of the run. `stw_ms` is one whole
+// collection at once of the same heap (collect_garbage), the pause a stop-the-world collector takes.
+void bench_gc_pause(int live_mib) {
+  // A string of 80 characters takes 112 bytes with its header: count strings make live_mib.
+  const long count = static_cast<long>(live_mib) * 1048576 / 112;
+  const long churn = count * 3;  // about three heaps' worth of garbage: several cycles
+  std::string source = R"(package .b;
+class boot
+{
+    void run(var boot : .internal.bootstrap) [8]
+    {
+        var keep : string[];
+        var i : int;
+        var seed : int;
+        keep = new string[]();
+        keep[)" + std::to_string(count - 1) + R"(] = "";  // the array's page at its full size at once
+        boot.setOsInterface(keep);  // root slot 70: still live for the whole collection after the run
+        i = 0;
+        while (i < )" + std::to_string(count) + R"()
+        {
+            keep[i] = "01234567890123456789012345678901234567890123456789012345678901234567" + (1000000000 + i);
+            i = i + 1;
+        }
+        seed = 1;
+        i = 0;
+        while (i < )" + std::to_string(churn) + R"()
+        {
+            seed = (seed * 1103515245 + 12345) & 2147483647;
+            keep[seed % )" + std::to_string(count) + R"(] = "01234567890123456789012345678901234567890123456789012345678901234567" + (1000000000 + i);
+            i = i + 1;
+        }
+        boot.consolePrint(keep.size());
+    }
+};
 )";
-  BenchWorld world(pvm, 1024u << 20);
-  if (!world.run()) return;
-  vm::Vm& machine = world.machine();
-  std::vector<double> pauses;
-  vm::GcReport last;
-  for (int i = 0; i < 11; ++i) {
-    last = machine.collect_garbage();
-    if (i > 0) pauses.push_back(last.ns / 1e6);
+  // Room for the live strings, the garbage between collections and the growth of the array.
+  BenchWorld world(source, (static_cast<std::size_t>(live_mib) * 4 + 1024) << 20);
+  std::vector<double> steps;
+  world.machine().set_gc_step_observer([&](std::uint64_t ns) { steps.push_back(ns / 1e6); });
+  if (!world.run()) {
+    std::fprintf(stderr, "vm_bench: gc.pause %d MiB: the program failed: %s\n", live_mib, world.output().c_str());
+    return;
   }
-  std::sort(pauses.begin(), pauses.end());
-  std::printf("{\"bench\":\"gc.pause\",\"live_mib\":%.0f,\"live_objects\":%llu,\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"max_ms\":%.1f,"
-              "\"samples\":%zu}\n",
-              last.live_bytes / 1048576.0, static_cast<unsigned long long>(last.live_objects), pauses[pauses.size() / 2],
-              pauses.back(), pauses.back(), pauses.size());
+  vm::GcStats stats = world.machine().gc_stats();
+  vm::GcReport full = world.machine().collect_garbage();
+  std::sort(steps.begin(), steps.end());
+  auto at = [&](double q) { return steps.empty() ? 0.0 : steps[std::min(steps.size() - 1, static_cast<std::size_t>(q * steps.size()))]; };
+  std::printf("{\"bench\":\"gc.pause\",\"live_mib\":%.0f,\"live_objects\":%llu,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,"
+              "\"samples\":%zu,\"cycles\":%llu,\"stw_ms\":%.1f,\"step_us\":%u,\"target_max_ms\":1}\n",
+              full.live_bytes / 1048576.0, static_cast<unsigned long long>(full.live_objects), at(0.5), at(0.99),
+              steps.empty() ? 0.0 : steps.back(), steps.size(), static_cast<unsigned long long>(stats.cycles), full.ns / 1e6,
+              vm::VmOptions{}.gc_step_us);
 }
 
 }  // namespace
@@ -334,6 +341,9 @@ int main(int argc, char** argv) {
                 pvm_runs[2] / luajit_runs[2]);
     std::fflush(stdout);
   }
-  if (only.empty() || only == "gc") bench_gc_pause();
+  if (only.empty() || only == "gc") {
+    bench_gc_pause(100);
+    bench_gc_pause(1024);
+  }
   return failures ? 1 : 0;
 }

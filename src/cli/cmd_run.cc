@@ -234,6 +234,11 @@ void add_run_command(CLI::App& app, host::Env& env) {
   cmd->add_option("--crash-loop-window", c.crash_loop.window_s, "seconds after resuming within which a failure counts")
       ->check(CLI::Range(1, 86'400))
       ->capture_default_str();
+  cmd->add_option("--gc-step", c.gc_step_us,
+                  "microseconds: the longest pause of the garbage collector, which works in steps of this length "
+                  "between the threads' turns (docs/vm.md)")
+      ->check(CLI::Range(1u, 1'000'000u))
+      ->capture_default_str();
   cmd->add_option("--watchdog", c.watchdog_ms,
                   "milliseconds a VM thread may run without reaching a safepoint before the run ends as a fault (0: off)")
       ->check(CLI::Range(0, 86'400'000))

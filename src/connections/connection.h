@@ -41,7 +41,7 @@ class ConnectionView {
   // False for a connection object made by an older build (no slots): natives refuse it.
   bool well_formed() const { return vm_.heap().hdr(self_)->size >= connection_slots * sizeof(Ref); }
   Ref slot(ConnectionSlot s) const { return vm_.page_refs(self_)[s]; }
-  void set_slot(ConnectionSlot s, Ref value) { vm_.page_refs(self_)[s] = value; }
+  void set_slot(ConnectionSlot s, Ref value) { vm_.set_page_ref(self_, s, value); }
   std::string name() const {
     Ref n = slot(slot_name);
     return vm_.is_a(n, vm::cid_string) ? std::string(vm_.string_of(n)) : std::string();

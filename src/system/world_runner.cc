@@ -413,6 +413,7 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
     vm_options.class_path.push_back(ec ? entry : absolute.lexically_normal().string());
   }
   vm_options.environment = config.environment;
+  vm_options.gc_step_us = config.gc_step_us;
   vm_options.boot_class = config.boot_class;
   vm_options.snapshot_request = &signals.snapshot_requested;
   vm_options.on_uncaught = [&](std::uint32_t id, const std::string& name, const std::string& what) {

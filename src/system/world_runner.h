@@ -47,6 +47,7 @@ struct RunConfig {
   bool taskbar_clock = true;              // --no-clock: no clock on the task bar (exact screenshots in tests)
   // Faults and crash loops (docs/faults.md).
   CrashLoopPolicy crash_loop;             // --on-crash-loop, --crash-loop-failures, --crash-loop-window
+  std::uint32_t gc_step_us = 500;         // --gc-step: the collector's longest step (docs/vm.md)
   std::uint64_t watchdog_ms = 30'000;     // --watchdog: a VM thread this long without a safepoint ends the run (0: off)
   bool test_faults = false;               // --test-faults: serve flt:, which makes the process fail on request
 };

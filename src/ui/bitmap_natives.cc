@@ -20,7 +20,7 @@ bool bitmap_arg(Args& a, std::uint32_t k, ConstCanvas& out) {
     a.out = vm.throw_string(a.c, fmt::format("{}: argument {} must be a .internal.bitmap", a.method, k + 1));
     return false;
   }
-  Ref* s = vm.page_refs(b);
+  const Ref* s = vm.page_refs(b);
   if (!vm::is_tagged_int(s[bmp_width]) || !vm::is_tagged_int(s[bmp_height]) || !vm.is_a(s[bmp_pixels], vm::cid_binary)) {
     a.out = vm.throw_string(a.c, fmt::format("{}: the bitmap holds no picture (call loadFromString first)", a.method));
     return false;
@@ -48,10 +48,9 @@ NativeOutcome load_from_string(Vm& vm, NativeCall& c) {
   const Image& img = image.value();
   Ref pixels = vm.new_binary(static_cast<std::uint32_t>(img.pixels.size() * 4));
   std::memcpy(vm.heap().as<vm::BinaryData>(pixels)->bytes, img.pixels.data(), img.pixels.size() * 4);
-  Ref* s = vm.page_refs(c.self);
-  s[bmp_width] = vm::tag_int(img.width);
-  s[bmp_height] = vm::tag_int(img.height);
-  s[bmp_pixels] = pixels;
+  vm.set_page_ref(c.self, bmp_width, vm::tag_int(img.width));
+  vm.set_page_ref(c.self, bmp_height, vm::tag_int(img.height));
+  vm.set_page_ref(c.self, bmp_pixels, pixels);
   return a.done();
 }
 

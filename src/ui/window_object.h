@@ -68,7 +68,7 @@ class WindowView {
   Ref self() const { return self_; }
   bool valid() const;
   Ref slot(WindowSlot s) const { return vm_.page_refs(self_)[s]; }
-  void set_slot(WindowSlot s, Ref value) { vm_.page_refs(self_)[s] = value; }
+  void set_slot(WindowSlot s, Ref value) { vm_.set_page_ref(self_, s, value); }
   WindowProps& props() const { return *reinterpret_cast<WindowProps*>(vm_.heap().as<vm::BinaryData>(slot(win_props))->bytes); }
   Canvas canvas() const {
     auto* b = vm_.heap().as<vm::BinaryData>(slot(win_pixels));

@@ -139,7 +139,7 @@ Result<Ref> Vm::define_class(const classfile::ClassFile& file, std::string_view 
   v = new_page(cd->object_slots, null_object_); class_data(cls)->field_names = v;
   v = new_page(static_cast<std::uint32_t>(max_const + 1), null_object_); class_data(cls)->const_pool = v;
   cd = class_data(cls);
-  Ref* table = page_refs(cd->method_table);
+  Ref* table = fresh_page_refs(cd->method_table);
   ClassData* pd = class_data(parent);
   std::uint32_t inherited = std::min(cd->method_slots, pd->method_slots);
   for (std::uint32_t i = 0; i < cd->method_slots; ++i)
@@ -149,7 +149,7 @@ Result<Ref> Vm::define_class(const classfile::ClassFile& file, std::string_view 
     auto length = static_cast<std::uint32_t>(m.code.size());
     Ref code = alloc(internal_[cid_code], internal_class_info(cid_code).instance_flags, Kind::code,
                      static_cast<std::uint32_t>(sizeof(CodeData) + length + 1));
-    page_refs(class_data(cls)->method_table)[m.ordinal] = code;
+    set_page_ref(class_data(cls)->method_table, m.ordinal, code);
     auto* c = heap_.as<CodeData>(code);
     c->owner = cls;
     c->ordinal = static_cast<std::uint32_t>(m.ordinal);
@@ -158,7 +158,7 @@ Result<Ref> Vm::define_class(const classfile::ClassFile& file, std::string_view 
     c->bytes[length] = end_of_code;
     Ref name = new_string(m.name);
     heap_.as<CodeData>(code)->name = name;
-    page_refs(class_data(cls)->method_names)[m.ordinal] = name;
+    set_page_ref(class_data(cls)->method_names, m.ordinal, name);
     for (const classfile::LineMap& map : file.line_maps) {
       if (map.ordinal != m.ordinal || map.entries.empty()) continue;
       std::vector<LinePair> pairs;
@@ -172,7 +172,7 @@ Result<Ref> Vm::define_class(const classfile::ClassFile& file, std::string_view 
   }
   for (const classfile::FieldName& f : file.fields) {
     Ref name = new_string(f.name);
-    page_refs(class_data(cls)->field_names)[f.ordinal] = name;
+    set_page_ref(class_data(cls)->field_names, f.ordinal, name);
   }
   for (const classfile::Constant& k : file.constants) {
     if (k.type.is_container || k.type.main != ".internal.string") {
@@ -181,7 +181,7 @@ Result<Ref> Vm::define_class(const classfile::ClassFile& file, std::string_view 
       continue;
     }
     Ref s = new_string(std::string_view(reinterpret_cast<const char*>(k.value.data()), k.value.size()));
-    page_refs(class_data(cls)->const_pool)[k.id] = s;
+    set_page_ref(class_data(cls)->const_pool, k.id, s);
   }
   // Into the persistent class cache (pvm.md §3.10), keyed by the lower-cased name (B26).
   Ref key = new_string(lower(h.name));

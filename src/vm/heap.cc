@@ -35,9 +35,7 @@ constexpr std::uint32_t large_request_units = 512;  // 4 KiB
 
 // `units` grows by one when the object takes a one-unit rest.
 Ref Heap::take_large(std::uint32_t& units) {
-  for (std::size_t i = next_run_; i < runs_.size() && i < next_run_ + 16; ++i) {
-    FreeRun& run = runs_[i];
-    if (run.units < units) continue;
+  auto take = [&](FreeRun& run) {
     Ref r = run.start;
     std::uint32_t rest = run.units - units;
     if (rest <= 1) {  // the object takes the whole run (a rest of one unit could hold no header)
@@ -49,8 +47,26 @@ Ref Heap::take_large(std::uint32_t& units) {
     run.units = rest;
     set_free_header(run.start, rest);  // the heap stays walkable
     return r;
+  };
+  for (std::size_t i = next_run_; i < runs_.size() && i < next_run_ + 16; ++i)
+    if (runs_[i].units >= units) return take(runs_[i]);
+  // Else the largest run further on, if it is large enough: an array that grows step by step leaves
+  // its old pages behind as runs that its later, larger pages fit in only once they have merged, and
+  // those lie far beyond the next few. The largest is found again only after it was used, and not
+  // at all for a request larger than it (the runs only shrink until the next sweep). The search
+  // looks at most 65,536 runs ahead (about 0.1 ms), so that an allocation never waits long.
+  if (largest_stale_) {
+    largest_units_ = 0;
+    for (std::size_t i = next_run_; i < runs_.size() && i < next_run_ + 65536; ++i)
+      if (runs_[i].units > largest_units_) {
+        largest_units_ = runs_[i].units;
+        largest_ = i;
+      }
+    largest_stale_ = false;
   }
-  return raw_null;
+  if (largest_units_ < units || largest_ < next_run_) return raw_null;
+  largest_stale_ = true;
+  return take(runs_[largest_]);
 }
 
 // Reuse before growth: the next free run in address order that the request fits in becomes the bump

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <string_view>
 #include <vector>
 
@@ -96,6 +97,8 @@ struct FreeRun {
   std::uint32_t units;
 };
 
+using FreeRuns = std::deque<FreeRun>;
+
 // The block size, in 8-byte units, of an object with `size` data bytes.
 inline std::uint32_t units_for(std::uint32_t size) {
   return static_cast<std::uint32_t>((sizeof(ObjectHeader) + std::uint64_t(size) + 7) >> 3);
@@ -135,10 +138,14 @@ class Heap {
   // The free runs of the last sweep, in address order (host memory; the collector hands them over).
   // Allocation bumps through them in that order, so that it fills pages one after the other instead
   // of scattering over the heap (every page it touches goes into the next snapshot).
-  void set_free_runs(std::vector<FreeRun> runs) {
-    runs_ = std::move(runs);
+  // Returns the runs it had: a deque of millions of runs takes milliseconds to free, which the
+  // collector spreads over its steps (a deque, so that the sweep's list never moves as it grows).
+  FreeRuns set_free_runs(FreeRuns runs) {
+    std::swap(runs_, runs);
     next_run_ = 0;
+    largest_stale_ = true;
     retire_region();
+    return runs;
   }
   // The runs the allocator has not reached yet (tests: a dead block lies in one, a live block never).
   std::vector<FreeRun> unused_runs() const { return {runs_.begin() + static_cast<std::ptrdiff_t>(next_run_), runs_.end()}; }
@@ -183,8 +190,12 @@ class Heap {
   std::byte* base_;
   std::uint64_t size_;
   // Host memory: after a restart the heap grows at the top until the first collection finds the runs.
-  std::vector<FreeRun> runs_;
+  FreeRuns runs_;
   std::size_t next_run_ = 0;  // runs before it were used or passed over
+  // The largest run from next_run_ on, for large requests (take_large); stale once used.
+  std::size_t largest_ = 0;
+  std::uint32_t largest_units_ = 0;
+  bool largest_stale_ = true;
   // The run being bumped through; its rest always carries a valid free-block header.
   Ref region_ = raw_null;
   std::uint32_t region_units_ = 0;

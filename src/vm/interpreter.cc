@@ -330,7 +330,7 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     if (fp == frames) {
       sp = os_lo;
       save(pc);
-      td->result = value;
+      set_ref(td->result, value);
       current_ = raw_null;
       return SliceOutcome::finished;
     }
@@ -438,7 +438,7 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     if (h->flags & flag_immutable) THROW("cannot store into immutable object of class {}", class_name(h->klass));
     if (kind_of(h) == Kind::refs && h->klass != internal_[cid_void]) {
       if (field >= h->size / sizeof(Ref)) THROW("field {} of a {}: it has {} fields", field, class_name(h->klass), h->size / sizeof(Ref));
-      heap_.as<Ref>(target)[field] = sp[-1];
+      set_ref(heap_.as<Ref>(target)[field], sp[-1]);
     } else if (kind_of(h) == Kind::array) {
       array_set(target, field, sp[-1]);
     } else {
@@ -471,7 +471,7 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
       THROW("is_save8 {}: no such field in a {}", field, class_name(h->klass));
     if (h->flags & flag_immutable) THROW("cannot store into immutable object of class {}", class_name(h->klass));
     Ref boxed = new_int(isp[-1]);
-    heap_.as<Ref>(target)[field] = boxed;
+    set_ref(heap_.as<Ref>(target)[field], boxed);
     --isp;
     pc += 2;
     DISPATCH();
@@ -819,13 +819,13 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
       --f;
     }
     save(insn);
-    td->result = thrown;
+    set_ref(td->result, thrown);
     current_ = raw_null;
     return SliceOutcome::uncaught;
   }
   fatal:
     save(insn);
-    td->result = new_string(error_text);
+    set_ref(td->result, new_string(error_text));
     current_ = raw_null;
     return SliceOutcome::killed;
   yield:

@@ -296,7 +296,7 @@ NO thread_environment(Vm& vm, NC& c) {
   auto cls = vm.lookup_class(".phantom.environment");
   if (!cls.ok()) return vm.throw_string(c, fmt::format("getEnvironment: {}", cls.error().message));
   Ref env = vm.new_instance(*cls);
-  vm.thread_data(c.self)->environment = env;
+  vm.set_ref(vm.thread_data(c.self)->environment, env);
   return c.ret(env);
 }
 NO thread_user(Vm& vm, NC& c) { return c.ret(vm.thread_data(c.self)->owner); }
@@ -316,28 +316,28 @@ Ref pop_waiter(Vm& vm, Ref o) {
 void release_mutex(Vm& vm, Ref m) {
   Ref next = pop_waiter(vm, m);
   if (next == raw_null) {
-    sync(vm, m)->owner = raw_null;
+    vm.set_ref(sync(vm, m)->owner, raw_null);
     return;
   }
-  sync(vm, m)->owner = next;
-  vm.thread_data(next)->granted = m;
+  vm.set_ref(sync(vm, m)->owner, next);
+  vm.set_ref(vm.thread_data(next)->granted, m);
   vm.make_runnable(next);
 }
 // Takes `m` for the calling thread or queues it; true when it owns m now.
 bool acquire_mutex(Vm& vm, Ref m, Ref thread) {
   ThreadData* td = vm.thread_data(thread);
   if (td->granted == m) {
-    td->granted = raw_null;
+    vm.set_ref(td->granted, raw_null);
     return true;
   }
   if (vm.is_null(sync(vm, m)->owner)) {
-    sync(vm, m)->owner = thread;
+    vm.set_ref(sync(vm, m)->owner, thread);
     return true;
   }
   vm.array_push(sync(vm, m)->waiters, thread);
   td = vm.thread_data(thread);
   td->state = ThreadState::wait_mutex;
-  td->waiting_on = m;
+  vm.set_ref(td->waiting_on, m);
   return false;
 }
 NO mutex_lock(Vm& vm, NC& c) {
@@ -352,7 +352,7 @@ NO mutex_unlock(Vm& vm, NC& c) {
 }
 NO mutex_trylock(Vm& vm, NC& c) {
   if (!vm.is_null(sync(vm, c.self)->owner)) return c.ret(vm.new_int(0));
-  sync(vm, c.self)->owner = c.thread;
+  vm.set_ref(sync(vm, c.self)->owner, c.thread);
   return c.ret(vm.new_int(1));
 }
 NO cond_wait_common(Vm& vm, NC& c, std::int64_t timeout_ms) {
@@ -367,7 +367,7 @@ NO cond_wait_common(Vm& vm, NC& c, std::int64_t timeout_ms) {
     td = vm.thread_data(c.thread);
     td->wait_phase = 1;
     td->state = ThreadState::wait_cond;
-    td->waiting_on = c.self;
+    vm.set_ref(td->waiting_on, c.self);
     if (timeout_ms >= 0) {
       td->wake_ns = vm.wall_now() + timeout_ms * 1'000'000;
       vm.wake_at(c.thread, td->wake_ns);
@@ -404,7 +404,7 @@ NO cond_broadcast(Vm& vm, NC& c) {
 NO sema_acquire_common(Vm& vm, NC& c, std::int64_t timeout_ms) {
   ThreadData* td = vm.thread_data(c.thread);
   if (td->granted == c.self) {
-    td->granted = raw_null;
+    vm.set_ref(td->granted, raw_null);
     td->wait_phase = 0;
     td->wake_ns = 0;
     return c.ret(timeout_ms >= 0 ? vm.new_int(1) : vm.null_object());
@@ -423,7 +423,7 @@ NO sema_acquire_common(Vm& vm, NC& c, std::int64_t timeout_ms) {
   vm.array_push(sync(vm, c.self)->waiters, c.thread);
   td = vm.thread_data(c.thread);
   td->state = ThreadState::wait_sema;
-  td->waiting_on = c.self;
+  vm.set_ref(td->waiting_on, c.self);
   if (timeout_ms >= 0) {
     td->wait_phase = 1;
     td->wake_ns = vm.wall_now() + timeout_ms * 1'000'000;
@@ -442,7 +442,7 @@ NO sema_release(Vm& vm, NC& c) {
   if (t == raw_null) {
     ++sync(vm, c.self)->count;
   } else {
-    vm.thread_data(t)->granted = c.self;
+    vm.set_ref(vm.thread_data(t)->granted, c.self);
     vm.make_runnable(t);
   }
   return c.ret(vm.null_object());
@@ -494,10 +494,10 @@ NO closure_set_ordinal(Vm& vm, NC& c) {
 }
 NO closure_set_object(Vm& vm, NC& c) {
   NEED(1);
-  vm.heap().as<ClosureData>(c.self)->object = c.args[0];
+  vm.set_ref(vm.heap().as<ClosureData>(c.self)->object, c.args[0]);
   return c.ret(vm.null_object());
 }
-NO weakref_get(Vm& vm, NC& c) { return c.ret(vm.heap().as<WeakrefData>(c.self)->target); }
+NO weakref_get(Vm& vm, NC& c) { return c.ret(vm.read_weak(vm.heap().as<WeakrefData>(c.self)->target)); }
 NO weakref_set(Vm& vm, NC& c) {
   NEED(1);
   vm.heap().as<WeakrefData>(c.self)->target = c.args[0];
@@ -545,6 +545,11 @@ NO stat_snapshot(Vm& vm, NC& c) {
   put("heap_used", static_cast<std::int64_t>(vm.heap().heap_used()));
   put("heap_capacity", static_cast<std::int64_t>(vm.heap().heap_capacity()));
   put("live_bytes", static_cast<std::int64_t>(h->live_bytes));
+  // This process's incremental collector: cycles begun, steps, and the longest step.
+  GcStats gc = vm.gc_stats();
+  put("gc_cycles", static_cast<std::int64_t>(gc.cycles));
+  put("gc_steps", static_cast<std::int64_t>(gc.steps));
+  put("gc_step_max_us", static_cast<std::int64_t>(gc.step_max_ns / 1000));
   put("threads", static_cast<std::int64_t>(vm.array_size(vm.root_slot(root_thread_list))));
   vm.add_stat_figures(put);
   return c.ret(dir);

@@ -87,7 +87,7 @@ bool Vm::defines_method(Ref obj, std::uint32_t ordinal) const {
 void Vm::make_runnable(Ref thread) {
   ThreadData* td = thread_data(thread);
   td->state = ThreadState::runnable;
-  td->waiting_on = raw_null;
+  set_ref(td->waiting_on, raw_null);
   run_queue_.push_back(thread);
 }
 
@@ -129,7 +129,8 @@ SliceOutcome Vm::run_turn(Ref t) {
     SliceOutcome outcome = run_slice(t, chunk);
     note_safepoint();
     left -= chunk;
-    if (outcome != SliceOutcome::yield || left <= 0 || gc_requested_ || stop_requested_.load() || timer_due()) return outcome;
+    if (outcome != SliceOutcome::yield || left <= 0 || gc_requested_ || gc_step_due() || stop_requested_.load() || timer_due())
+      return outcome;
   }
 }
 
@@ -239,7 +240,7 @@ Result<std::string> Vm::kill_thread(std::uint32_t id) {
       Ref w = td->waiting_on;
       if (is_a(w, cid_mutex) || is_a(w, cid_cond) || is_a(w, cid_sema)) array_remove(heap_.as<MutexData>(w)->waiters, t);
     }
-    td->waiting_on = raw_null;
+    set_ref(td->waiting_on, raw_null);
     td->wake_ns = 0;
     td->wait_phase = 0;
     finish_thread(t);
@@ -292,7 +293,7 @@ RunReport Vm::run() {
       report.exit_requested = true;
       break;
     }
-    if (gc_requested_ && nested_depth_ == 0) collect_garbage();
+    if (nested_depth_ == 0 && (gc_requested_ || gc_step_due())) gc_step();
     run_posted();
     fire_timers();
     auto now = std::chrono::steady_clock::now();
@@ -303,6 +304,10 @@ RunReport Vm::run() {
     Ref t = pick_runnable();
     if (t == raw_null) {
       if (!any_thread_alive()) break;
+      if (gc_.phase != GcPhase::idle && nested_depth_ == 0) {  // nothing to run: the collector goes on at once
+        gc_next_step_ns_ = 0;
+        continue;
+      }
       console_.flush();
       if (timers_.empty() && input_waiters_.empty() && !warned_all_blocked_ && !any_connection_waiter() &&
           !(outside_wakers_ && outside_wakers_())) {
@@ -363,7 +368,7 @@ RunReport Vm::run() {
           run_queue_.push_front(t);
         } else if (gc.freed_bytes == 0 && before == 0) {
           // Nothing to free: this thread cannot go on.
-          td->result = out_of_memory_error_;
+          set_ref(td->result, out_of_memory_error_);
           report_uncaught(t);
           finish_thread(t);
         } else {

@@ -12,7 +12,9 @@ namespace phantom::vm {
 Vm::Vm(Heap& heap, host::Clock& clock, Console& console, VmOptions options)
     : heap_(heap), clock_(clock), console_(console), options_(std::move(options)) {
   build_natives();
-  gc_threshold_ = options_.gc_min_bytes;
+  gc_threshold_ = gc_alloc_limit_ = options_.gc_min_bytes;
+  const char* verify = std::getenv("PHANTOM_GC_VERIFY");
+  gc_verify_ = verify && *verify && *verify != '0';
 }
 
 Vm::~Vm() = default;
@@ -105,7 +107,7 @@ Ref Vm::new_double(double v) {
 
 Ref Vm::new_page(std::uint32_t slots, Ref fill) {
   Ref p = alloc(internal_[cid_page], 0, Kind::refs, slots * sizeof(Ref));
-  if (fill != raw_null) std::fill_n(page_refs(p), slots, fill);
+  if (fill != raw_null) std::fill_n(fresh_page_refs(p), slots, fill);
   return p;
 }
 
@@ -132,20 +134,21 @@ void Vm::array_set(Ref array, std::uint32_t index, Ref value) {
     if (want > (1u << 28)) throw OutOfMemory{};
     Ref page = new_page(static_cast<std::uint32_t>(want), null_object_);
     a = heap_.as<ArrayData>(array);
-    std::memcpy(page_refs(page), page_refs(a->page), a->count * sizeof(Ref));
-    a->page = page;
+    std::memcpy(fresh_page_refs(page), page_refs(a->page), a->count * sizeof(Ref));
+    set_ref(a->page, page);
   }
-  Ref* slots = page_refs(a->page);
-  for (std::uint32_t i = a->count; i < index; ++i) slots[i] = null_object_;
-  slots[index] = value;
+  Ref* slots = heap_.as<Ref>(a->page);
+  for (std::uint32_t i = a->count; i < index; ++i) slots[i] = null_object_;  // past the count: no value
+  set_ref(slots[index], value);
   if (index >= a->count) a->count = index + 1;
 }
 
 void Vm::array_remove(Ref array, Ref value) {
   auto* a = heap_.as<ArrayData>(array);
-  Ref* slots = page_refs(a->page);
+  Ref* slots = heap_.as<Ref>(a->page);
   for (std::uint32_t i = 0; i < a->count; ++i) {
     if (slots[i] != value) continue;
+    write_barrier(slots[i]);  // the others only move within the page
     std::memmove(slots + i, slots + i + 1, (a->count - i - 1) * sizeof(Ref));
     slots[--a->count] = null_object_;
     return;
@@ -172,7 +175,7 @@ Ref Vm::new_directory() {
 
 Ref Vm::dir_get(Ref dir, std::string_view key) const {
   auto* d = heap_.as<DirectoryData>(dir);
-  Ref* t = page_refs(d->table);
+  const Ref* t = page_refs(d->table);
   std::uint32_t capacity = page_slots(d->table) / 2;
   for (std::uint32_t i = key_hash(key) & (capacity - 1), n = 0; n < capacity; i = (i + 1) & (capacity - 1), ++n) {
     Ref k = t[2 * i];
@@ -190,8 +193,8 @@ bool Vm::dir_put(Ref dir, Ref key_string, Ref value, bool replace) {
     while ((d->count + 1) * 2 > bigger) bigger *= 2;
     Ref table = new_page(2 * bigger, raw_null);
     d = heap_.as<DirectoryData>(dir);
-    Ref* old = page_refs(d->table);
-    Ref* t = page_refs(table);
+    const Ref* old = page_refs(d->table);
+    Ref* t = fresh_page_refs(table);
     for (std::uint32_t i = 0; i < capacity; ++i) {
       Ref k = old[2 * i];
       if (k == raw_null || k == null_object_) continue;
@@ -200,12 +203,12 @@ bool Vm::dir_put(Ref dir, Ref key_string, Ref value, bool replace) {
       t[2 * j] = k;
       t[2 * j + 1] = old[2 * i + 1];
     }
-    d->table = table;
+    set_ref(d->table, table);
     d->used = d->count;
     capacity = bigger;
   }
   std::string_view key = string_of(key_string);
-  Ref* t = page_refs(d->table);
+  Ref* t = heap_.as<Ref>(d->table);
   std::int64_t free_slot = -1;
   std::uint32_t i = key_hash(key) & (capacity - 1);
   for (std::uint32_t n = 0; n < capacity; i = (i + 1) & (capacity - 1), ++n) {
@@ -217,7 +220,7 @@ bool Vm::dir_put(Ref dir, Ref key_string, Ref value, bool replace) {
     }
     if (string_of(k) == key) {
       if (!replace) return false;
-      t[2 * i + 1] = value;
+      set_ref(t[2 * i + 1], value);
       return true;
     }
   }
@@ -225,22 +228,22 @@ bool Vm::dir_put(Ref dir, Ref key_string, Ref value, bool replace) {
     free_slot = i;
     ++d->used;
   }
-  t[2 * free_slot] = key_string;
-  t[2 * free_slot + 1] = value;
+  set_ref(t[2 * free_slot], key_string);  // a tombstone or an empty slot, whose value may be old
+  set_ref(t[2 * free_slot + 1], value);
   ++d->count;
   return true;
 }
 
 bool Vm::dir_remove(Ref dir, std::string_view key) {
   auto* d = heap_.as<DirectoryData>(dir);
-  Ref* t = page_refs(d->table);
+  Ref* t = heap_.as<Ref>(d->table);
   std::uint32_t capacity = page_slots(d->table) / 2;
   for (std::uint32_t i = key_hash(key) & (capacity - 1), n = 0; n < capacity; i = (i + 1) & (capacity - 1), ++n) {
     Ref k = t[2 * i];
     if (k == raw_null) return false;
     if (k != null_object_ && string_of(k) == key) {
-      t[2 * i] = null_object_;
-      t[2 * i + 1] = raw_null;
+      set_ref(t[2 * i], null_object_);
+      set_ref(t[2 * i + 1], raw_null);
       --d->count;
       return true;
     }
@@ -281,7 +284,7 @@ Status Vm::boot() {
       c->bytes[1] = static_cast<std::uint8_t>(i);
       c->bytes[2] = 0x08;
       c->bytes[3] = end_of_code;
-      page_refs(sys_codes_)[i] = code;
+      set_page_ref(sys_codes_, i, code);
     }
     for (int id = 0; id < cid_count; ++id) {
       make_class(internal_class_info(id).name, static_cast<ClassId>(id));
@@ -384,6 +387,7 @@ Status Vm::attach() {
   // Worlds made on 2026-11-24 shared boxed small ints through this slot; tagged ints replaced them.
   if (!is_null(root_slot(root_small_ints))) set_root_slot(root_small_ints, null_object_);
   gc_threshold_ = std::max({options_.gc_min_bytes, wh->live_bytes, heap_.heap_used() / 4});
+  gc_alloc_limit_ = gc_threshold_;
   class_path_.clear();
   Ref cp = root_slot(root_class_path);
   for (std::uint32_t i = 0; i < array_size(cp); ++i) class_path_.push_back(std::string(string_of(array_get(cp, i))));
@@ -433,7 +437,7 @@ void Vm::rebuild_caches() {
   Ref cache = root_slot(root_class_cache);
   if (is_null(cache)) return;
   auto* d = heap_.as<DirectoryData>(cache);
-  Ref* t = page_refs(d->table);
+  const Ref* t = page_refs(d->table);
   for (std::uint32_t i = 0; i < page_slots(d->table) / 2; ++i)
     if (t[2 * i] != raw_null && t[2 * i] != null_object_) class_by_name_[std::string(string_of(t[2 * i]))] = t[2 * i + 1];
 }

@@ -12,9 +12,12 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -65,6 +68,9 @@ struct VmOptions {
   std::function<Result<BootTarget>(Vm&)> boot_target;
   std::uint32_t slice_budget = 20000;    // calls and backward jumps per slice
   std::uint64_t gc_min_bytes = 4u << 20;   // allocation between collections, at least
+  // The longest step of the incremental collector (gc.cc), and the least time the mutator runs
+  // between two steps while a cycle is under way.
+  std::uint32_t gc_step_us = 500;
   std::uint64_t slice_limit = 0;         // run() returns after this many slices and idle waits (0: never)
   std::atomic<bool>* snapshot_request = nullptr;  // set by the system: raised to ask for a snapshot now
   // Called on the executor when a thread ends with an uncaught exception: its id, name and what was
@@ -103,7 +109,13 @@ struct RunReport {
 
 struct GcReport {
   std::uint64_t live_objects = 0, live_bytes = 0, freed_bytes = 0, ns = 0;
-  bool aborted = false;  // a stop request came during marking; nothing was changed
+  bool aborted = false;  // a stop request came first; the cycle goes on later
+  bool completed = false;
+};
+
+// What the incremental collector has done in this process (benches, tests, the shell's stat).
+struct GcStats {
+  std::uint64_t cycles = 0, steps = 0, step_max_ns = 0;
 };
 
 class Vm final : public store::WorldControl {
@@ -179,7 +191,33 @@ class Vm final : public store::WorldControl {
     return std::max(top, seen);
   }
 
+  // A whole collection at once: finishes the cycle under way, then runs one from the beginning
+  // (gc.cc). The VM itself collects incrementally, in steps of at most gc_step_us.
   GcReport collect_garbage();
+  GcStats gc_stats() const { return {gc_cycles_, gc_steps_, gc_step_max_ns_}; }
+  // Called after every incremental step with its duration (benches).
+  void set_gc_step_observer(std::function<void(std::uint64_t ns)> observer) { gc_step_observer_ = std::move(observer); }
+
+  // ---- stores of references into the arena (gc.cc: the collector's invariant) ----
+  // Every store that overwrites a reference held by an object of the arena goes through set_ref,
+  // set_page_ref or write_barrier, so that the incremental collector sees the value that goes.
+  // Exempt: the slots of a thread's stacks, and the slots of an object allocated since the last
+  // safepoint (fresh_page_refs), whose old values are nulls.
+  void write_barrier(Ref old) {
+    if (gc_marking_) [[unlikely]] gc_shade(old);
+  }
+  void set_ref(Ref& slot, Ref value) {
+    write_barrier(slot);
+    slot = value;
+  }
+  void set_page_ref(Ref page, std::uint32_t index, Ref value) { set_ref(heap_.as<Ref>(page)[index], value); }
+  // The slots of a page allocated by the caller since the last safepoint, to fill without barrier.
+  Ref* fresh_page_refs(Ref page) const { return heap_.as<Ref>(page); }
+  // The target of a weak reference, read by the mutator: kept alive by a collection under way.
+  Ref read_weak(Ref target) {
+    write_barrier(target);
+    return target;
+  }
 
   // ---- used by natives and tests ----
   Heap& heap() { return heap_; }
@@ -187,7 +225,7 @@ class Vm final : public store::WorldControl {
   Console& console() { return console_; }
   Ref root() const { return heap_.header()->root; }
   Ref root_slot(std::uint32_t slot) const { return heap_.as<Ref>(root())[slot]; }
-  void set_root_slot(std::uint32_t slot, Ref value) { heap_.as<Ref>(root())[slot] = value; }
+  void set_root_slot(std::uint32_t slot, Ref value) { set_ref(heap_.as<Ref>(root())[slot], value); }
   Ref internal_class(ClassId id) const { return internal_[id]; }
   Ref null_object() const { return null_object_; }
   bool is_null(Ref r) const { return r == raw_null || r == null_object_; }
@@ -211,7 +249,8 @@ class Vm final : public store::WorldControl {
   Ref alloc(Ref cls, std::uint32_t flags, Kind kind, std::uint32_t size, bool zero = true) {
     Ref r = heap_.allocate(cls, flags, kind, size, zero);
     if (r == raw_null) [[unlikely]] throw OutOfMemory{};
-    if (heap_.header()->allocated_since_gc > gc_threshold_) [[unlikely]] gc_requested_ = true;
+    if (gc_marking_) [[unlikely]] gc_mark_new(r);
+    if (heap_.header()->allocated_since_gc > gc_alloc_limit_) [[unlikely]] gc_requested_ = true;
     return r;
   }
   Ref new_instance(Ref cls);  // pvm.md §3.6 (`new`)
@@ -241,7 +280,7 @@ class Vm final : public store::WorldControl {
   }
   // Arrays and pages.
   std::uint32_t page_slots(Ref page) const { return heap_.hdr(page)->size / sizeof(Ref); }
-  Ref* page_refs(Ref page) const { return heap_.as<Ref>(page); }
+  const Ref* page_refs(Ref page) const { return heap_.as<Ref>(page); }
   std::uint32_t array_size(Ref array) const { return heap_.as<ArrayData>(array)->count; }
   Ref array_get(Ref array, std::uint32_t index) const;
   void array_set(Ref array, std::uint32_t index, Ref value);  // grows; throws OutOfMemory
@@ -341,7 +380,68 @@ class Vm final : public store::WorldControl {
   void finish_thread(Ref thread);
   void release_held_threads();
   Ref pick_runnable();
-  void gc_if_needed();
+  // ---- the incremental collector (gc.cc) ----
+  enum class GcPhase : std::uint8_t { idle, clearing, marking, sweeping };
+  struct MarkState {  // one marking: the cycle's, or PHANTOM_GC_VERIFY's stop-the-world check
+    Ref first = 0, limit = 0;  // the heap's first unit; one past the last unit of its capacity
+    std::uint64_t* marks = nullptr;  // a bit at the first unit of every marked block
+    std::uint64_t* ends = nullptr;   // and one at its last unit, so that the sweep never reads the heap
+    std::vector<Ref> gray, weakrefs;
+    std::vector<std::pair<Ref, std::uint32_t>> partial;  // large objects being scanned, and how far
+    std::uint64_t live_bytes = 0, live_objects = 0;
+    bool is_marked(Ref r) const {
+      if (r < first || r >= limit) return false;
+      std::uint64_t bit = r - first;
+      return (marks[bit >> 6] >> (bit & 63)) & 1;
+    }
+  };
+  struct GcCycle : MarkState {
+    GcPhase phase = GcPhase::idle;
+    std::size_t cleared = 0;  // clearing: words zeroed so far
+    // Sweeping: the extent it covers, the top when it began, where it is, and its gap state.
+    std::uint64_t sweep_units = 0, sweep_top = 0;
+    std::size_t sweep_word = 0;
+    std::uint64_t gap_start = 0, carry = 0;
+    bool in_gap = false, covered = false;
+    FreeRuns runs;
+    FreeRuns retired;  // the allocator's last list, freed a piece per step
+    void dispose_some() {
+      for (int i = 0; i < 32768 && !retired.empty(); ++i) retired.pop_front();
+    }
+  };
+  struct GcBitmap {  // host memory (rule 4), sized for the heap's capacity, touched as far as used
+    struct Free {
+      void operator()(std::uint64_t* p) const { std::free(p); }
+    };
+    std::unique_ptr<std::uint64_t[], Free> bits;
+    std::size_t capacity = 0;  // words
+    std::size_t dirty = 0;     // words from here on are zero
+    void ensure(std::size_t words);
+  };
+  void gc_step();  // one bounded step, at a safepoint of the executor
+  bool gc_step_due() const { return gc_.phase != GcPhase::idle && steady_ns() >= gc_next_step_ns_; }
+  static std::uint64_t steady_ns() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                          std::chrono::steady_clock::now().time_since_epoch())
+                                          .count());
+  }
+  bool gc_advance(std::uint64_t deadline_ns, GcReport& report);  // true when the collector is idle
+  void gc_begin_clearing();
+  bool gc_clear_some(std::uint64_t deadline_ns, std::uint64_t began_ns);
+  void gc_begin_marking();
+  void gc_mark_roots(MarkState& m);
+  bool gc_drain(MarkState& m, std::uint64_t deadline_ns);
+  void gc_finish_marking(GcReport& report);
+  bool gc_sweep_some(std::uint64_t deadline_ns);
+  void gc_finish_sweep();
+  void gc_shade(Ref old);
+  void gc_shade_into(MarkState& m, Ref r);
+  void gc_scan(MarkState& m, Ref r);
+  void gc_scan_refs(MarkState& m, const Ref* refs, std::uint32_t from, std::uint32_t to);
+  static constexpr std::uint32_t scan_piece = 256;  // references of a large object scanned at once
+  void gc_mark_new(Ref r);
+  void gc_verify_marks();
+  std::uint64_t gc_limit_units() const;
 
   Heap& heap_;
   host::Clock& clock_;
@@ -356,7 +456,13 @@ class Vm final : public store::WorldControl {
   std::vector<std::vector<Native>> natives_;
   std::unordered_map<std::string, Ref> class_by_name_;  // lower-cased name -> class
   std::unordered_map<const std::uint8_t*, Ref> summon_cache_;  // summon_by_name site -> class
-  std::vector<std::uint64_t> gc_marks_, gc_ends_;  // the collector's bitmaps (host memory, rule 4)
+  GcBitmap gc_marks_, gc_ends_;  // the collector's bitmaps
+  GcCycle gc_;
+  bool gc_marking_ = false;  // the barrier and black allocation are on
+  bool gc_verify_ = false;   // PHANTOM_GC_VERIFY=1
+  GcReport last_report_;     // of the last marking that finished
+  std::uint64_t gc_cycles_ = 0, gc_steps_ = 0, gc_step_max_ns_ = 0, gc_next_step_ns_ = 0;
+  std::function<void(std::uint64_t)> gc_step_observer_;
   QuickCode quick_;  // host copies of code with superinstructions (quicken.h)
 
   // Scheduler (host memory; the persistent truth is each thread's state field).
@@ -385,6 +491,9 @@ class Vm final : public store::WorldControl {
   std::vector<Ref> nested_roots_;
   bool gc_requested_ = false;
   std::uint64_t gc_threshold_ = 0;  // max(gc_min_bytes, live bytes, a quarter of the heap's extent)
+  // Allocation (allocated_since_gc) past which the running thread yields to the collector: the
+  // threshold when idle; during a cycle, as much as the collector's last step got through (gc_step).
+  std::uint64_t gc_alloc_limit_ = 0;
   Ref out_of_memory_error_ = raw_null;
   ObjectHeader tagged_int_header_{};  // header_of(a tagged int); its class is set with internal_
 

@@ -220,7 +220,7 @@ HostOutcome throw_object(HostCall& c) {
   Ref o = resolve(c, self, id);
   if (o == vm::raw_null) return result_i32(c, -1), HostOutcome::done;
   Ref running = wasm_slot(c.vm, self, wasm_running);
-  if (running != vm::raw_null && c.vm.page_slots(running) > running_thrown) c.vm.page_refs(running)[running_thrown] = o;
+  if (running != vm::raw_null && c.vm.page_slots(running) > running_thrown) c.vm.set_page_ref(running, running_thrown, o);
   c.trap = "phantom_throw of object " + std::to_string(id);
   return HostOutcome::trap;
 }

@@ -387,13 +387,13 @@ Result<Ref> Engine::instantiate(Ref store, Ref module) {
   set_slot(vm_, instance, instance_functions, new_blob(vm_, nfunctions * 4));
   Ref tables = vm_.new_page(static_cast<std::uint32_t>(m.info.tables.size()), vm::raw_null);
   set_slot(vm_, instance, instance_tables, tables);
-  for (std::size_t i = 0; i < r.tables.size(); ++i) vm_.page_refs(tables)[i] = r.tables[i];
+  for (std::size_t i = 0; i < r.tables.size(); ++i) vm_.set_page_ref(tables, i, r.tables[i]);
   for (std::size_t i = r.tables.size(); i < m.info.tables.size(); ++i) {
     const TableType& tt = m.info.tables[i];
     if (tt.limits.min > limits_.table_elements)
       return make_error(Errc::unsupported, "table {} of {} elements is over this engine's limit of {}", i, tt.limits.min, limits_.table_elements);
     Ref t = vm_.new_page(table_slots, vm::raw_null);
-    vm_.page_refs(slot(vm_, instance, instance_tables))[i] = t;
+    vm_.set_page_ref(slot(vm_, instance, instance_tables), i, t);
     set_slot(vm_, t, table_max, vm_.new_int(tt.limits.max ? static_cast<std::int32_t>(std::min<std::uint32_t>(*tt.limits.max, 0x3fffffff)) : -1));
     set_slot(vm_, t, table_type, vm_.new_int(static_cast<std::int32_t>(tt.element)));
     set_slot(vm_, t, table_cells, new_blob(vm_, tt.limits.min * 8));
@@ -411,10 +411,10 @@ Result<Ref> Engine::instantiate(Ref store, Ref module) {
   }
   Ref globals = vm_.new_page(static_cast<std::uint32_t>(m.info.globals.size()), vm::raw_null);
   set_slot(vm_, instance, instance_globals, globals);
-  for (std::size_t i = 0; i < r.globals.size(); ++i) vm_.page_refs(globals)[i] = r.globals[i];
+  for (std::size_t i = 0; i < r.globals.size(); ++i) vm_.set_page_ref(globals, i, r.globals[i]);
   for (std::size_t i = r.globals.size(); i < m.info.globals.size(); ++i) {
     Ref g = new_blob(vm_, sizeof(GlobalCell));
-    vm_.page_refs(slot(vm_, instance, instance_globals))[i] = g;
+    vm_.set_page_ref(slot(vm_, instance, instance_globals), i, g);
   }
   set_slot(vm_, instance, instance_dropped, new_blob(vm_, static_cast<std::uint32_t>(mod.elements.size() + mod.data.size())));
 

@@ -145,7 +145,7 @@ inline Ref new_blob(vm::Vm& vm, std::uint32_t size, bool zero = true) {
   return b;
 }
 inline Ref slot(vm::Vm& vm, Ref page, std::uint32_t i) { return vm.page_refs(page)[i]; }
-inline void set_slot(vm::Vm& vm, Ref page, std::uint32_t i, Ref value) { vm.page_refs(page)[i] = value; }
+inline void set_slot(vm::Vm& vm, Ref page, std::uint32_t i, Ref value) { vm.set_page_ref(page, i, value); }
 inline std::int32_t int_slot(vm::Vm& vm, Ref page, std::uint32_t i) { return vm.int_of(slot(vm, page, i)); }
 
 // The interpreter's entry point (interpreter.cc). interpreter_handlers() gives the table finalize() needs.

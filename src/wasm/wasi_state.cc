@@ -80,12 +80,12 @@ Ref State::make(vm::Vm& vm) {
   store_unaligned<std::uint64_t>(b + 16, 1);  // next serial
   store_unaligned<std::int64_t>(b + 24, 0);   // monotonic: the last value given
   store_unaligned<std::int64_t>(b + 32, 0);   // and the wall-clock time then
-  Ref* f = vm.page_refs(fds);
+  Ref* f = vm.fresh_page_refs(fds);
   f[0] = in;
   f[1] = out;
   f[2] = err;
   f[3] = root;
-  Ref* p = vm.page_refs(page);
+  Ref* p = vm.fresh_page_refs(page);
   p[slot_info] = info;
   p[slot_args] = args;
   p[slot_env] = env;
@@ -134,8 +134,8 @@ void State::set_mono(std::int64_t mono, std::int64_t wall) {
   store_unaligned<std::int64_t>(info() + 32, wall);
 }
 void State::set_args(Ref args, Ref env) {
-  vm_->page_refs(page_)[slot_args] = args;
-  vm_->page_refs(page_)[slot_env] = env;
+  vm_->set_page_ref(page_, slot_args, args);
+  vm_->set_page_ref(page_, slot_env, env);
 }
 
 std::optional<FdRecord> State::fd(std::uint32_t fd) const {
@@ -153,8 +153,8 @@ std::optional<std::uint32_t> State::free_fd() {
   if (capacity >= max_fds) return std::nullopt;
   std::uint32_t grown = std::min(max_fds, std::max(capacity * 2, initial_fds));
   Ref bigger = vm_->new_page(grown, raw_null);  // may throw: the old table stays
-  std::copy_n(vm_->page_refs(slot(slot_fds)), capacity, vm_->page_refs(bigger));
-  vm_->page_refs(page_)[slot_fds] = bigger;
+  std::copy_n(vm_->page_refs(slot(slot_fds)), capacity, vm_->fresh_page_refs(bigger));
+  vm_->set_page_ref(page_, slot_fds, bigger);
   return capacity;
 }
 
@@ -166,17 +166,18 @@ std::optional<std::uint32_t> State::find_sleep(Ref call) const {
 }
 
 void State::set_sleep(std::uint32_t index, Ref call, Ref record) {
-  Ref* s = vm_->page_refs(slot(slot_sleeps));
-  s[2 * index] = call;
-  s[2 * index + 1] = record;
+  vm_->set_page_ref(slot(slot_sleeps), 2 * index, call);
+  vm_->set_page_ref(slot(slot_sleeps), 2 * index + 1, record);
 }
 
 std::uint32_t State::sleep_slot_for_new() {
-  Ref* s = vm_->page_refs(slot(slot_sleeps));
+  Ref* s = vm_->heap().as<Ref>(slot(slot_sleeps));
   for (std::uint32_t i = 0; i < sleep_slots; ++i)
     if (s[2 * i] == raw_null) return i;
   // All taken (calls that trapped or were abandoned while asleep leave theirs): drop the first and
-  // shift, so the slots stay in order of age.
+  // shift, so the slots stay in order of age. Only the first pair leaves the page (the barrier).
+  vm_->write_barrier(s[0]);
+  vm_->write_barrier(s[1]);
   std::copy(s + 2, s + 2 * sleep_slots, s);
   s[2 * sleep_slots - 2] = s[2 * sleep_slots - 1] = raw_null;
   return sleep_slots - 1;

@@ -127,7 +127,7 @@ class State {
   std::uint32_t fd_capacity() const { return vm_->page_slots(slot(slot_fds)); }
   // The record of fd `fd`, if it is open.
   std::optional<FdRecord> fd(std::uint32_t fd) const;
-  void set_fd(std::uint32_t fd, Ref rec) { vm_->page_refs(slot(slot_fds))[fd] = rec; }
+  void set_fd(std::uint32_t fd, Ref rec) { vm_->set_page_ref(slot(slot_fds), fd, rec); }
   // The lowest closed fd from first_free_fd on, after growing the table when it is full (throws
   // vm::OutOfMemory with nothing changed); nullopt at max_fds.
   std::optional<std::uint32_t> free_fd();

@@ -57,9 +57,9 @@ Ref value_object(Vm& vm, const Value& v) {
 // Starts `call` as the object's call in progress, owned by the calling thread.
 void set_running(Vm& vm, Ref self, Ref call, RunningKind kind, Ref thread) {
   Ref running = vm.new_page(running_slots, vm::raw_null);  // running_thrown: set by the guest's phantom_throw
-  vm.page_refs(running)[running_call] = call;
-  vm.page_refs(running)[running_kind] = vm.new_int(kind);
-  vm.page_refs(running)[running_thread] = thread;
+  vm.set_page_ref(running, running_call, call);
+  vm.set_page_ref(running, running_kind, vm.new_int(kind));
+  vm.set_page_ref(running, running_thread, thread);
   set_wasm_slot(vm, self, wasm_running, running);
 }
 
@@ -68,7 +68,7 @@ enum class Busy { idle, mine, other };
 Busy busy(Vm& vm, Ref self, NativeCall& c, RunningKind kind) {
   Ref running = wasm_slot(vm, self, wasm_running);
   if (running == vm::raw_null) return Busy::idle;
-  Ref* r = vm.page_refs(running);
+  const Ref* r = vm.page_refs(running);
   if (r[running_thread] == c.thread && vm.int_of(r[running_kind]) == kind) return Busy::mine;
   return Busy::other;
 }

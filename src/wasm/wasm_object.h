@@ -29,6 +29,6 @@ inline bool is_wasm_object(vm::Vm& vm, vm::Ref obj) {
   return vm.is_a(obj, vm::cid_wasm) && vm.header_of(obj)->size >= wasm_object_slots * sizeof(vm::Ref);
 }
 inline vm::Ref wasm_slot(vm::Vm& vm, vm::Ref obj, WasmObjectSlot slot) { return vm.heap().as<vm::Ref>(obj)[slot]; }
-inline void set_wasm_slot(vm::Vm& vm, vm::Ref obj, WasmObjectSlot slot, vm::Ref value) { vm.heap().as<vm::Ref>(obj)[slot] = value; }
+inline void set_wasm_slot(vm::Vm& vm, vm::Ref obj, WasmObjectSlot slot, vm::Ref value) { vm.set_page_ref(obj, slot, value); }
 
 }  // namespace phantom::wasm

@@ -4,6 +4,7 @@
 //   NAME.diag  compile must fail with exit 1; every line of the file appears in the compiler's stderr,
 //              and no class file is left behind
 //   NAME.err   (with .out) the run exits 1 and every line of the file appears in its stderr
+//   NAME.flags (optional) more options for `phantom run`, on one line
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -79,8 +80,10 @@ TEST_P(Program, CompilesAndRunsAsExpected) {
   ASSERT_EQ(compiled.status, 0) << compiled.err;
   fs::path expected_out = fs::path(PROGRAMS_DIR) / (name + ".out");
   ASSERT_TRUE(fs::exists(expected_out)) << "no .out or .diag for " << name;
+  fs::path flags_file = fs::path(PROGRAMS_DIR) / (name + ".flags");
+  std::string flags = fs::exists(flags_file) ? " " + lines_of(slurp(flags_file)).at(0) : "";
   Outcome ran = run(phantom + " run --world " + (dir / "w.img").string() + " --arena-size 64M --boot .test.program --classpath " +
-                        (dir / "classes").string(),
+                        (dir / "classes").string() + flags,
                     dir);
   fs::path expected_err = fs::path(PROGRAMS_DIR) / (name + ".err");
   if (fs::exists(expected_err)) {
