@@ -9,7 +9,8 @@ class os
     // Milliseconds since 1970 (wall clock).
     .internal.long now() { return (new .internal.time()).now(); }
 
-    // A directory of counters: boots, gc_runs, heap_used, heap_capacity, live_bytes, threads, and under
+    // A directory of counters: boots, gc_runs, heap_used, heap_capacity, live_bytes, threads, gc_cycles,
+    // gc_steps and gc_step_max_us (the collector in this process), and under
     // `phantom run` uptime_ms (this run), last_snapshot, snapshots_this_run, last_pause_us.
     .internal.directory stats() { return (new .internal.stat()).snapshot(); }
 
