@@ -254,6 +254,11 @@ Result<SnapshotReport> Store::run_snapshot(WorldControl& control) {
   staged_pages_.clear();
   staging_slot_.clear();
   report.write_ns += clock.monotonic_ns() - write_begin;
+  // The data pages go to the disk in the background while the tree nodes are encoded (a few ms for a
+  // thousand leaves); the commit's flush then waits for that and flushes the nodes. Measured with
+  // `phantom_bench --only snapshot.writeout`, 1 GiB: 1% dirty 0.41 -> 0.49 of the sequential write,
+  // 10% dirty 0.63 -> 0.70 (docs/store.md, "Write-out").
+  device_->start_writeout();
 
   PHANTOM_TRY(commit(report));
   report.total_ns = clock.monotonic_ns() - start;
