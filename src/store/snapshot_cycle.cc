@@ -273,7 +273,8 @@ Status Store::commit(SnapshotReport& report) {
   const std::uint64_t write_begin = clock.monotonic_ns();
 
   // Dirty nodes, leaves first; each gets a fresh block (rule 1).
-  std::vector<std::byte> node_buffer(table_.dirty_nodes() * block_bytes);
+  if (node_buffer_.size() < table_.dirty_nodes() * block_bytes) node_buffer_.resize(table_.dirty_nodes() * block_bytes);
+  std::vector<std::byte>& node_buffer = node_buffer_;
   std::vector<std::pair<std::uint64_t, const std::byte*>> node_blocks;
   node_blocks.reserve(table_.dirty_nodes());
   PHANTOM_TRY(table_.write_dirty_nodes(report.seq, [&](const Node& node) -> Result<Ref> {
