@@ -148,7 +148,9 @@ void Vm::array_remove(Ref array, Ref value) {
   Ref* slots = heap_.as<Ref>(a->page);
   for (std::uint32_t i = 0; i < a->count; ++i) {
     if (slots[i] != value) continue;
-    write_barrier(slots[i]);  // the others only move within the page
+    // Every slot from here on is overwritten. The values only move down by one, but a large page
+    // is scanned in pieces (gc.cc): a value moving into the part already scanned would be missed.
+    for (std::uint32_t j = i; j < a->count; ++j) write_barrier(slots[j]);
     std::memmove(slots + i, slots + i + 1, (a->count - i - 1) * sizeof(Ref));
     slots[--a->count] = null_object_;
     return;

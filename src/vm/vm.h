@@ -195,6 +195,13 @@ class Vm final : public store::WorldControl {
   // (gc.cc). The VM itself collects incrementally, in steps of at most gc_step_us.
   GcReport collect_garbage();
   GcStats gc_stats() const { return {gc_cycles_, gc_steps_, gc_step_max_ns_}; }
+  // One step of the collector now, beginning a cycle when none is under way (tests); true when the
+  // collector is idle afterwards. With the executor parked or not running.
+  bool collect_step() {
+    if (gc_.phase == GcPhase::idle) gc_requested_ = true;
+    gc_step();
+    return gc_.phase == GcPhase::idle;
+  }
   // Called after every incremental step with its duration (benches).
   void set_gc_step_observer(std::function<void(std::uint64_t ns)> observer) { gc_step_observer_ = std::move(observer); }
 

@@ -175,9 +175,9 @@ std::uint32_t State::sleep_slot_for_new() {
   for (std::uint32_t i = 0; i < sleep_slots; ++i)
     if (s[2 * i] == raw_null) return i;
   // All taken (calls that trapped or were abandoned while asleep leave theirs): drop the first and
-  // shift, so the slots stay in order of age. Only the first pair leaves the page (the barrier).
-  vm_->write_barrier(s[0]);
-  vm_->write_barrier(s[1]);
+  // shift, so the slots stay in order of age. Every slot is overwritten (the collector's barrier: a
+  // value moving into the part of a page already scanned would be missed).
+  for (std::uint32_t i = 0; i < 2 * sleep_slots; ++i) vm_->write_barrier(s[i]);
   std::copy(s + 2, s + 2 * sleep_slots, s);
   s[2 * sleep_slots - 2] = s[2 * sleep_slots - 1] = raw_null;
   return sleep_slots - 1;

@@ -1034,6 +1034,39 @@ TEST(Vm, TheCollectorFreesExactlyTheDeadBlocks) {
   EXPECT_GT(kept.size(), 5000u);
 }
 
+// The incremental collector (gc.cc) scans a large page in pieces with the mutator running between
+// them. Removing from a large array shifts every later value down by one slot, so a value can move
+// from the unscanned part into the part already scanned: the barrier must shade every moved value
+// (array_remove). Each removal here happens between two steps of one piece each; at the end every
+// string still in the array must be intact, and PHANTOM_GC_VERIFY checks each marking as it ends.
+TEST(Vm, RemovingFromALargeArrayDuringMarkingLosesNothing) {
+  ::setenv("PHANTOM_GC_VERIFY", "1", 1);
+  VmWorld world(32u << 20);
+  ASSERT_EQ(world.add_class(".class .t.boot\n.method run 8\n  arg_count 1\n  summon_null\n  ret\n.end\n"), "");
+  vm::VmOptions options;
+  options.gc_step_us = 1;  // a step is one piece of a large object, or 64 small ones
+  ASSERT_EQ(world.boot_and_run(".t.boot", options).exit_code, 0);
+  vm::Vm& vm = world.machine();
+  vm::Ref list = vm.new_array();
+  vm.set_root_slot(vm::root_os_entry, list);
+  auto text_of = [](int i) { return "string number " + std::to_string(i); };
+  constexpr int count = 3000;  // a page of 3,000 slots: twelve pieces
+  for (int i = 0; i < count; ++i) vm.array_push(list, vm.new_string(text_of(i)));
+  vm.collect_garbage();
+  int removed = 0, cycles = 0;
+  while (cycles < 3) {
+    if (vm.collect_step()) ++cycles;
+    // The first value goes; every other one moves down a slot.
+    vm.array_remove(list, vm.array_get(list, 0));
+    ++removed;
+    for (int k = 0; k < 20; ++k) vm.new_string("garbage");  // the heap keeps changing under the cycle
+  }
+  vm.collect_garbage();
+  ASSERT_EQ(vm.array_size(list), static_cast<std::uint32_t>(count - removed));
+  for (int i = 0; i < count - removed; ++i) ASSERT_EQ(vm.string_of(vm.array_get(list, i)), text_of(removed + i)) << i;
+  EXPECT_GT(vm.gc_stats().steps, 3u * 12u);
+}
+
 TEST(Vm, ConsoleInputReachesTheReadingThread) {
   VmWorld world;
   world.console().input = "hi";
