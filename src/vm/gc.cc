@@ -171,6 +171,7 @@ void Vm::gc_mark_roots(MarkState& m) {
   for (Ref t : run_queue_) root(t);
   for (const auto& timer : timers_) root(timer.second);
   for (Ref t : input_waiters_) root(t);
+  for (Ref t : killed_waiters_) root(t);
   Ref list = root_slot(root_thread_list);
   if (list != raw_null && !is_tagged_int(list) && is_a(list, cid_array))
     for (std::uint32_t i = 0, n = array_size(list); i < n; ++i) root(array_get(list, i));

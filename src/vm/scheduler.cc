@@ -243,6 +243,10 @@ Result<std::string> Vm::kill_thread(std::uint32_t id) {
     set_ref(td->waiting_on, raw_null);
     td->wake_ns = 0;
     td->wait_phase = 0;
+    // A thread parked in a connection call is also named in that layer's own list (host memory, this
+    // run only), which wakes it later: it stays allocated until the process ends, so that the wake
+    // finds a finished thread and not whatever reused its memory.
+    if (td->state == ThreadState::wait_connection) killed_waiters_.push_back(t);
     finish_thread(t);
     return summary;
   }

@@ -476,6 +476,7 @@ class Vm final : public store::WorldControl {
   std::deque<Ref> run_queue_;
   std::vector<std::pair<std::int64_t, Ref>> timers_;  // wall-clock wake-ups
   std::vector<Ref> input_waiters_;
+  std::vector<Ref> killed_waiters_;  // killed while parked in a connection call (kill_thread): roots
   bool wake_pending_ = false;
   std::vector<std::function<void()>> posted_;  // guarded by control_mutex_
   std::atomic<std::uint64_t> slices_run_{0};
