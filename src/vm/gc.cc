@@ -17,7 +17,11 @@
 //      new, hence marked, and so is every stack region that grows.
 //   3. Allocation is black while marking: a new block gets its mark and end bits at once (Vm::alloc).
 // Weak references are not traced; reading one while marking shades its target (Vm::read_weak), so a
-// value the mutator got from a weak reference is never cleared under it.
+// value the mutator got from a weak reference is never cleared under it. A large object is scanned
+// a piece at a time (scan_piece references), so a store that moves values within one object (an
+// array's removal shifts them) shades every value it overwrites, not only the one that leaves.
+// Pacing (gc_step): after a step the mutator runs as long as the step took and allocates as much as
+// it got through, then yields again; a world with nothing runnable collects without pause.
 // Sweeping sees only the blocks below the extent it began with; the allocator meanwhile takes new
 // blocks from the top, not from the old free runs, so nothing it hands out is swept as free.
 //
