@@ -55,8 +55,12 @@ Ref Heap::take_large(std::uint32_t& units) {
   // those lie far beyond the next few. The largest is found again only after it was used, and not
   // at all for a request larger than it (the runs only shrink until the next sweep). The search
   // looks at most 65,536 runs ahead (about 0.1 ms), so that an allocation never waits long.
+  // The run found last may have been used since: passed by the cursor, or split by the window above.
+  if (!largest_stale_ && (largest_ < next_run_ || largest_ >= runs_.size() || runs_[largest_].units != largest_units_))
+    largest_stale_ = true;
   if (largest_stale_) {
     largest_units_ = 0;
+    largest_ = runs_.size();  // none
     for (std::size_t i = next_run_; i < runs_.size() && i < next_run_ + 65536; ++i)
       if (runs_[i].units > largest_units_) {
         largest_units_ = runs_[i].units;
@@ -64,7 +68,7 @@ Ref Heap::take_large(std::uint32_t& units) {
       }
     largest_stale_ = false;
   }
-  if (largest_units_ < units || largest_ < next_run_) return raw_null;
+  if (largest_units_ < units) return raw_null;
   largest_stale_ = true;
   return take(runs_[largest_]);
 }
