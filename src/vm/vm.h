@@ -68,8 +68,8 @@ struct VmOptions {
   std::function<Result<BootTarget>(Vm&)> boot_target;
   std::uint32_t slice_budget = 20000;    // calls and backward jumps per slice
   std::uint64_t gc_min_bytes = 4u << 20;   // allocation between collections, at least
-  // The longest step of the incremental collector (gc.cc), and the least time the mutator runs
-  // between two steps while a cycle is under way.
+  // The longest step of the incremental collector (gc.cc); between two steps of a cycle the mutator
+  // runs about as long as the step took (gc_step's pacing).
   std::uint32_t gc_step_us = 500;
   std::uint64_t slice_limit = 0;         // run() returns after this many slices and idle waits (0: never)
   std::atomic<bool>* snapshot_request = nullptr;  // set by the system: raised to ask for a snapshot now
