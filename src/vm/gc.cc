@@ -36,19 +36,12 @@
 // stop-the-world marking of the same heap, and aborts with the first object it missed.
 #include <algorithm>
 #include <bit>
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
 #include "vm/vm.h"
 
 namespace phantom::vm {
-namespace {
-std::uint64_t now_ns() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
-}
-}  // namespace
 
 void Vm::GcBitmap::ensure(std::size_t words) {
   if (words <= capacity) return;
@@ -188,7 +181,7 @@ bool Vm::gc_drain(MarkState& m, std::uint64_t deadline_ns) {
   for (;;) {
     if (--until_check == 0) {
       until_check = 64;
-      if (deadline_ns && now_ns() >= deadline_ns) return false;
+      if (deadline_ns && steady_ns() >= deadline_ns) return false;
     }
     if (!m.gray.empty()) {
       Ref r = m.gray.back();
@@ -250,7 +243,7 @@ bool Vm::gc_clear_some(std::uint64_t deadline_ns, std::uint64_t began_ns) {
   constexpr std::size_t chunk = 32 * 1024;  // words: 256 KiB of each bitmap
   bool cleared_now = false;
   while (gc_.cleared < gc_marks_.dirty) {
-    if (cleared_now && deadline_ns && now_ns() >= deadline_ns) return false;  // a chunk per step at least
+    if (cleared_now && deadline_ns && steady_ns() >= deadline_ns) return false;  // a chunk per step at least
     std::size_t end = std::min(gc_marks_.dirty, gc_.cleared + chunk);
     std::memset(gc_marks_.bits.get() + gc_.cleared, 0, (end - gc_.cleared) * sizeof(std::uint64_t));
     std::memset(gc_ends_.bits.get() + gc_.cleared, 0, (end - gc_.cleared) * sizeof(std::uint64_t));
@@ -258,7 +251,7 @@ bool Vm::gc_clear_some(std::uint64_t deadline_ns, std::uint64_t began_ns) {
     cleared_now = true;
   }
   // After clearing in this step, less than half of it left: the roots wait for the next step.
-  if (cleared_now && deadline_ns && now_ns() - began_ns > (deadline_ns - began_ns) / 2) return false;
+  if (cleared_now && deadline_ns && steady_ns() - began_ns > (deadline_ns - began_ns) / 2) return false;
   gc_begin_marking();
   return true;
 }
@@ -336,7 +329,7 @@ bool Vm::gc_sweep_some(std::uint64_t deadline_ns) {
   const std::uint64_t* ends = gc_.ends;
   const std::size_t from = gc_.sweep_word;
   for (std::size_t w = from; w < words; ++w) {
-    if ((w & 63) == 63 && w > from && deadline_ns && now_ns() >= deadline_ns) {
+    if ((w & 63) == 63 && w > from && deadline_ns && steady_ns() >= deadline_ns) {
       gc_.sweep_word = w;
       return false;
     }
@@ -393,7 +386,7 @@ void Vm::gc_finish_sweep() {
 // ---- driving a cycle ----
 
 bool Vm::gc_advance(std::uint64_t deadline_ns, GcReport& report) {
-  const std::uint64_t began = now_ns();
+  const std::uint64_t began = steady_ns();
   gc_.dispose_some();
   for (;;) {
     switch (gc_.phase) {
@@ -412,31 +405,30 @@ bool Vm::gc_advance(std::uint64_t deadline_ns, GcReport& report) {
         break;
       case GcPhase::sweeping:
         if (!gc_sweep_some(deadline_ns)) return false;
-        report.completed = true;
         return true;
     }
-    if (deadline_ns && now_ns() >= deadline_ns) return gc_.phase == GcPhase::idle;
+    if (deadline_ns && steady_ns() >= deadline_ns) return gc_.phase == GcPhase::idle;
   }
 }
 
 void Vm::gc_step() {
   if (gc_.phase == GcPhase::idle && !gc_requested_) return;
   if (gc_.phase != GcPhase::idle) gc_requested_ = false;  // this step is what was asked for
-  std::uint64_t began = now_ns();
+  std::uint64_t began = steady_ns();
   // What the step gets through, in bytes of heap: marked, or cleared and swept (a bitmap word covers
   // 512 bytes; those phases are cheap per byte, so they count an eighth).
   const std::uint64_t marked_before = gc_.live_bytes;
   const std::uint64_t words_before = gc_.cleared + gc_.sweep_word;
   GcReport report;
   gc_advance(began + options_.gc_step_us * 1000, report);
-  std::uint64_t took = now_ns() - began;
+  std::uint64_t took = steady_ns() - began;
   ++gc_steps_;
   gc_step_max_ns_ = std::max(gc_step_max_ns_, took);
   if (gc_step_observer_) gc_step_observer_(took);
   // Pacing: until the next step the mutator may run for as long as this step took, and allocate
   // as much as it got through (at least 16 KiB), so that a cycle ends before the heap has grown
   // by more than about the live bytes, whatever the step's length.
-  const std::uint64_t now = now_ns();
+  const std::uint64_t now = steady_ns();
   gc_next_step_ns_ = now + took;
   WorldHeader* wh = heap_.header();
   if (gc_.phase == GcPhase::idle) {
@@ -450,7 +442,7 @@ void Vm::gc_step() {
 }
 
 GcReport Vm::collect_garbage() {
-  std::uint64_t began = now_ns();
+  std::uint64_t began = steady_ns();
   std::uint64_t freed = 0;
   // Runs the collector until it is idle again; false when a snapshot asked to stop the world (the
   // cycle stays where it is and goes on later).
@@ -458,7 +450,7 @@ GcReport Vm::collect_garbage() {
     for (;;) {
       if (stop_requested_.load(std::memory_order_relaxed)) return false;
       GcReport part;
-      bool done = gc_advance(now_ns() + 1'000'000, part);
+      bool done = gc_advance(steady_ns() + 1'000'000, part);
       freed += part.freed_bytes;
       if (done && gc_.phase == GcPhase::idle) return true;
     }
@@ -478,8 +470,7 @@ GcReport Vm::collect_garbage() {
   gc_alloc_limit_ = gc_threshold_;
   report = last_report_;
   report.freed_bytes = freed;
-  report.completed = true;
-  report.ns = now_ns() - began;
+  report.ns = steady_ns() - began;
   return report;
 }
 

@@ -110,7 +110,6 @@ struct RunReport {
 struct GcReport {
   std::uint64_t live_objects = 0, live_bytes = 0, freed_bytes = 0, ns = 0;
   bool aborted = false;  // a stop request came first; the cycle goes on later
-  bool completed = false;
 };
 
 // What the incremental collector has done in this process (benches, tests, the shell's stat).
