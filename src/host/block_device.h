@@ -29,6 +29,9 @@ class BlockDevice {
   virtual const std::string& name() const = 0;
   // Current size in blocks; reads and writes must stay below it.
   virtual std::uint64_t size_blocks() const = 0;
+  // True when the device holds no byte at all. A file shorter than one block is not empty: its bytes
+  // are not shown by read(), and they may be someone's data.
+  virtual bool empty() const { return size_blocks() == 0; }
   // Reads out.size() / block_size whole blocks starting at `first`.
   virtual Status read(std::uint64_t first, std::span<std::byte> out) = 0;
   // Writes the pieces back to back to consecutive blocks starting at `first`.

@@ -101,12 +101,14 @@ Result<std::unique_ptr<Store>> Store::open(host::Env& env, std::unique_ptr<host:
 
 namespace {
 
-// A create that a crash cut short before its flush leaves exactly the two record blocks (create grows
-// the file to them first), each all zero or holding a torn record, and no data block: no snapshot was
-// ever acknowledged in it. Such an image is made again rather than refused at every start. A file with
-// anything else in it is never taken over; nor is a shorter one, whose bytes past its last whole block
-// a block device cannot show.
+// A create that a crash cut short before its flush leaves either an empty file (killed between the
+// file's creation and its growth, which waits for the directory's sync) or exactly the two record
+// blocks (create grows the file to them first), each all zero or holding a torn record, and no data
+// block: no snapshot was ever acknowledged in it. Such an image is made again rather than refused at
+// every start. A file with anything else in it is never taken over; nor is a short non-empty one,
+// whose bytes past its last whole block a block device cannot show.
 bool interrupted_create(host::BlockDevice& device) {
+  if (device.empty()) return true;
   if (device.size_blocks() != first_data_block) return false;
   Image image(device);
   if (image.read_slots().ok()) return false;

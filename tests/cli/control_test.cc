@@ -96,9 +96,18 @@ class ControlSocket : public ::testing::Test {
     return pid;
   }
   static bool process_running(pid_t pid) {
-    // A reaped or zombie process counts as ended (the daemon's parent is init, which reaps it).
-    std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
-    return !status.empty() && status.find("State:\tZ") == std::string::npos;
+    // A reaped or zombie process counts as ended (the daemon's parent is init, which reaps it). The
+    // leader of a killed multi-threaded process turns zombie before its other threads have exited, and
+    // those still hold the open files (the control socket among them): ended means no thread is left.
+    std::string proc = "/proc/" + std::to_string(pid);
+    std::string status = read_file(proc + "/status");
+    if (status.empty()) return false;
+    if (status.find("State:\tZ") == std::string::npos) return true;
+    std::error_code ec;
+    int tasks = 0;
+    for (auto it = fs::directory_iterator(proc + "/task", ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+      ++tasks;
+    return tasks > 1;
   }
 
   fs::path dir_;

@@ -385,10 +385,10 @@ TEST_F(StoreTest, DamagedNewestSnapshotFallsBackAndRecovers) {
   EXPECT_EQ(store->arena().page(1)[0], std::byte{3});
 }
 
-// A power cut during create, before its flush, can leave an image of its two record blocks, zero or
-// with a torn record. No snapshot was ever acknowledged in it, so the next start creates it again
-// instead of refusing it forever. A file that holds anything else is never taken over, nor is an empty
-// or shorter one (a block device cannot tell an empty file from a few stray bytes).
+// A power cut or a kill during create, before its flush, can leave an empty file (cut between the
+// file's creation and its growth) or an image of its two record blocks, zero or with a torn record. No
+// snapshot was ever acknowledged in it, so the next start creates it again instead of refusing it
+// forever. A file that holds anything else is never taken over, nor is a short non-empty one.
 TEST_F(StoreTest, AnImageLeftHalfCreatedByACrashIsCreatedAgain) {
   std::filesystem::path dir = std::filesystem::temp_directory_path() / ("phantom-halfmade-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
@@ -401,7 +401,7 @@ TEST_F(StoreTest, AnImageLeftHalfCreatedByACrashIsCreatedAgain) {
   std::memcpy(torn.data(), "PHWORLD", 8);  // the magic of a record whose other bytes never landed
   torn[200] = '\x17';
   for (const auto& [name, contents] : std::vector<std::pair<std::string, std::string>>{
-           {"zero.img", std::string(8192, '\0')}, {"torn.img", torn}}) {
+           {"empty.img", ""}, {"zero.img", std::string(8192, '\0')}, {"torn.img", torn}}) {
     bool created = false;
     auto store = try_open(name, contents, &created);
     ASSERT_TRUE(store.ok()) << name << ": " << store.error().message;
@@ -410,7 +410,7 @@ TEST_F(StoreTest, AnImageLeftHalfCreatedByACrashIsCreatedAgain) {
     EXPECT_EQ(snapshot(**store).seq, 1u) << name;
   }
   bool created = true;
-  EXPECT_FALSE(try_open("empty.img", "", &created).ok());
+  EXPECT_FALSE(try_open("short.img", "abc", &created).ok());
   EXPECT_FALSE(try_open("other.bin", std::string(8191, '\0') + "x", &created).ok());
   auto text = try_open("notes.txt", "my notes, not a world\n", &created);
   ASSERT_FALSE(text.ok());

@@ -86,8 +86,10 @@ Result<std::unique_ptr<FileBlockDevice>> FileBlockDevice::open(const std::string
     ::close(fd);
     return make_error(Errc::io, "{}: cannot read device size: {}", path, std::strerror(err));
   }
-  return std::unique_ptr<FileBlockDevice>(new FileBlockDevice(path, fd, is_block_device, mode == OpenMode::read_only,
-                                                              bytes / block_size, syscalls));
+  auto device = std::unique_ptr<FileBlockDevice>(
+      new FileBlockDevice(path, fd, is_block_device, mode == OpenMode::read_only, bytes / block_size, syscalls));
+  device->partial_block_ = bytes % block_size != 0;
+  return device;
 }
 
 FileBlockDevice::FileBlockDevice(std::string path, int fd, bool is_block_device, bool read_only,

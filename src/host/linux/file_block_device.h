@@ -26,6 +26,7 @@ class FileBlockDevice final : public BlockDevice {
 
   const std::string& name() const override { return path_; }
   std::uint64_t size_blocks() const override { return size_blocks_; }
+  bool empty() const override { return size_blocks_ == 0 && !partial_block_; }
   Status read(std::uint64_t first, std::span<std::byte> out) override;
   Status write(std::uint64_t first, std::span<const WritePiece> pieces) override;
   Status flush() override;
@@ -43,6 +44,7 @@ class FileBlockDevice final : public BlockDevice {
   bool is_block_device_;
   bool read_only_;
   std::uint64_t size_blocks_;
+  bool partial_block_ = false;  // bytes past the last whole block (never written by us)
   const SyscallTable& syscalls_;
 
   // start_writeout(): a thread that flushes in the background, so the caller never waits for the disk.
