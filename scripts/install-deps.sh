@@ -1,7 +1,17 @@
 #!/usr/bin/env bash
 # install-deps.sh: installs every Debian package that Phantom's build, tests and benchmarks need.
 # Idempotent and quiet when everything is already there; called by `make run`, `make test`, `make bench`.
+# With --aarch64 it installs, in addition, the cross tool chain, qemu-user and the arm64 multiarch -dev
+# packages of `make cross-aarch64` (cmake/aarch64-linux-gnu.cmake), adding the arm64 architecture to dpkg.
 set -euo pipefail
+
+aarch64=0
+case "${1:-}" in
+  "") ;;
+  --aarch64) aarch64=1 ;;
+  -h|--help) echo "usage: scripts/install-deps.sh [--aarch64]"; exit 0 ;;
+  *) echo "install-deps: unknown option $1 (usage: scripts/install-deps.sh [--aarch64])" >&2; exit 2 ;;
+esac
 
 packages=(
   build-essential cmake ninja-build pkg-config  # toolchain and build
@@ -29,14 +39,24 @@ packages=(
 # a Node that brings its own npm (NodeSource's) conflicts with Debian's npm package, so only when absent.
 command -v npm >/dev/null || packages+=(npm)
 
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+if [ $aarch64 -eq 1 ]; then
+  packages+=(
+    crossbuild-essential-arm64 qemu-user libc6:arm64  # aarch64-linux-gnu-g++; qemu-aarch64 and the arm64 libc for the tests
+    # what phantom and its tests link, for arm64 (the modules' libcurl, libvncserver and SDL2 are left out)
+    libfmt-dev:arm64 libxxhash-dev:arm64 libsystemd-dev:arm64 libpng-dev:arm64 libfreetype-dev:arm64
+    libgtest-dev:arm64 libgmock-dev:arm64
+  )
+  dpkg --print-foreign-architectures | grep -qx arm64 || $sudo dpkg --add-architecture arm64
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
 echo "install-deps: installing ${missing[*]}" >&2
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -52,5 +52,9 @@ void add_compile_command(CLI::App& app);
 void add_start_command(CLI::App& app, host::Env& env);
 void add_control_commands(CLI::App& app, host::Env& env);  // snapshot, stop, status, attach, graphics
 void add_graphics_commands(CLI::App& app);  // screenshot, input (cmd_graphics.cc)
+#ifdef PHANTOM_LEAN
+// A lean build (system/lean.h): prints "phantom: <what>" and exits 1 (cmd_lean.cc).
+[[noreturn]] void left_out(const char* what);
+#endif
 
 }  // namespace phantom::cli

@@ -13,6 +13,7 @@
 
 #include "cli/cli_common.h"
 #include "host/service.h"
+#include "system/lean.h"
 #include "system/world_runner.h"
 
 namespace phantom::cli {
@@ -161,18 +162,25 @@ void add_run_command(CLI::App& app, host::Env& env) {
       "bootstrap object. An existing world ignores --boot and continues every VM thread where the last\n"
       "snapshot caught it. Program output goes to stdout, Phantom's own messages to stderr. The command\n"
       "exits 0 when the last VM thread has ended (after a final snapshot), 1 when the boot thread fails.\n"
+#ifdef PHANTOM_LEAN
+      "This build leaves out the window system and WebAssembly (PHANTOM_LEAN): a program's calls of their\n"
+      "classes throw, and --display and --boot-wasm are refused.\n"
+#else
       "With --boot-wasm FILE [-- ARGS...] the boot thread runs a WebAssembly WASI command instead; the\n"
       "command exits with its proc_exit code (docs/wasm.md).\n"
+#endif
       "While it runs, its control socket (docs/control.md) serves phantom start, snapshot, stop, status\n"
       "and, for a world run with --detach or --foreground, attach.");
+  // What a lean build leaves out stays on the command line, out of --help, to be refused with a reason.
+  std::vector<CLI::Option*> wasm_options, window_options;
   cmd->add_option("-w,--world", c.world, "world image (a file, created if missing, or a block device)")->required();
   cmd->add_option("--boot", c.boot_class, "boot class of a new world (sets root.boot), e.g. .my.boot");
-  cmd->add_option("--boot-wasm", c.boot_wasm,
-                  "a new world whose boot thread runs this WebAssembly WASI command (arguments after --)")
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--wasm-env", c.wasm_env, "NAME=VALUE in the environment of the --boot-wasm command (repeatable)")
-      ->allow_extra_args(false);  // `--wasm-env A=1 -- args`: one value per flag
-  cmd->add_option("wasm-args", c.wasm_args, "arguments of the --boot-wasm command, after --");
+  wasm_options.push_back(cmd->add_option("--boot-wasm", c.boot_wasm,
+                                         "a new world whose boot thread runs this WebAssembly WASI command (arguments after --)"));
+  if (!system::lean_build) wasm_options.back()->check(CLI::ExistingFile);
+  wasm_options.push_back(cmd->add_option("--wasm-env", c.wasm_env, "NAME=VALUE in the environment of the --boot-wasm command (repeatable)")
+      ->allow_extra_args(false));  // `--wasm-env A=1 -- args`: one value per flag
+  auto* wasm_args = cmd->add_option("wasm-args", c.wasm_args, "arguments of the --boot-wasm command, after --");
   cmd->add_option("--classpath", c.class_path, "directories or bulk class files to load classes from (repeatable)")
       ->delimiter(':')
       ->allow_extra_args(false);
@@ -205,14 +213,22 @@ void add_run_command(CLI::App& app, host::Env& env) {
                   "allow listening on ADDR:PORT (PORT or *) besides loopback, e.g. 0.0.0.0:8080 or [::]:* (repeatable)");
   cmd->add_option("--connect", c.connect_rules,
                   "allow outgoing connections only to HOST:PORT, HOST:* or * (repeatable; none given: anywhere)");
-  cmd->add_option("--display", options->display,
+  window_options.push_back(cmd->add_option("--display", options->display,
                   "where the desktop is shown: none, headless (in memory; phantom screenshot), vnc[=[ADDR]:PORT] (an RFB and "
                   "WebSocket server for VNC viewers and noVNC; default 127.0.0.1:5900) or sdl (a desktop window)")
-      ->capture_default_str();
-  cmd->add_option("--screen-size", options->screen_size, "the screen's size, WIDTHxHEIGHT (32-bit pixels)")->capture_default_str();
-  cmd->add_option("--vnc-password-file", c.display.vnc_password_file,
-                  "with --display vnc: VNC clients must give the password on this file's first line");
-  cmd->add_flag("--no-clock", [&c](std::int64_t) { c.taskbar_clock = false; }, "no clock on the task bar (for exact screenshots)");
+      ->capture_default_str());
+  window_options.push_back(
+      cmd->add_option("--screen-size", options->screen_size, "the screen's size, WIDTHxHEIGHT (32-bit pixels)")->capture_default_str());
+  window_options.push_back(cmd->add_option("--vnc-password-file", c.display.vnc_password_file,
+                                           "with --display vnc: VNC clients must give the password on this file's first line"));
+  auto* no_clock =
+      cmd->add_flag("--no-clock", [&c](std::int64_t) { c.taskbar_clock = false; }, "no clock on the task bar (for exact screenshots)");
+  if (system::lean_build) {  // no task bar: accepted, as a world without a display accepts it
+    no_clock->group("");
+    wasm_args->group("");
+    for (CLI::Option* o : wasm_options) o->group("");
+    for (CLI::Option* o : window_options) o->group("");
+  }
   cmd->add_option("--control", c.control_path, "control socket for phantom start/snapshot/stop/status/attach (default: <world>.sock)");
   auto* detach = cmd->add_flag("--detach", options->detach,
                                "run in the background once the world is ready; messages go to <world>.log, the console "
@@ -245,7 +261,14 @@ void add_run_command(CLI::App& app, host::Env& env) {
       ->capture_default_str();
   // Tests only: serves flt:, with which a program makes the process fail (docs/faults.md). Not in --help.
   cmd->add_flag("--test-faults", c.test_faults, "")->group("");
-  cmd->callback([options, &env] {
+  cmd->callback([options, &env, wasm_options, window_options] {
+    (void)wasm_options, (void)window_options;  // read by a lean build only
+#ifdef PHANTOM_LEAN
+    for (CLI::Option* o : wasm_options)
+      if (o->count()) left_out(system::lean_no_wasm);
+    for (CLI::Option* o : window_options)
+      if (o->count() && !(o->get_name() == "--display" && options->display == "none")) left_out(system::lean_no_windows);
+#endif
     if (options->config.boot_wasm.empty() && !options->config.wasm_args.empty()) {
       std::fprintf(stderr, "phantom run: unexpected argument '%s' (arguments after -- are for --boot-wasm)\n",
                    options->config.wasm_args.front().c_str());

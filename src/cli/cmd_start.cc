@@ -1,7 +1,10 @@
 // phantom start: loads a class into a world and starts its method 8 in a new VM thread (command line layer).
 #include "cli/cli_common.h"
+#include "system/lean.h"
 #include "system/world_tools.h"
+#ifndef PHANTOM_LEAN
 #include "wasm/wasm_service.h"
+#endif
 
 namespace phantom::cli {
 
@@ -18,11 +21,15 @@ void add_start_command(CLI::App& app, host::Env& env) {
   CLI::App* cmd = app.add_subcommand("start", "Load a class into a running or stopped world and start it in a new VM thread");
   cmd->add_option("-w,--world", options->world, "world image")->required();
   cmd->add_option("class", options->class_name, "class whose method 8 runs in the new thread (with the boot object), e.g. .demo.sensors");
-  cmd->add_option("--wasm", options->wasm, "run this WebAssembly WASI command in the new thread instead (arguments after --)")
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--wasm-env", options->wasm_env, "NAME=VALUE in the environment of the --wasm command (repeatable)")
-      ->allow_extra_args(false);
-  cmd->add_option("wasm-args", options->wasm_args, "arguments of the --wasm command, after --");
+  auto* wasm = cmd->add_option("--wasm", options->wasm, "run this WebAssembly WASI command in the new thread instead (arguments after --)");
+  auto* wasm_env = cmd->add_option("--wasm-env", options->wasm_env, "NAME=VALUE in the environment of the --wasm command (repeatable)")
+                       ->allow_extra_args(false);
+  auto* wasm_args = cmd->add_option("wasm-args", options->wasm_args, "arguments of the --wasm command, after --");
+  if (system::lean_build) {  // left out (system/lean.h): refused below with the reason, not in --help
+    for (CLI::Option* o : {wasm, wasm_env, wasm_args}) o->group("");
+  } else {
+    wasm->check(CLI::ExistingFile);
+  }
   // One value per --classpath, so that `--classpath DIR CLASS` leaves CLASS to its positional.
   cmd->add_option("--classpath", options->class_path, "more directories to load the class from (this time only)")
       ->delimiter(':')
@@ -33,9 +40,17 @@ void add_start_command(CLI::App& app, host::Env& env) {
       ->check(CLI::Range(1, 2147483647));
   cmd->footer(
       "A stopped world gets the thread in a new committed snapshot; it runs when the world runs next.\n"
+#ifdef PHANTOM_LEAN
+      "A running world is asked through its control socket and starts the thread at once.");
+#else
       "A running world is asked through its control socket and starts the thread at once.\n"
       "With --wasm FILE [-- ARGS...] the thread runs a WebAssembly WASI command (docs/wasm.md).");
-  cmd->callback([options, &env] {
+#endif
+  cmd->callback([options, &env, wasm_env] {
+    (void)wasm_env;  // read by a lean build only
+#ifdef PHANTOM_LEAN
+    if (!options->wasm.empty() || wasm_env->count()) left_out(system::lean_no_wasm);
+#endif
     if (options->resume_thread > 0) {
       if (!options->class_name.empty() || !options->wasm.empty()) {
         fmt::print(stderr, "phantom start: --resume-thread takes no class and no --wasm\n");
@@ -52,6 +67,7 @@ void add_start_command(CLI::App& app, host::Env& env) {
       fmt::print(stderr, "phantom: {}: resumed {}; it runs when the world runs\n", options->world, exit_on_error(std::move(released)));
       std::exit(exit_ok);
     }
+#ifndef PHANTOM_LEAN
     if (!options->wasm.empty()) {
       if (!options->class_name.empty()) {
         // With --wasm, what CLI11 took for the class is the command's first argument.
@@ -72,8 +88,10 @@ void add_start_command(CLI::App& app, host::Env& env) {
       fmt::print(stderr, "phantom: {}: started {}; it runs when the world runs\n", options->world, exit_on_error(std::move(started)));
       std::exit(exit_ok);
     }
+#endif
     if (options->class_name.empty()) {
-      fmt::print(stderr, "phantom start: give a class to start, or --wasm FILE\n");
+      std::fputs(system::lean_build ? "phantom start: give a class to start\n" : "phantom start: give a class to start, or --wasm FILE\n",
+                 stderr);
       std::exit(exit_usage);
     }
     if (!options->wasm_args.empty()) {

@@ -31,7 +31,11 @@ int main(int argc, char** argv) {
                "A world is one disk image holding every object; it survives any restart.",
                "phantom"};
   app.require_subcommand(1);
+#ifdef PHANTOM_LEAN
+  app.set_version_flag("--version", "phantom 0.1 (image format 1.0), lean: no windows, WebAssembly or compiler");
+#else
   app.set_version_flag("--version", "phantom 0.1 (image format 1.0)");
+#endif
   cli::add_run_command(app, *env);
   cli::add_snapshots_command(app, *env);
   cli::add_fsck_command(app, *env);

@@ -1,6 +1,8 @@
 // Control client (system layer). May call: util/, host/ (local sockets, the terminal).
 #include "system/control_client.h"
+#ifndef PHANTOM_LEAN
 #include "wasm/wasm_service.h"
+#endif
 
 #include <chrono>
 #include <filesystem>
@@ -10,6 +12,7 @@
 #include "host/local_socket.h"
 #include "system/control_input.h"
 #include "system/control_server.h"
+#include "system/lean.h"
 
 namespace phantom::system {
 namespace {
@@ -60,6 +63,11 @@ Result<std::string> start_in_running_world(const ControlTarget& target, const st
   return reply.value("thread", std::string("a new thread")) + " (" + class_name + ")";
 }
 
+#ifdef PHANTOM_LEAN
+Result<std::string> start_wasm_in_running_world(const ControlTarget&, const wasm::WasmCommand&) {
+  return make_error(Errc::unsupported, "{}", lean_no_wasm);
+}
+#else
 Result<std::string> start_wasm_in_running_world(const ControlTarget& target, const wasm::WasmCommand& command) {
   std::string_view bytes(reinterpret_cast<const char*>(command.module.data()), command.module.size());
   nlohmann::json request = {{"verb", "start_wasm"}, {"name", command.name}, {"module_base64", base64_encode(bytes)},
@@ -67,6 +75,7 @@ Result<std::string> start_wasm_in_running_world(const ControlTarget& target, con
   PHANTOM_ASSIGN(nlohmann::json reply, request_once(target, request));
   return reply.value("thread", std::string("a new thread")) + " (" + command.name + ")";
 }
+#endif
 
 Result<std::string> resume_thread_in_running_world(const ControlTarget& target, std::uint32_t id) {
   PHANTOM_ASSIGN(nlohmann::json reply, request_once(target, {{"verb", "resume_thread"}, {"thread", id}}));

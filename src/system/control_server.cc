@@ -4,7 +4,10 @@
 #include "system/control_input.h"
 
 #include "host/service.h"
+#include "system/lean.h"
+#ifndef PHANTOM_LEAN
 #include "wasm/wasm_service.h"  // WasmCommand, the request of start_wasm
+#endif
 
 namespace phantom::system {
 namespace {
@@ -169,6 +172,9 @@ nlohmann::json ControlServer::answer(const nlohmann::json& request) {
       return {{"ok", true}, {"thread", *released}};
     }
     if (verb == "start_wasm") {
+#ifdef PHANTOM_LEAN
+      return failure(lean_no_wasm);
+#else
       if (!request.contains("module_base64") || !request["module_base64"].is_string())
         return failure("start_wasm needs a \"module_base64\" string");
       auto bytes = base64_decode(request["module_base64"].get<std::string>());
@@ -181,6 +187,7 @@ nlohmann::json ControlServer::answer(const nlohmann::json& request) {
       auto started = world_.start_wasm(command);
       if (!started.ok()) return failure(started.error().message);
       return {{"ok", true}, {"thread", *started}};
+#endif
     }
     if (verb == "screenshot") {
       auto png = world_.screenshot_png();

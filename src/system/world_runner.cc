@@ -16,19 +16,30 @@
 #include "host/service.h"
 #include "system/control_client.h"
 #include "system/control_server.h"
+#include "system/lean.h"
 #include "system/run_journal.h"
 #include "system/running_world.h"
 #include "system/terminal_console.h"
 #include "system/watchdog.h"
-#include "ui/desktop.h"
 #include "vm/heap.h"
 #include "vm/vm.h"
+#ifndef PHANTOM_LEAN
+#include "ui/desktop.h"
 #include "wasm/wasm_service.h"
+#endif
 
 namespace phantom::system {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+#ifdef PHANTOM_LEAN
+// No window system and no WebAssembly in this build (lean.h): nothing to show, nothing to start.
+struct NoDesktop {};
+using Desktop = NoDesktop;
+#else
+using Desktop = ui::Desktop;
+#endif
 
 bool arena_is_blank(const store::Store& store) { return store.restore_report().pages_restored == 0; }
 
@@ -38,7 +49,7 @@ bool arena_is_blank(const store::Store& store) { return store.restore_report().p
 class WorldSession final : public RunningWorld, public store::WorldControl {
  public:
   WorldSession(const RunConfig& config, RunSignals& signals, store::Store& store, vm::Vm& machine,
-               connections::Hub& hub, ui::Desktop& desktop)
+               connections::Hub& hub, Desktop& desktop)
       : config_(config), signals_(signals), store_(store), vm_(machine), hub_(hub), desktop_(desktop), started_(Clock::now()) {
     hub_.outbox().on_pending([this] { output_pending(); });
     vm_.set_stat_source([this](const vm::Vm::StatPut& put) { stat_figures(put); });
@@ -177,6 +188,9 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
     return started;
   }
 
+#ifdef PHANTOM_LEAN
+  Result<std::string> start_wasm(const wasm::WasmCommand&) override { return make_error(Errc::unsupported, "{}", lean_no_wasm); }
+#else
   Result<std::string> start_wasm(const wasm::WasmCommand& command) override {
     if (!wasm_) return make_error(Errc::unsupported, "this world cannot run WebAssembly");
     std::lock_guard control(world_control_);
@@ -189,6 +203,7 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
     return started;
   }
   void set_wasm(wasm::WasmService* service) { wasm_ = service; }
+#endif
 
   Result<std::string> resume_thread(std::uint32_t id) override {
     std::lock_guard control(world_control_);
@@ -232,7 +247,11 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
       s.live_bytes = h->live_bytes;
       s.threads = vm_.array_size(vm_.root_slot(vm::root_thread_list));
       s.connections = hub_.connection_count();
+#ifdef PHANTOM_LEAN
+      s.display = "no display";
+#else
       s.display = desktop_.description();
+#endif
       vm_.resume();
     }
     auto out = hub_.outbox().figures();
@@ -253,6 +272,10 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
     return s;
   }
 
+#ifdef PHANTOM_LEAN
+  Result<std::string> screenshot_png() override { return make_error(Errc::unsupported, "{}", lean_no_windows); }
+  Status inject_input(const std::vector<host::InputEvent>&) override { return make_error(Errc::unsupported, "{}", lean_no_windows); }
+#else
   Result<std::string> screenshot_png() override {
     // What the world drew before the request is on the screen (a resumed world composes after start).
     if (desktop_.display()) (void)desktop_.wait_composed(5'000);
@@ -267,6 +290,7 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
       return make_error(Errc::busy, "the world did not handle the input within 10 s (is it stopping?)");
     return ok_status();
   }
+#endif
 
   // .internal.stat.snapshot()'s share of the figures `phantom status` shows (the desktop demo's world window).
   void stat_figures(const vm::Vm::StatPut& put) {
@@ -307,8 +331,10 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
   store::Store& store_;
   vm::Vm& vm_;
   connections::Hub& hub_;
-  ui::Desktop& desktop_;
+  Desktop& desktop_;
+#ifndef PHANTOM_LEAN
   wasm::WasmService* wasm_ = nullptr;
+#endif
   const Clock::time_point started_;
   std::mutex world_control_;
   std::uint64_t captured_ = 0;  // the outbox position of the snapshot being taken
@@ -340,6 +366,13 @@ std::string beside_world(const std::string& world, const char* suffix) {
 }  // namespace
 
 int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
+#ifdef PHANTOM_LEAN
+  // The command line refuses these first (cmd_run.cc); a caller of run_world gets the same answer.
+  if (config.display.kind != "none" || !config.boot_wasm.empty()) {
+    std::fprintf(stderr, "phantom: %s\n", config.boot_wasm.empty() ? lean_no_windows : lean_no_wasm);
+    return 1;
+  }
+#endif
   // First, so that the mprotect write tracker, installed when the store opens, chains to them.
   host::install_fault_handlers();
   // A malformed network rule is refused before anything is opened or created.
@@ -383,6 +416,7 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   if (!*go) return 3;
   const store::RestoreReport& restored = store->restore_report();
 
+#ifndef PHANTOM_LEAN
   // The display first: a taken VNC port or a missing graphical session stops us before the world runs.
   std::unique_ptr<host::Display> display;
   if (config.display.kind != "none") {
@@ -393,6 +427,7 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
     }
     display = std::move(opened_display).value();
   }
+#endif
 
   vm::Heap heap(store->arena().base(), store->arena().size());
   std::unique_ptr<ConsoleDevice> device;
@@ -420,6 +455,7 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
     journal.thread_failed(*store, id, name, what);
   };
   vm_options.on_released = [&](std::uint32_t id, const std::string& summary) { journal.released(*store, id, summary); };
+#ifndef PHANTOM_LEAN
   wasm::WasmCommand boot_command;
   if (!config.boot_wasm.empty()) {
     auto command = wasm::read_wasm_command(config.boot_wasm, config.wasm_args, config.wasm_env);
@@ -434,6 +470,7 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
       return wasm::prepare_wasm_command(vm, engine, boot_command);
     };
   }
+#endif
   vm::Vm machine(heap, env.clock(), console, vm_options);
   device->on_input([&machine] { machine.wake_executor(); });
 
@@ -466,6 +503,11 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
                  static_cast<unsigned long long>(journal.boot()));
   }
 
+  // Said once, where the kernel (or an emulator: qemu-user has no userfaultfd) chose for the user.
+  if (config.tracking == host::TrackingMode::automatic && store->tracking_mode() == host::TrackingMode::mprotect)
+    std::fprintf(stderr, "phantom: %s: no userfaultfd write-protection here: tracking writes with mprotect\n",
+                 config.world.c_str());
+
   // This run's boot in the event log, durable before any bytecode runs; quarantined threads held back.
   if (auto begun = journal.begin_run(*store, machine); !begun.ok()) {
     std::fprintf(stderr, "phantom: %s: cannot record the start in the event log: %s\n", config.world.c_str(), begun.error().message.c_str());
@@ -491,6 +533,13 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   bool booted = !(config.once && fresh);
   if (booted) hub->start();
 
+#ifdef PHANTOM_LEAN
+  // Windows and WebAssembly: every call of their natives says that this build leaves them out.
+  install_lean_natives(machine);
+  Desktop desktop;
+  WorldSession session(config, signals, *store, machine, *hub, desktop);
+  session.set_last_seq(restored.restored_seq);
+#else
   // The window system: windows stored in the world, shown on the display if there is one.
   ui::DesktopConfig desktop_config;
   desktop_config.width = config.display.width;
@@ -511,6 +560,7 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   WorldSession session(config, signals, *store, machine, *hub, desktop);
   session.set_last_seq(restored.restored_seq);
   session.set_wasm(&wasm_service);
+#endif
   if (config.once) {
     device->on_input(nullptr);
     if (!session.take("requested")) return 1;
@@ -535,8 +585,10 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   done = true;
   policy.join();
   int code = run.exit_code;
+#ifndef PHANTOM_LEAN
   // A WASI command booted the world and ended with proc_exit(n) in this run: the process exits n.
   if (code == 0 && wasm_service.boot_exit_code()) code = *wasm_service.boot_exit_code();
+#endif
   if (session.failed()) code = 1;
   else {
     const char* why = run.exit_requested ? "shutdown" : run.exit_code ? "boot failed" : "all threads ended";

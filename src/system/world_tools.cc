@@ -1,12 +1,15 @@
 // World tools (system layer).
 #include "system/world_tools.h"
 
+#ifndef PHANTOM_LEAN
 #include "wasm/wasm_service.h"
+#endif
 
 #include <filesystem>
 
 #include "store/store.h"
 #include "system/fault_history.h"
+#include "system/lean.h"
 #include "vm/vm.h"
 
 namespace phantom::system {
@@ -121,6 +124,11 @@ Result<std::string> resume_thread_in_stopped_world(host::Env& env, const std::st
   return fmt::format("{}; committed in snapshot {}", *released, snap->seq);
 }
 
+#ifdef PHANTOM_LEAN
+Result<std::string> start_wasm_in_stopped_world(host::Env&, const std::string&, const wasm::WasmCommand&) {
+  return make_error(Errc::unsupported, "{}", lean_no_wasm);
+}
+#else
 Result<std::string> start_wasm_in_stopped_world(host::Env& env, const std::string& world, const wasm::WasmCommand& command) {
   auto opened = open_world(env, world);
   if (!opened.ok()) return opened.take_error();
@@ -143,5 +151,7 @@ Result<std::string> start_wasm_in_stopped_world(host::Env& env, const std::strin
   if (!snap.ok()) return snap.take_error();
   return fmt::format("thread {} ({}), committed in snapshot {}", w.machine->thread_data(thread)->id, command.name, snap->seq);
 }
+
+#endif
 
 }  // namespace phantom::system

@@ -2,8 +2,13 @@
 #include "vm/heap.h"
 
 #include <algorithm>
+#include <bit>
 
 namespace phantom::vm {
+
+// The arena holds host-order integers, the same bytes on x86-64 and aarch64 (docs/image-format.md
+// "Portability"). A big-endian build would read every moved world wrongly, so there is none.
+static_assert(std::endian::native == std::endian::little, "the arena's integers are little-endian");
 
 bool Heap::is_formatted() const { return std::memcmp(header()->magic, world_magic, sizeof world_magic) == 0; }
 

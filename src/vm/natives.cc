@@ -99,8 +99,9 @@ std::string number_text(Vm& vm, Ref o) {
   switch (vm.class_id_of(o)) {
     case cid_int: return fmt::format("{}", vm.int_of(o));
     case cid_long: { std::int64_t v; std::memcpy(&v, vm.heap().data(o), 8); return fmt::format("{}", v); }
-    case cid_float: { float v; std::memcpy(&v, vm.heap().data(o), 4); return fmt::format("{}", v); }  // B19: shortest form
-    default: { double v; std::memcpy(&v, vm.heap().data(o), 8); return fmt::format("{}", v); }
+    // B19: shortest form. A NaN prints without the sign its bits may carry (it differs between CPUs).
+    case cid_float: { float v; std::memcpy(&v, vm.heap().data(o), 4); return v != v ? "nan" : fmt::format("{}", v); }
+    default: { double v; std::memcpy(&v, vm.heap().data(o), 8); return v != v ? "nan" : fmt::format("{}", v); }
   }
 }
 NO number_to_string(Vm& vm, NC& c) { return c.ret(vm.new_string(number_text(vm, c.self))); }

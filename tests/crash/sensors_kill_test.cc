@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "support/child_process.h"
+#include "support/round_progress.h"
 
 namespace phantom {
 namespace {
@@ -41,38 +42,6 @@ std::string kill_and_collect(test::Child& child, std::string out) {
   return out + test::drain(child.out);
 }
 
-struct Progress {
-  long durable = 0;  // the last round printed before the last committed snapshot's capture
-  int commits = 0;
-  int resumed = 0;
-};
-
-// Checks one run's output against what was durable before it, and updates it.
-void check_run(const std::string& out, Progress& p) {
-  ASSERT_EQ(out.find("self-check failed"), std::string::npos) << out.substr(0, 4000);
-  ASSERT_EQ(out.find("uncaught exception"), std::string::npos) << out.substr(0, 4000);
-  ASSERT_EQ(out.find("snapshot failed"), std::string::npos) << out.substr(0, 4000);
-  if (out.find("resumed snapshot") != std::string::npos) ++p.resumed;
-  long printed = 0, at_capture = -1;
-  bool first = true;
-  std::istringstream lines(out);
-  std::string line;
-  while (std::getline(lines, line)) {
-    long round;
-    if (std::sscanf(line.c_str(), "round %ld ok", &round) == 1) {
-      if (first) EXPECT_GT(round, p.durable) << "the program came back behind the last committed snapshot";
-      else EXPECT_EQ(round, printed + 1) << "rounds must follow each other within a run";
-      first = false;
-      printed = round;
-    } else if (line == "phantom: snapshot captured") {
-      at_capture = printed;
-    } else if (line.starts_with("phantom: snapshot ") && line.find(" committed") != std::string::npos) {
-      ++p.commits;
-      if (at_capture >= 0) p.durable = std::max(p.durable, at_capture);
-    }
-  }
-}
-
 int fsck(const std::string& world, std::string& report) {
   test::Child c = test::spawn_child(PHANTOM_BINARY, {"phantom", "fsck", world}, true);
   int status = 0;
@@ -88,7 +57,7 @@ TEST(SensorsKillTest, TheSensorExampleSurvivesKillsAtAnyInstant) {
   auto dir = std::filesystem::temp_directory_path() / ("phantom-sensors-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::string world = (dir / "sensors.img").string();
-  Progress progress;
+  test::RoundProgress progress;
   int during_writeout = 0, during_boot = 0;
   // The usual time from the start to the first round, and between two commits (interval 100 ms).
   test::PhaseDuration startup(200), cycle(120);
@@ -111,8 +80,8 @@ TEST(SensorsKillTest, TheSensorExampleSurvivesKillsAtAnyInstant) {
       std::string out2;
       EXPECT_TRUE(test::read_until(again.out, out2, "round 3 ok", progress_ms)) << out2;
       out2 = kill_and_collect(again, out2);
-      Progress fresh_progress;
-      check_run(out2, fresh_progress);
+      test::RoundProgress fresh_progress;
+      test::check_rounds(out2, fresh_progress);
       std::string report;
       EXPECT_EQ(fsck(fresh, report), 0) << report;
       std::filesystem::remove(fresh);
@@ -153,7 +122,7 @@ TEST(SensorsKillTest, TheSensorExampleSurvivesKillsAtAnyInstant) {
       std::this_thread::sleep_for(cycle.random_within(random));
     }
     out = kill_and_collect(child, out);
-    check_run(out, progress);
+    test::check_rounds(out, progress);
     if (HasFatalFailure()) return;
   }
   std::printf("sensors kill test: %d kills (%d during write-out, %d during a first boot), %d resumed runs, %d commits, "

@@ -2,6 +2,7 @@
 #include "host/linux/linux_arena.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -11,6 +12,12 @@ namespace phantom::host::linux_impl {
 Result<std::unique_ptr<LinuxArena>> LinuxArena::reserve(std::uint64_t address, std::uint64_t size) {
   if (address % page_size != 0 || size % page_size != 0 || size == 0)
     return make_error(Errc::invalid_argument, "arena {:#x}+{:#x} is not page aligned", address, size);
+  // Arena pages are 4 KiB everywhere (the image's unit); a kernel with 16 or 64 KiB pages (some arm64
+  // ones) maps and protects in its own, larger pages, so the arena must be made of whole ones.
+  const auto host_page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  if (address % host_page != 0 || size % host_page != 0)
+    return make_error(Errc::invalid_argument, "arena {:#x}+{:#x} is not a multiple of this kernel's {} KiB pages",
+                      address, size, host_page >> 10);
   void* want = reinterpret_cast<void*>(address);
   void* got = ::mmap(want, size, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);

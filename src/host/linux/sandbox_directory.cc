@@ -1,6 +1,7 @@
 // Sandbox directories on Linux (host layer, Linux). Every name is resolved with openat2 and
 // RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, so the kernel itself refuses `..` above the root, absolute
-// names and symlinks that lead out, with no window between a check and the use. Files are first opened
+// names and symlinks that lead out, with no window between a check and the use (without openat2: one
+// component at a time with the same rules; open_beneath_by_components). Files are first opened
 // O_PATH and checked to be regular before they are opened for I/O (through /proc/self/fd, which names
 // the very inode checked), so a device node or a FIFO is never opened at all.
 #include <dirent.h>
@@ -11,9 +12,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
+#include <deque>
+#include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include "host/files.h"
 
@@ -56,14 +62,85 @@ Error from_errno(int err, std::string_view what, std::string_view name) {
   return Error{code, fmt::format("{} '{}': {}", what, name, why)};
 }
 
+// Where openat2 is missing (kernels before 5.6, and qemu-user, which does not emulate it), the name is
+// walked one component at a time with openat and O_NOFOLLOW, as RESOLVE_BENEATH would: `..` may not
+// climb above the root, absolute names and absolute symlink targets are refused, a relative symlink
+// is followed by splicing its target into the rest of the walk (40 at most, then ELOOP). A final
+// component is opened with O_NOFOLLOW, so an entry swapped for a symlink after it was looked at is
+// refused rather than followed.
+int open_beneath_by_components(int root, const std::string& path, int flags, mode_t mode) {
+  auto fail = [](int err) {
+    errno = err;
+    return -1;
+  };
+  auto split = [](const std::string& name, std::deque<std::string>& into, bool front) {
+    std::vector<std::string> parts;
+    for (std::size_t at = 0; at <= name.size();) {
+      std::size_t slash = std::min(name.find('/', at), name.size());
+      if (slash > at) parts.push_back(name.substr(at, slash - at));
+      at = slash + 1;
+    }
+    if (front) into.insert(into.begin(), parts.begin(), parts.end());
+    else into.insert(into.end(), parts.begin(), parts.end());
+  };
+  if (path.starts_with('/')) return fail(EXDEV);
+  std::deque<std::string> todo;
+  split(path, todo, false);
+  std::vector<Fd> below;  // the directories walked into under the root, innermost last
+  int links = 0;
+  while (!todo.empty()) {
+    std::string part = std::move(todo.front());
+    todo.pop_front();
+    if (part == ".") continue;
+    if (part == "..") {
+      if (below.empty()) return fail(EXDEV);
+      below.pop_back();
+      continue;
+    }
+    int dir = below.empty() ? root : below.back().get();
+    Fd entry(::openat(dir, part.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st {};
+    if (entry.get() >= 0 && ::fstat(entry.get(), &st) != 0) return -1;
+    bool last = todo.empty();
+    if (entry.get() >= 0 && S_ISLNK(st.st_mode) && !(last && (flags & O_NOFOLLOW))) {
+      if (++links > 40) return fail(ELOOP);
+      char target[PATH_MAX];
+      ssize_t n = ::readlinkat(entry.get(), "", target, sizeof target - 1);
+      if (n < 0) return -1;
+      target[n] = 0;
+      if (target[0] == '/') return fail(EXDEV);
+      split(target, todo, true);
+      continue;
+    }
+    if (last) return ::openat(dir, part.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (entry.get() < 0) return -1;
+    if (!S_ISDIR(st.st_mode)) return fail(ENOTDIR);
+    below.push_back(std::move(entry));
+  }
+  // The name ended in `.` or `..` (or was only that): the directory the walk stands in.
+  return ::openat(below.empty() ? root : below.back().get(), ".", flags | O_CLOEXEC, mode);
+}
+
 // openat2 beneath `root`; Debian 12's C library has no wrapper.
+// PHANTOM_SANDBOX_WALK=components takes the walk of kernels without openat2 on any kernel, so that its
+// tests run everywhere (tests/CMakeLists.txt).
 int open_beneath(int root, std::string_view name, int flags, mode_t mode = 0) {
+  static std::atomic<bool> no_openat2{[] {
+    const char* walk = std::getenv("PHANTOM_SANDBOX_WALK");
+    return walk != nullptr && std::string_view(walk) == "components";
+  }()};
   std::string path(name.empty() ? std::string_view(".") : name);
+  if (no_openat2.load(std::memory_order_relaxed)) return open_beneath_by_components(root, path, flags, mode);
   open_how how{};
   how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
   how.mode = (flags & O_CREAT) ? mode : 0;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-  return static_cast<int>(::syscall(SYS_openat2, root, path.c_str(), &how, sizeof how));
+  int fd = static_cast<int>(::syscall(SYS_openat2, root, path.c_str(), &how, sizeof how));
+  if (fd < 0 && errno == ENOSYS) {
+    no_openat2.store(true, std::memory_order_relaxed);
+    return open_beneath_by_components(root, path, flags, mode);
+  }
+  return fd;
 }
 
 // Splits "a/b/c" into the directory part "a/b" ("" for none) and the last component "c".

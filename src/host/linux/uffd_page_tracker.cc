@@ -26,6 +26,10 @@ Result<std::unique_ptr<UffdPageTracker>> UffdPageTracker::start(Arena& arena, Pa
   // Tracking alone: UFFD_USER_MODE_ONLY works unprivileged even with vm.unprivileged_userfaultfd = 0,
   // and kernel-mode faults are not needed since the kernel resolves async write-protect faults itself.
   // Lazy mode needs kernel-mode MISSING faults too (see the header).
+  // Write-protection and page filling work in the kernel's pages; ours are 4 KiB. On a 16 or 64 KiB
+  // page kernel (some arm64 ones) the store falls back to mprotect tracking and eager restore.
+  if (long host_page = ::sysconf(_SC_PAGESIZE); host_page != static_cast<long>(page_size))
+    return make_error(Errc::unsupported, "userfaultfd tracking needs 4 KiB pages; this kernel's are {} KiB", host_page >> 10);
   int flags = O_CLOEXEC | O_NONBLOCK | (lazy_source ? 0 : abi::uffd_user_mode_only);
   int uffd = static_cast<int>(::syscall(SYS_userfaultfd, flags));
   if (uffd < 0)
