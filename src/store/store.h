@@ -246,6 +246,7 @@ class Store {
   Status write_pages(const std::vector<std::uint64_t>& pages, const std::byte* staged, SnapshotReport& report);
   bool stage(std::uint64_t page, std::uint64_t capacity);
   std::uint64_t reserve_staging(std::uint64_t pages);
+  void trim_staging(std::uint64_t used_pages);
   Status precopy(const std::vector<host::PageRun>& runs, SnapshotReport& report);
   Result<SnapshotReport> run_snapshot(WorldControl& control);
   Status commit(SnapshotReport& report);
@@ -300,7 +301,8 @@ class Store {
   std::set<std::uint64_t> committed_here_;
   bool incremental_free_map_ = false;
   // Staging: one slot per page written in this cycle, written out once after the pause. Its capacity
-  // (staging_limit_pages) is reserved at open and touched only as it is used, never while stopped.
+  // (staging_limit_pages) is reserved at open and touched only as it is used, never while stopped;
+  // memory far beyond what the last cycle used goes back to the system (trim_staging).
   std::vector<std::byte> staging_;
   std::vector<std::uint64_t> staged_pages_;                     // slot -> page
   std::unordered_map<std::uint64_t, std::uint32_t> staging_slot_;  // page -> slot
