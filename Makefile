@@ -6,8 +6,11 @@ FUZZ_BUILD ?= build-fuzz
 WORLD ?= world.img
 FUZZ_SECONDS ?= 30
 AARCH64_BUILD ?= build-aarch64
+LEAN_BUILD ?= build-lean
+# Extra CMake options of the aarch64 build, e.g. -DPHANTOM_LEAN=ON for a small one (docs/iot.md).
+AARCH64_CMAKE_ARGS ?=
 
-.PHONY: all deps build run test bench soak fuzz clean cross-aarch64 test-aarch64 soak-aarch64
+.PHONY: all deps build lean run test bench soak fuzz clean cross-aarch64 test-aarch64 soak-aarch64
 
 all: build
 
@@ -18,14 +21,21 @@ build: deps
 	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(BUILD)
 
+# The lean phantom for small devices (docs/iot.md): no windows, no WebAssembly, no compiler, built for
+# size; its classes come from the full build.
+lean: deps
+	@cmake -S . -B $(LEAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DPHANTOM_LEAN=ON >/dev/null
+	@cmake --build $(LEAN_BUILD)
+
 # Boot the default world (created on first run: library self-tests, then the console shell) or resume it.
 run: build
 	./$(BUILD)/phantom run --world $(WORLD) --boot .ru.dz.phantom.system.boot --classpath $(BUILD)/classes
 
-# Fuzz smoke run first, then every test; ctest's summary is the last thing printed. Every world in
-# the tests checks each incremental marking of its collector against a full one (src/vm/gc.cc).
-test: build fuzz
-	cd $(BUILD) && PHANTOM_GC_VERIFY=1 ctest --output-on-failure -j2
+# Fuzz smoke run first, then the aarch64 subset under qemu, then every native test, among them worlds
+# moving between the two builds; ctest's summary is the last thing printed. Every world in the native
+# tests checks each incremental marking of its collector against a full one (src/vm/gc.cc).
+test: build fuzz test-aarch64
+	cd $(BUILD) && PHANTOM_GC_VERIFY=1 PHANTOM_REQUIRE_AARCH64=1 ctest --output-on-failure -j2
 
 # Every fuzzer under ASan/UBSan for FUZZ_SECONDS each, one per core at a time, seeded with fresh valid
 # worlds, class files and programs and the stored regressions.
@@ -35,7 +45,7 @@ fuzz: deps
 	@rm -rf $(FUZZ_BUILD)/corpus && $(FUZZ_BUILD)/fuzz/make_fuzz_seeds $(FUZZ_BUILD)/corpus/image $(FUZZ_BUILD)/corpus/class $(FUZZ_BUILD)/corpus/vm
 	scripts/run-fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
-bench: build
+bench: build lean
 	@cmake --build $(BUILD) --target bench/all
 	./$(BUILD)/bench/phantom_bench
 	./$(BUILD)/bench/vm_bench
@@ -46,6 +56,7 @@ bench: build
 	./$(BUILD)/bench/ui_bench
 	@if [ -x $(BUILD)/bench/wasm_bench ]; then ./$(BUILD)/bench/wasm_bench; else echo "wasm_bench skipped: no clang wasm32 target or wasi-libc" >&2; fi
 	bench/net_http_rps.sh $(BUILD)/phantom $(BUILD)/classes
+	bench/footprint.sh $(BUILD) $(LEAN_BUILD) $(if $(wildcard $(AARCH64_BUILD)/phantom),$(AARCH64_BUILD))
 
 # Long crash runs: 2000 kills.
 soak: build
@@ -56,15 +67,22 @@ soak: build
 # Phantom for aarch64 (docs/iot.md): Debian's cross tool chain and arm64 libraries, through
 # cmake/aarch64-linux-gnu.cmake. The classes are compiled by the native build's phantom (class files are
 # the same on every architecture); the loadable back-ends (curl, VNC, SDL) are left out.
-cross-aarch64: build
+define aarch64_configure
 	@scripts/install-deps.sh --aarch64
 	@cmake -S . -B $(AARCH64_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release \
-	  -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/aarch64-linux-gnu.cmake -DPHANTOM_NATIVE_BUILD=$(CURDIR)/$(BUILD) >/dev/null
+	  -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/aarch64-linux-gnu.cmake -DPHANTOM_NATIVE_BUILD=$(CURDIR)/$(BUILD) $(AARCH64_CMAKE_ARGS) >/dev/null
+endef
+cross-aarch64: build
+	$(aarch64_configure)
 	@cmake --build $(AARCH64_BUILD)
 
-# The aarch64 build's tests under qemu-aarch64: a subset short enough for `make test` (docs/iot.md).
+# The aarch64 build's tests under qemu-aarch64: a subset short enough for `make test` (docs/iot.md),
+# and only the binaries it needs.
 AARCH64_QUICK = ^(Store|Heap|Vm|PageTable|BlockAllocator|Cleaner|Fsck|PowerLoss|EventLog|ImageFormat|ClassFile|Assembler|Quicken|Programs|SensorsKillTest)
-test-aarch64: cross-aarch64
+AARCH64_QUICK_TARGETS = phantom phantom_unit_tests phantom_programs_test phantom_sensors_kill_test
+test-aarch64: build
+	$(aarch64_configure)
+	@cmake --build $(AARCH64_BUILD) --target $(AARCH64_QUICK_TARGETS)
 	cd $(AARCH64_BUILD) && PHANTOM_SENSOR_KILLS=10 ctest --output-on-failure -j2 -R '$(AARCH64_QUICK)'
 
 # Every test of the aarch64 build, with the usual kill counts.
@@ -72,4 +90,4 @@ soak-aarch64: cross-aarch64
 	cd $(AARCH64_BUILD) && ctest --output-on-failure -j2
 
 clean:
-	rm -rf $(BUILD) $(FUZZ_BUILD) $(AARCH64_BUILD)
+	rm -rf $(BUILD) $(FUZZ_BUILD) $(AARCH64_BUILD) $(LEAN_BUILD)

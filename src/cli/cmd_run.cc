@@ -261,6 +261,9 @@ void add_run_command(CLI::App& app, host::Env& env) {
       ->capture_default_str();
   // Tests only: serves flt:, with which a program makes the process fail (docs/faults.md). Not in --help.
   cmd->add_flag("--test-faults", c.test_faults, "")->group("");
+  // Tests only: the arena away from the address its image records, as where that address cannot be
+  // had (docs/image-format.md, "Portability"). Not in --help.
+  cmd->add_flag("--arena-anywhere", c.arena_anywhere, "")->group("");
   cmd->callback([options, &env, wasm_options, window_options] {
     (void)wasm_options, (void)window_options;  // read by a lean build only
 #ifdef PHANTOM_LEAN

@@ -1,7 +1,7 @@
-// Arena: the persistent object space as one range of virtual memory at a fixed address (host layer).
-// Reserved lazily (no memory is used until a page is touched), so that object references, which are
-// plain addresses, stay valid across restarts. If the address range is taken the reservation fails;
-// the store never relocates a world.
+// Arena: the persistent object space as one range of virtual memory (host layer). Reserved lazily (no
+// memory is used until a page is touched). Object references are offsets from its base, never host
+// addresses, so a world runs wherever its arena is mapped: at the address recorded in its image when
+// that is free, elsewhere when it is not (a kernel with fewer address bits, another arena in the way).
 #pragma once
 
 #include <cstddef>

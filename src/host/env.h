@@ -26,7 +26,8 @@ class Env {
   virtual ~Env() = default;
   virtual Clock& clock() = 0;
   virtual Result<std::unique_ptr<BlockDevice>> open_block_device(const std::string& path, OpenMode mode) = 0;
-  // Reserves [address, address + size) exactly, or fails with busy if any of it is in use.
+  // Reserves [address, address + size) exactly, or fails with busy if any of it is in use; address 0
+  // reserves `size` bytes wherever the host has room.
   virtual Result<std::unique_ptr<Arena>> reserve_arena(std::uint64_t address, std::uint64_t size) = 0;
   // Starts tracking writes to the arena. The tracker must be destroyed before the arena.
   virtual Result<std::unique_ptr<PageTracker>> track_writes(Arena& arena, TrackingMode mode) = 0;

@@ -62,6 +62,25 @@ Result<std::unique_ptr<Store>> Store::create(host::Env& env, std::unique_ptr<hos
   return open(env, std::move(device), options);
 }
 
+// Maps the arena at the address the image records or, when that range cannot be had (a kernel with
+// 39-bit addresses has no 32 TiB; another world's arena is there), wherever the host has room.
+// References are offsets from the base, never addresses, so the world runs unchanged; the recorded
+// address stays as it is, the place to try first next time.
+Result<std::unique_ptr<host::Arena>> Store::map_arena(host::Env& env, const WorldGeometry& geometry) {
+  std::string why = "as asked (--arena-anywhere)";
+  if (!options_.arena_anywhere) {
+    auto exact = env.reserve_arena(geometry.arena_base, geometry.arena_size);
+    if (exact.ok()) return exact;
+    why = exact.error().message;
+  }
+  auto moved = env.reserve_arena(0, geometry.arena_size);
+  if (!moved.ok()) return make_error(moved.error().code, "{}; nor elsewhere: {}", why, moved.error().message);
+  restore_.arena_moved = true;
+  restore_.warnings.push_back(fmt::format("the arena is at {}, not at its recorded {:#x}: {}", static_cast<void*>((*moved)->base()),
+                                          geometry.arena_base, why));
+  return moved;
+}
+
 Result<std::unique_ptr<Store>> Store::open(host::Env& env, std::unique_ptr<host::BlockDevice> device,
                                            const StoreOptions& options) {
   std::uint64_t start = env.clock().monotonic_ns();
@@ -69,7 +88,7 @@ Result<std::unique_ptr<Store>> Store::open(host::Env& env, std::unique_ptr<host:
   store->open_began_ns_ = start;
   PHANTOM_ASSIGN(SlotState slots, store->image_.read_slots());
   const CommitRecord& current = *slots.record[*slots.current];
-  PHANTOM_ASSIGN(store->arena_, env.reserve_arena(current.geometry.arena_base, current.geometry.arena_size));
+  PHANTOM_ASSIGN(store->arena_, store->map_arena(env, current.geometry));
   // Lazy restore needs the tracker in place before anything touches the arena.
   bool lazy = false;
   if (options.lazy_restore && options.tracking != host::TrackingMode::mprotect && !current.snapshots.empty()) {
@@ -184,9 +203,10 @@ Status Store::restore(const SlotState& slots, bool lazy) {
     if (filled.error().code != Errc::corrupt) return filled.take_error();
     restore_.warnings.push_back(fmt::format("snapshot {} is damaged and was skipped: {}", entry->seq, filled.error().message));
     ++restore_.snapshots_skipped;
-    if (!lazy) {  // start the next candidate from a clean, all-zero arena
+    if (!lazy) {  // start the next candidate from a clean, all-zero arena, where this one was
+      const auto base = reinterpret_cast<std::uint64_t>(arena_->base());
       arena_.reset();
-      PHANTOM_ASSIGN(arena_, env_.reserve_arena(geometry.arena_base, geometry.arena_size));
+      PHANTOM_ASSIGN(arena_, env_.reserve_arena(base, geometry.arena_size));
     }
   }
   return make_error(Errc::corrupt, "{}: no intact snapshot left: {}", image_.name(), restore_.warnings.back());

@@ -98,6 +98,10 @@ struct StoreOptions {
   // a background prefetcher that verifies every page. The first snapshot waits for the prefetcher, so
   // nothing is committed on top of unverified data. Falls back to eager where the host cannot.
   bool lazy_restore = true;
+  // Maps the arena wherever the host has room even when its recorded address is free: tests of worlds
+  // whose arena moves (`phantom run --arena-anywhere`, not in --help). Otherwise it moves only when
+  // the recorded address cannot be had (Store::open).
+  bool arena_anywhere = false;
   // Called on every state change (see the diagram above), from the thread that takes the snapshot
   // (or, for a failed commit record of record_events(), from its caller's thread). For observation
   // only (tests record in which phase a crash hit); must not call into the store.
@@ -120,6 +124,7 @@ struct RestoreReport {
   // ...; the events before it are lost"), which never stops a world from opening.
   std::vector<std::string> warnings;
   std::uint64_t events_restored = 0;  // events the log held at open
+  bool arena_moved = false;           // the arena is not at the address recorded in the image
 };
 
 struct SnapshotReport {
@@ -246,6 +251,7 @@ class Store {
   Status write_pages(const std::vector<std::uint64_t>& pages, const std::byte* staged, SnapshotReport& report);
   bool stage(std::uint64_t page, std::uint64_t capacity);
   std::uint64_t reserve_staging(std::uint64_t pages);
+  Result<std::unique_ptr<host::Arena>> map_arena(host::Env& env, const WorldGeometry& geometry);
   void trim_staging(std::uint64_t used_pages);
   Status precopy(const std::vector<host::PageRun>& runs, SnapshotReport& report);
   Result<SnapshotReport> run_snapshot(WorldControl& control);

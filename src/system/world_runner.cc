@@ -397,6 +397,7 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   create.retention = config.retention;
   store::StoreOptions store_options;
   store_options.tracking = config.tracking;
+  store_options.arena_anywhere = config.arena_anywhere;
   bool created = false;
   auto opened = store::Store::open_or_create(env, config.world, create, store_options, &created);
   if (!opened.ok()) {

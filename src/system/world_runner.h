@@ -22,6 +22,7 @@ struct RunConfig {
   std::uint32_t retention = 3;
   std::uint64_t interval_ms = 1000;
   host::TrackingMode tracking = host::TrackingMode::automatic;
+  bool arena_anywhere = false;            // tests: map the arena away from its recorded address
   bool once = false;                      // resume, snapshot, exit (no VM threads run)
   bool log_snapshots = false;             // a line on stderr for every snapshot
   std::string boot_class;                 // a new world's boot class (root.boot)

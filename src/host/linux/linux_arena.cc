@@ -18,9 +18,10 @@ Result<std::unique_ptr<LinuxArena>> LinuxArena::reserve(std::uint64_t address, s
   if (address % host_page != 0 || size % host_page != 0)
     return make_error(Errc::invalid_argument, "arena {:#x}+{:#x} is not a multiple of this kernel's {} KiB pages",
                       address, size, host_page >> 10);
+  // Address 0: wherever the kernel has room (a world whose recorded address is not available here).
   void* want = reinterpret_cast<void*>(address);
-  void* got = ::mmap(want, size, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+  const int fixed = address != 0 ? MAP_FIXED_NOREPLACE : 0;
+  void* got = ::mmap(want, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | fixed, -1, 0);
   if (got == MAP_FAILED) {
     int err = errno;
     if (err == EEXIST)
@@ -29,7 +30,7 @@ Result<std::unique_ptr<LinuxArena>> LinuxArena::reserve(std::uint64_t address, s
     return make_error(Errc::io, "cannot reserve the arena at {:#x} ({} MiB): {}", address, size >> 20,
                       std::strerror(err));
   }
-  if (got != want) {  // a kernel older than 4.17 treats MAP_FIXED_NOREPLACE as a hint
+  if (address != 0 && got != want) {  // a kernel older than 4.17 treats MAP_FIXED_NOREPLACE as a hint
     ::munmap(got, size);
     return make_error(Errc::busy, "arena address {:#x} is not available (the kernel offered {})", address, got);
   }

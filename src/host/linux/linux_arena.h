@@ -1,6 +1,7 @@
-// LinuxArena: the object space as an anonymous mapping at a fixed address (host layer, Linux).
-// Owns the mapping; MAP_FIXED_NOREPLACE makes a taken range an error instead of a silent relocation,
-// MAP_NORESERVE keeps an unused arena free, MADV_NOHUGEPAGE keeps dirty tracking at 4 KiB.
+// LinuxArena: the object space as an anonymous mapping (host layer, Linux).
+// Owns the mapping; MAP_FIXED_NOREPLACE makes a taken range an error instead of a silent move (the
+// store decides whether to map elsewhere), MAP_NORESERVE keeps an unused arena free,
+// MADV_NOHUGEPAGE keeps dirty tracking at 4 KiB.
 #pragma once
 
 #include <memory>
