@@ -66,11 +66,13 @@ soak: build
 
 # Phantom for aarch64 (docs/iot.md): Debian's cross tool chain and arm64 libraries, through
 # cmake/aarch64-linux-gnu.cmake. The classes are compiled by the native build's phantom (class files are
-# the same on every architecture); the loadable back-ends (curl, VNC, SDL) are left out.
+# the same on every architecture); the loadable back-ends (curl, VNC, SDL) are left out. A unity build
+# (src/CMakeLists.txt, at the end): the subset of `make test` builds in about 3 minutes instead of 6.
 define aarch64_configure
 	@scripts/install-deps.sh --aarch64
 	@cmake -S . -B $(AARCH64_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release \
-	  -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/aarch64-linux-gnu.cmake -DPHANTOM_NATIVE_BUILD=$(CURDIR)/$(BUILD) $(AARCH64_CMAKE_ARGS) >/dev/null
+	  -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/aarch64-linux-gnu.cmake -DPHANTOM_NATIVE_BUILD=$(CURDIR)/$(BUILD) \
+	  -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=16 $(AARCH64_CMAKE_ARGS) >/dev/null
 endef
 cross-aarch64: build
 	$(aarch64_configure)

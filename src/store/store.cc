@@ -71,6 +71,8 @@ Result<std::unique_ptr<host::Arena>> Store::map_arena(host::Env& env, const Worl
   if (!options_.arena_anywhere) {
     auto exact = env.reserve_arena(geometry.arena_base, geometry.arena_size);
     if (exact.ok()) return exact;
+    // Only a range that cannot be had moves the arena; a size this kernel cannot map fails anywhere.
+    if (exact.error().code != Errc::busy && exact.error().code != Errc::io) return exact.take_error();
     why = exact.error().message;
   }
   auto moved = env.reserve_arena(0, geometry.arena_size);
@@ -92,12 +94,16 @@ Result<std::unique_ptr<Store>> Store::open(host::Env& env, std::unique_ptr<host:
   // Lazy restore needs the tracker in place before anything touches the arena.
   bool lazy = false;
   if (options.lazy_restore && options.tracking != host::TrackingMode::mprotect && !current.snapshots.empty()) {
+    // From now on a first touch must be served from the snapshot. Set before the tracker's fault
+    // thread exists, so that its creation orders the store before every read of the handler (on
+    // aarch64 too, where nothing else would).
+    store->prefetch_done_.store(false, std::memory_order_release);
     auto tracker = env.track_writes_lazily(*store->arena_, store->lazy_source_);
     if (tracker.ok()) {
       store->tracker_ = std::move(tracker).value();
-      store->prefetch_done_ = false;  // from now on a first touch must be served from the snapshot
       lazy = true;
     } else {
+      store->prefetch_done_.store(true, std::memory_order_release);
       store->restore_.eager_reason = tracker.error().message;
     }
   }

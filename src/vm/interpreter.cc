@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <mutex>
 
 #include "classfile/opcodes.h"
 #include "vm/internal_classes.h"
@@ -214,68 +215,75 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     DISPATCH();                                                      \
   } while (0)
 
+  // Filled once, on the first slice: label addresses exist only inside this function. Acquire and
+  // release, and a lock for the filling, so that a second host thread never sees a half-filled table
+  // (x86 would forgive a plain flag; aarch64 would not).
   static void* table[256];
-  static bool table_ready = false;
-  if (!table_ready) {
-    for (auto& entry : table) entry = &&op_invalid;
-    table[0x00] = &&op_nop; table[0x01] = &&op_debug; table[0x04] = &&op_djnz; table[0x05] = &&op_jz;
-    table[0x06] = &&op_jmp; table[0x07] = &&op_switch; table[0x08] = &&op_ret;
-    table[0x09] = &&op_short_call; table[0x0A] = &&op_short_call; table[0x0B] = &&op_short_call; table[0x0C] = &&op_short_call;
-    table[0x0D] = &&op_call_8bit; table[0x0E] = &&op_call_32bit; table[0x0F] = &&op_sys;
-    table[0x10] = &&op_is_dup; table[0x11] = &&op_is_drop; table[0x12] = &&op_os_dup; table[0x13] = &&op_os_drop;
-    table[0x14] = &&op_os_load8; table[0x15] = &&op_os_save8; table[0x16] = &&op_os_load32; table[0x17] = &&op_os_save32;
-    table[0x18] = &&op_new; table[0x1C] = &&op_os_pull32; table[0x1E] = &&op_os_get32; table[0x1F] = &&op_os_set32;
-    table[0x20] = &&op_iconst_0; table[0x21] = &&op_iconst_1; table[0x22] = &&op_iconst_8bit; table[0x23] = &&op_iconst_32bit;
-    table[0x24] = &&op_sconst_bin; table[0x25] = &&op_iconst_64bit; table[0x26] = &&op_is_get32; table[0x27] = &&op_is_set32;
-    table[0x28] = &&op_const_pool; table[0x29] = &&op_stack_reserve; table[0x2B] = &&op_cast;
-    table[0x2D] = &&op_push_catcher; table[0x2E] = &&op_pop_catcher; table[0x2F] = &&op_throw;
-    table[0x30] = &&op_summon_thread; table[0x31] = &&op_summon_this; table[0x37] = &&op_summon_null;
-    for (int i = 0x38; i <= 0x3D; ++i) table[i] = &&op_summon_class;
-    table[0x3F] = &&op_summon_by_name;
-    table[0x40] = &&op_i2o; table[0x41] = &&op_o2i;
-    for (int i = 0x42; i <= 0x4F; ++i) table[i] = &&op_int_math;
-    // The frequent binary operations get a handler each (no second dispatch on the opcode).
-    table[0x42] = &&op_isum; table[0x43] = &&op_imul; table[0x44] = &&op_isubul; table[0x45] = &&op_isublu;
-    table[0x48] = &&op_ior; table[0x49] = &&op_iand; table[0x4A] = &&op_ixor;
-    table[0x50] = &&op_is_load8; table[0x51] = &&op_is_save8;
-    for (int i = 0x52; i <= 0x57; ++i) table[i] = &&op_int_math;
-    table[0x52] = &&op_ige; table[0x53] = &&op_ile; table[0x54] = &&op_igt; table[0x55] = &&op_ilt;
-    table[0x58] = &&op_os_eq; table[0x59] = &&op_os_neq; table[0x5A] = &&op_os_isnull;
-    table[0x5C] = &&op_prefix; table[0x5D] = &&op_prefix; table[0x5E] = &&op_prefix;
-    table[0x62] = &&op_general_lock; table[0x63] = &&op_general_lock;
-    table[0x6E] = &&op_static_invoke; table[0x6F] = &&op_dynamic_invoke;
-    table[0x70] = &&op_int_math; table[0x71] = &&op_int_math; table[0x72] = &&op_int_math;
-    table[0x73] = &&op_arg_count;
-    for (int i = 0x74; i <= 0x77; ++i) table[i] = &&op_int_math;
-    for (int i = 0xA0; i <= 0xBF; ++i) table[i] = &&op_call_xx;
-    table[end_of_code] = &&op_end_of_code;
-    // Superinstructions, which appear only in quickened copies (quicken.h).
-    void* const local_local[arith_total] = {&&q_ll_0, &&q_ll_1, &&q_ll_2, &&q_ll_3, &&q_ll_4, &&q_ll_5, &&q_ll_6, &&q_ll_7, &&q_ll_8, &&q_ll_9};
-    void* const constant[arith_count] = {&&q_c_0, &&q_c_1, &&q_c_2, &&q_c_3, &&q_c_4, &&q_c_5, &&q_c_6, &&q_c_7, &&q_c_8, &&q_c_9, &&q_c_10, &&q_c_11};
-    for (int k = 0; k < arith_total; ++k) table[q_local_local + k] = local_local[k];
-    for (int k = 0; k < arith_count; ++k) table[q_const + k] = constant[k];
-    table[q_local_const_set + 0] = &&q_lcs_0; table[q_local_const_set + 1] = &&q_lcs_1; table[q_local_const_set + 2] = &&q_lcs_2;
-    table[q_local_const_jz + 0] = &&q_lcj_6; table[q_local_const_jz + 1] = &&q_lcj_7;
-    table[q_local_const_jz + 2] = &&q_lcj_8; table[q_local_const_jz + 3] = &&q_lcj_9;
-    table[q_compare_jz + 0] = &&q_cj_6; table[q_compare_jz + 1] = &&q_cj_7;
-    table[q_compare_jz + 2] = &&q_cj_8; table[q_compare_jz + 3] = &&q_cj_9;
-    void* const object_constant[arith_count] = {&&q_oc_0, &&q_oc_1, &&q_oc_2, &&q_oc_3, &&q_oc_4, &&q_oc_5, &&q_oc_6, &&q_oc_7, &&q_oc_8, &&q_oc_9, &&q_oc_10, &&q_oc_11};
-    for (int k = 0; k < arith_count; ++k) table[q_object_const + k] = object_constant[k];
-    table[q_object_const_jz + 0] = &&q_ocj_6; table[q_object_const_jz + 1] = &&q_ocj_7;
-    table[q_object_const_jz + 2] = &&q_ocj_8; table[q_object_const_jz + 3] = &&q_ocj_9;
-    table[q_call] = &&q_call;
-    table[q_local_ret] = &&q_local_ret;
-    table[q_arith_box_ret + 0] = &&q_abr_0; table[q_arith_box_ret + 1] = &&q_abr_1; table[q_arith_box_ret + 2] = &&q_abr_2;
-    table[q_local_local_jz + 0] = &&q_llj_6; table[q_local_local_jz + 1] = &&q_llj_7;
-    table[q_local_local_jz + 2] = &&q_llj_8; table[q_local_local_jz + 3] = &&q_llj_9;
-    void* const constant_set[arith_count] = {&&q_cs_0, &&q_cs_1, &&q_cs_2, &&q_cs_3, &&q_cs_4, &&q_cs_5, &&q_cs_6, &&q_cs_7, &&q_cs_8, &&q_cs_9, &&q_cs_10, &&q_cs_11};
-    for (int k = 0; k < arith_count; ++k) table[q_const_set + k] = constant_set[k];
-    table[q_jump_local_const_jz + 0] = &&q_jlcj_6; table[q_jump_local_const_jz + 1] = &&q_jlcj_7;
-    table[q_jump_local_const_jz + 2] = &&q_jlcj_8; table[q_jump_local_const_jz + 3] = &&q_jlcj_9;
-    table[q_jump_local_local_jz + 0] = &&q_jllj_6; table[q_jump_local_local_jz + 1] = &&q_jllj_7;
-    table[q_jump_local_local_jz + 2] = &&q_jllj_8; table[q_jump_local_local_jz + 3] = &&q_jllj_9;
-    table[q_box_call] = &&q_box_call; table[q_box_ret] = &&q_box_ret; table[q_unbox_set] = &&q_unbox_set;
-    table_ready = true;
+  static std::atomic<bool> table_ready{false};
+  static std::mutex table_fill;
+  if (!table_ready.load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> filling(table_fill);
+    if (!table_ready.load(std::memory_order_relaxed)) {
+      for (auto& entry : table) entry = &&op_invalid;
+      table[0x00] = &&op_nop; table[0x01] = &&op_debug; table[0x04] = &&op_djnz; table[0x05] = &&op_jz;
+      table[0x06] = &&op_jmp; table[0x07] = &&op_switch; table[0x08] = &&op_ret;
+      table[0x09] = &&op_short_call; table[0x0A] = &&op_short_call; table[0x0B] = &&op_short_call; table[0x0C] = &&op_short_call;
+      table[0x0D] = &&op_call_8bit; table[0x0E] = &&op_call_32bit; table[0x0F] = &&op_sys;
+      table[0x10] = &&op_is_dup; table[0x11] = &&op_is_drop; table[0x12] = &&op_os_dup; table[0x13] = &&op_os_drop;
+      table[0x14] = &&op_os_load8; table[0x15] = &&op_os_save8; table[0x16] = &&op_os_load32; table[0x17] = &&op_os_save32;
+      table[0x18] = &&op_new; table[0x1C] = &&op_os_pull32; table[0x1E] = &&op_os_get32; table[0x1F] = &&op_os_set32;
+      table[0x20] = &&op_iconst_0; table[0x21] = &&op_iconst_1; table[0x22] = &&op_iconst_8bit; table[0x23] = &&op_iconst_32bit;
+      table[0x24] = &&op_sconst_bin; table[0x25] = &&op_iconst_64bit; table[0x26] = &&op_is_get32; table[0x27] = &&op_is_set32;
+      table[0x28] = &&op_const_pool; table[0x29] = &&op_stack_reserve; table[0x2B] = &&op_cast;
+      table[0x2D] = &&op_push_catcher; table[0x2E] = &&op_pop_catcher; table[0x2F] = &&op_throw;
+      table[0x30] = &&op_summon_thread; table[0x31] = &&op_summon_this; table[0x37] = &&op_summon_null;
+      for (int i = 0x38; i <= 0x3D; ++i) table[i] = &&op_summon_class;
+      table[0x3F] = &&op_summon_by_name;
+      table[0x40] = &&op_i2o; table[0x41] = &&op_o2i;
+      for (int i = 0x42; i <= 0x4F; ++i) table[i] = &&op_int_math;
+      // The frequent binary operations get a handler each (no second dispatch on the opcode).
+      table[0x42] = &&op_isum; table[0x43] = &&op_imul; table[0x44] = &&op_isubul; table[0x45] = &&op_isublu;
+      table[0x48] = &&op_ior; table[0x49] = &&op_iand; table[0x4A] = &&op_ixor;
+      table[0x50] = &&op_is_load8; table[0x51] = &&op_is_save8;
+      for (int i = 0x52; i <= 0x57; ++i) table[i] = &&op_int_math;
+      table[0x52] = &&op_ige; table[0x53] = &&op_ile; table[0x54] = &&op_igt; table[0x55] = &&op_ilt;
+      table[0x58] = &&op_os_eq; table[0x59] = &&op_os_neq; table[0x5A] = &&op_os_isnull;
+      table[0x5C] = &&op_prefix; table[0x5D] = &&op_prefix; table[0x5E] = &&op_prefix;
+      table[0x62] = &&op_general_lock; table[0x63] = &&op_general_lock;
+      table[0x6E] = &&op_static_invoke; table[0x6F] = &&op_dynamic_invoke;
+      table[0x70] = &&op_int_math; table[0x71] = &&op_int_math; table[0x72] = &&op_int_math;
+      table[0x73] = &&op_arg_count;
+      for (int i = 0x74; i <= 0x77; ++i) table[i] = &&op_int_math;
+      for (int i = 0xA0; i <= 0xBF; ++i) table[i] = &&op_call_xx;
+      table[end_of_code] = &&op_end_of_code;
+      // Superinstructions, which appear only in quickened copies (quicken.h).
+      void* const local_local[arith_total] = {&&q_ll_0, &&q_ll_1, &&q_ll_2, &&q_ll_3, &&q_ll_4, &&q_ll_5, &&q_ll_6, &&q_ll_7, &&q_ll_8, &&q_ll_9};
+      void* const constant[arith_count] = {&&q_c_0, &&q_c_1, &&q_c_2, &&q_c_3, &&q_c_4, &&q_c_5, &&q_c_6, &&q_c_7, &&q_c_8, &&q_c_9, &&q_c_10, &&q_c_11};
+      for (int k = 0; k < arith_total; ++k) table[q_local_local + k] = local_local[k];
+      for (int k = 0; k < arith_count; ++k) table[q_const + k] = constant[k];
+      table[q_local_const_set + 0] = &&q_lcs_0; table[q_local_const_set + 1] = &&q_lcs_1; table[q_local_const_set + 2] = &&q_lcs_2;
+      table[q_local_const_jz + 0] = &&q_lcj_6; table[q_local_const_jz + 1] = &&q_lcj_7;
+      table[q_local_const_jz + 2] = &&q_lcj_8; table[q_local_const_jz + 3] = &&q_lcj_9;
+      table[q_compare_jz + 0] = &&q_cj_6; table[q_compare_jz + 1] = &&q_cj_7;
+      table[q_compare_jz + 2] = &&q_cj_8; table[q_compare_jz + 3] = &&q_cj_9;
+      void* const object_constant[arith_count] = {&&q_oc_0, &&q_oc_1, &&q_oc_2, &&q_oc_3, &&q_oc_4, &&q_oc_5, &&q_oc_6, &&q_oc_7, &&q_oc_8, &&q_oc_9, &&q_oc_10, &&q_oc_11};
+      for (int k = 0; k < arith_count; ++k) table[q_object_const + k] = object_constant[k];
+      table[q_object_const_jz + 0] = &&q_ocj_6; table[q_object_const_jz + 1] = &&q_ocj_7;
+      table[q_object_const_jz + 2] = &&q_ocj_8; table[q_object_const_jz + 3] = &&q_ocj_9;
+      table[q_call] = &&q_call;
+      table[q_local_ret] = &&q_local_ret;
+      table[q_arith_box_ret + 0] = &&q_abr_0; table[q_arith_box_ret + 1] = &&q_abr_1; table[q_arith_box_ret + 2] = &&q_abr_2;
+      table[q_local_local_jz + 0] = &&q_llj_6; table[q_local_local_jz + 1] = &&q_llj_7;
+      table[q_local_local_jz + 2] = &&q_llj_8; table[q_local_local_jz + 3] = &&q_llj_9;
+      void* const constant_set[arith_count] = {&&q_cs_0, &&q_cs_1, &&q_cs_2, &&q_cs_3, &&q_cs_4, &&q_cs_5, &&q_cs_6, &&q_cs_7, &&q_cs_8, &&q_cs_9, &&q_cs_10, &&q_cs_11};
+      for (int k = 0; k < arith_count; ++k) table[q_const_set + k] = constant_set[k];
+      table[q_jump_local_const_jz + 0] = &&q_jlcj_6; table[q_jump_local_const_jz + 1] = &&q_jlcj_7;
+      table[q_jump_local_const_jz + 2] = &&q_jlcj_8; table[q_jump_local_const_jz + 3] = &&q_jlcj_9;
+      table[q_jump_local_local_jz + 0] = &&q_jllj_6; table[q_jump_local_local_jz + 1] = &&q_jllj_7;
+      table[q_jump_local_local_jz + 2] = &&q_jllj_8; table[q_jump_local_local_jz + 3] = &&q_jllj_9;
+      table[q_box_call] = &&q_box_call; table[q_box_ret] = &&q_box_ret; table[q_unbox_set] = &&q_unbox_set;
+      table_ready.store(true, std::memory_order_release);
+    }
   }
 
   try {

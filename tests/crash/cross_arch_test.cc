@@ -120,7 +120,9 @@ TEST_F(CrossArch, TheSensorWorldGoesToArmAndBack) {
     SCOPED_TRACE("step " + std::to_string(step) + " on " + build.name + ", world kept at " + world_);
     test::check_rounds(out, progress);
     if (HasFatalFailure()) return;
-    if (step > 0) EXPECT_NE(out.find("resumed snapshot"), std::string::npos) << out.substr(0, 2000);
+    if (step > 0) {
+      EXPECT_NE(out.find("resumed snapshot"), std::string::npos) << out.substr(0, 2000);
+    }
     expect_fsck_clean(world_, "step " + std::to_string(step) + " on " + build.name);
   }
   EXPECT_EQ(progress.resumed, 2);
@@ -146,7 +148,9 @@ TEST_F(CrossArch, ADeepRecursionAndSleepingThreadsResumeOnTheOtherArchitecture) 
     // At least one wake-up of the one-second sleeper per leg: 12 rounds are over a second of sleeps.
     std::string out = leg(build, leg_args, 12, 2);
     SCOPED_TRACE("step " + std::to_string(step) + " on " + build.name + ", world kept at " + world_);
-    if (step % 2 == 1) EXPECT_NE(out.find("not at its recorded"), std::string::npos) << out.substr(0, 2000);
+    if (step % 2 == 1) {
+      EXPECT_NE(out.find("not at its recorded"), std::string::npos) << out.substr(0, 2000);
+    }
     test::check_rounds(out, progress);
     if (HasFatalFailure()) return;
     // The sleeper counts on from its last durable wake-up, as the rounds do.
@@ -165,7 +169,9 @@ TEST_F(CrossArch, ADeepRecursionAndSleepingThreadsResumeOnTheOtherArchitecture) 
       }
     }
     EXPECT_GT(printed, 0) << "the sleeping thread never woke on " << build.name << ":\n" << out.substr(0, 3000);
-    if (step > 0) EXPECT_GT(printed, 1) << "the sleeper started over on " << build.name;
+    if (step > 0) {
+      EXPECT_GT(printed, 1) << "the sleeper started over on " << build.name;
+    }
     expect_fsck_clean(world_, "step " + std::to_string(step) + " on " + build.name);
   }
   EXPECT_EQ(progress.resumed, 3);
