@@ -147,6 +147,8 @@ class Heap {
     retire_region();
     return runs;
   }
+  // Whether the allocator has runs left to bump through (free space below the top).
+  bool has_free_runs() const { return next_run_ < runs_.size(); }
   // The runs the allocator has not reached yet (tests: a dead block lies in one, a live block never).
   std::vector<FreeRun> unused_runs() const { return {runs_.begin() + static_cast<std::ptrdiff_t>(next_run_), runs_.end()}; }
   // Forgets the bump region; its rest is a valid free block that the next sweep reclaims.

@@ -370,12 +370,26 @@ RunReport Vm::run() {
         GcReport gc = collect_garbage();
         if (gc.aborted) {
           run_queue_.push_front(t);
-        } else if (gc.freed_bytes == 0 && before == 0) {
-          // Nothing to free: this thread cannot go on.
+        } else if (gc.freed_bytes == 0 && before == 0 && (!heap_.has_free_runs() || oom_retried_ == t)) {
+          // Nothing to free, and no free space the thread has not already tried: it cannot go on,
+          // and ends as with any uncaught exception (the boot thread's ends the run with exit 1).
+          oom_retried_ = raw_null;
+          bool boot_thread = td->thread_flags & thread_boot;
+          td->thread_flags |= thread_uncaught;
           set_ref(td->result, out_of_memory_error_);
           report_uncaught(t);
           finish_thread(t);
+          if (boot_thread) {
+            report.exit_code = 1;
+            console_.flush();
+            world_lock_.unlock();
+            return report;
+          }
         } else {
+          // Nothing new freed but free runs exist: space freed by a run before a restart, whose runs
+          // (host memory) were lost, is found again by this cycle's sweep. One more try; a request
+          // that fits none of them ends here the next time.
+          oom_retried_ = (gc.freed_bytes == 0 && before == 0) ? t : raw_null;
           run_queue_.push_front(t);
         }
         break;

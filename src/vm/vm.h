@@ -473,6 +473,7 @@ class Vm final : public store::WorldControl {
 
   // Scheduler (host memory; the persistent truth is each thread's state field).
   std::deque<Ref> run_queue_;
+  Ref oom_retried_ = raw_null;  // the thread retried once after a collection that freed nothing new
   std::vector<std::pair<std::int64_t, Ref>> timers_;  // wall-clock wake-ups
   std::vector<Ref> input_waiters_;
   std::vector<Ref> killed_waiters_;  // killed while parked in a connection call (kill_thread): roots
