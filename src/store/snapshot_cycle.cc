@@ -30,6 +30,7 @@ namespace phantom::store {
 namespace {
 
 constexpr std::uint64_t precopy_chunk_pages = 1024;  // 4 MiB per gather-write
+constexpr std::uint64_t staging_trim_window_ns = 2'000'000'000;  // see trim_staging
 
 std::uint64_t count_pages(const std::vector<host::PageRun>& runs) {
   std::uint64_t n = 0;
@@ -99,13 +100,32 @@ std::uint64_t Store::reserve_staging(std::uint64_t pages) {
   return staging_.size() / page_bytes;
 }
 
-// Gives staging memory back to the system when the last cycle used much less than is touched: a
+// The staging the pause may fill without waiting for the disk: twice the last residual, and at least
+// what a cut first may find before it gives up (precopy_target_pages).
+std::uint64_t Store::pause_staging_pages() const {
+  return std::max(last_residual_ * 2, options_.precopy_target_pages);
+}
+
+// Gives staging memory back to the system when recent cycles used much less than is touched: a
 // world's first snapshot stages its whole boot (4 MiB for an idle world, most of its resident memory)
-// and later ones of an idle world stage a few pages. Kept: twice the last cycle's use, at least 256 KiB,
-// so that a busy world's steady cycles do not fault their staging in again each time.
+// and later ones of an idle world stage a few pages. A cycle needs twice its use, and never less than
+// the next pause reserves beyond it; the need is the most any cycle needed in the last two to four
+// seconds (two windows of staging_trim_window_ns), and staging is trimmed to it only when it is below
+// a quarter of what is touched, since the trim touches what it keeps again (a page fault costs about
+// 10 us on this VM). Trimming after every quieter cycle made a busy world fault its staging in again
+// and again, and trimming below the pause's reserve made every cycle of an idle world fault it in:
+// 10-35 ms per snapshot, most of the output-commit latency.
 void Store::trim_staging(std::uint64_t used_pages) {
-  const std::uint64_t keep = std::max<std::uint64_t>(2 * used_pages, 64) * page_bytes;
-  if (staging_.size() <= keep) return;
+  const std::uint64_t need = std::max(2 * used_pages, used_pages + pause_staging_pages());
+  const std::uint64_t now = env_.clock().monotonic_ns();
+  if (now - staging_window_begin_ns_ > staging_trim_window_ns) {
+    staging_need_previous_ = staging_need_current_;
+    staging_need_current_ = 0;
+    staging_window_begin_ns_ = now;
+  }
+  staging_need_current_ = std::max(staging_need_current_, need);
+  const std::uint64_t keep = std::max(staging_need_current_, staging_need_previous_) * page_bytes;
+  if (staging_.size() <= 4 * keep) return;
   // Freed and reserved again (memory only as it is touched): plain C++, no host call in the store.
   std::vector<std::byte>().swap(staging_);
   staging_.reserve(options_.staging_limit_pages * page_bytes);
@@ -228,7 +248,7 @@ Result<SnapshotReport> Store::run_snapshot(WorldControl& control) {
     // The pause. Nothing in here waits for the disk unless staging is full, and staging memory was
     // touched above; the only allocations are small index entries for residual pages.
     const std::uint64_t capacity =
-        reserve_staging(staged_pages_.size() + std::max(last_residual_ * 2, precopy_chunk_pages));
+        reserve_staging(staged_pages_.size() + pause_staging_pages());
     runs.clear();
     const std::uint64_t stop_begin = clock.monotonic_ns();
     control.stop();

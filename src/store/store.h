@@ -253,6 +253,7 @@ class Store {
   std::uint64_t reserve_staging(std::uint64_t pages);
   Result<std::unique_ptr<host::Arena>> map_arena(host::Env& env, const WorldGeometry& geometry);
   void trim_staging(std::uint64_t used_pages);
+  std::uint64_t pause_staging_pages() const;
   Status precopy(const std::vector<host::PageRun>& runs, SnapshotReport& report);
   Result<SnapshotReport> run_snapshot(WorldControl& control);
   Status commit(SnapshotReport& report);
@@ -317,6 +318,8 @@ class Store {
   // leaves cost a page fault per node and its zeroing, about a third of their encoding time.
   std::vector<std::byte> node_buffer_;
   std::uint64_t last_residual_ = 0;
+  // The most staging a cycle needed in this window and the one before (trim_staging).
+  std::uint64_t staging_need_current_ = 0, staging_need_previous_ = 0, staging_window_begin_ns_ = 0;
   std::uint64_t last_collect_ns_ = 0;     // when the last cut or write-back collected written pages
   std::uint64_t last_collect_pages_ = 0;  // and how many it found
   std::uint64_t written_back_ = 0;  // pages write_back() wrote for the snapshot being built
