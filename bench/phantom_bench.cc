@@ -525,7 +525,7 @@ int main(int argc, char** argv) {
   std::string only;
   bool quick = false;
   std::string mutate_path, open_path;
-  app.add_option("--dir", dir, "directory for the benchmark worlds (same disk as a real world)")->capture_default_str();
+  app.add_option("--dir", dir, "directory in which the benchmark worlds get a directory of their own (same disk as a real world)")->capture_default_str();
   app.add_option("--only", only, "run only benchmarks whose name starts with this");
   app.add_flag("--quick", quick, "fewer samples and smaller arenas (a smoke run)");
   int pause_samples = 0;
@@ -541,6 +541,9 @@ int main(int argc, char** argv) {
   if (!mutate_path.empty()) return mutate_world(*env, mutate_path);
   if (!open_path.empty()) return open_world(*env, open_path);
 
+  // The worlds go into a directory of their own inside --dir, and only that one is removed at the end:
+  // --dir may name a directory that holds other things (it once named a source tree, which went).
+  dir = (std::filesystem::path(dir) / ("phantom-bench-" + std::to_string(::getpid()))).string();
   std::filesystem::create_directories(dir);
   auto wanted = [&](const char* name) { return only.empty() || std::string(name).rfind(only, 0) == 0; };
   const int samples = quick ? 10 : 50;
