@@ -41,6 +41,9 @@ class BlockDevice {
   // A hint: start moving what was written towards the disk without waiting for it, so that a later
   // flush() has less left to do. Durability still comes only from flush().
   virtual void start_writeout() {}
+  // A hint: start reading these blocks (ascending) into the host's cache without waiting, so that the
+  // reads that follow find them there. A cold open reads a thousand tree nodes one after another.
+  virtual void prefetch(std::span<const std::uint64_t> blocks) { (void)blocks; }
   // Makes the device at least `blocks` long (files grow; a fixed device fails with no_space).
   virtual Status grow(std::uint64_t blocks) = 0;
 };

@@ -1,6 +1,9 @@
 // PageTable: building, writing and loading the per-snapshot page tree (store layer).
 #include "store/page_table.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "store/image.h"
 
 namespace phantom::store {
@@ -92,6 +95,13 @@ Result<PageTable> PageTable::load(Image& image, std::uint64_t pages, const Ref& 
   // Top-down: each node's entries fill the slice of the level below it.
   for (unsigned level = table.depth_; level-- > 0;) {
     std::vector<Ref>& refs = table.levels_[level + 1];
+    {  // a cold cache serves the whole level at once (the leaves are about a thousand reads at 1 GiB)
+      std::vector<std::uint64_t> blocks;
+      for (const Ref& r : refs)
+        if (r.block >= first_data_block && r.block < image.size_blocks()) blocks.push_back(r.block);
+      std::sort(blocks.begin(), blocks.end());
+      image.device().prefetch(blocks);
+    }
     // Entries that exist below this level: pages for leaves, else the nodes of the level below.
     const std::uint64_t below_count = level == 0 ? pages : refs.size() > 0 ? table.levels_[level].size() : 0;
     for (std::uint64_t index = 0; index < refs.size(); ++index) {
@@ -167,11 +177,15 @@ Status PageTable::collect_blocks_beyond(Image& image, std::uint64_t pages, const
 }
 
 void PageTable::collect_blocks(std::vector<std::uint64_t>& out) const {
+  // Sized once: grown by doubling, the 2 MB of a 1 GiB world touched 4 MB of fresh memory and copied
+  // it, 17-30 ms of a reopen on a VM where a page fault costs about 10 us.
+  std::size_t nodes = 0;
+  for (unsigned level = 1; level <= depth_; ++level) nodes += levels_[level].size();
+  out.reserve(out.size() + pages_in_use_ + nodes);
   for_each_page([&](std::uint64_t, const Ref& r) { out.push_back(r.block); });
   for (unsigned level = 1; level <= depth_; ++level)
     for (const Ref& r : levels_[level])
       if (r.block != 0) out.push_back(r.block);
 }
-
 
 }  // namespace phantom::store

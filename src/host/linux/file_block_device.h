@@ -31,6 +31,7 @@ class FileBlockDevice final : public BlockDevice {
   Status write(std::uint64_t first, std::span<const WritePiece> pieces) override;
   Status flush() override;
   void start_writeout() override;
+  void prefetch(std::span<const std::uint64_t> blocks) override;
   Status grow(std::uint64_t blocks) override;
 
  private:
