@@ -1098,7 +1098,10 @@ TEST(Vm, RemovingFromALargeArrayDuringMarkingLosesNothing) {
   vm.collect_garbage();
   ASSERT_EQ(vm.array_size(list), static_cast<std::uint32_t>(count - removed));
   for (int i = 0; i < count - removed; ++i) ASSERT_EQ(vm.string_of(vm.array_get(list, i)), text_of(removed + i)) << i;
-  EXPECT_GE(vm.gc_stats().steps, 3u * 10u);  // a piece of the page per step: many steps per cycle
+  // Several steps per cycle, so that removals really fell inside markings. How many pieces a 1 us
+  // step gets through depends on the machine's speed (a fast CI machine did 29 steps in 3 cycles,
+  // a slow one 40 or more), so the bound is loose: 4 per cycle still means the page was split.
+  EXPECT_GE(vm.gc_stats().steps, 3u * 4u);
 }
 
 TEST(Vm, ConsoleInputReachesTheReadingThread) {
