@@ -2,6 +2,7 @@
 // May call: host::BlockDevice only.
 #include "store/image.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -70,6 +71,35 @@ Result<Node> Image::read_node(unsigned level, std::uint64_t index, const Ref& re
   auto node = decode_node(block, level, index, ref);
   if (!node.ok()) return make_error(node.error().code, "{}: {}", name(), node.error().message);
   return node;
+}
+
+Status Image::read_nodes(unsigned level, std::vector<std::pair<std::uint64_t, Ref>> nodes,
+                         const std::function<Status(std::uint64_t index, const Node& node)>& take) {
+  for (const auto& [index, ref] : nodes)
+    if (ref.block < first_data_block || ref.block >= device_.size_blocks())
+      return make_error(Errc::corrupt, "{}: tree node (level {}, index {}) points outside the image (block {})", name(),
+                        level, index, ref.block);
+  std::sort(nodes.begin(), nodes.end(), [](const auto& a, const auto& b) { return a.second.block < b.second.block; });
+  {  // a cold cache serves the whole level at once
+    std::vector<std::uint64_t> blocks;
+    blocks.reserve(nodes.size());
+    for (const auto& n : nodes) blocks.push_back(n.second.block);
+    device_.prefetch(blocks);
+  }
+  constexpr std::size_t run_limit = 64;  // 256 KiB at a time
+  std::vector<std::byte> buffer(std::min(nodes.size(), run_limit) * block_bytes);
+  for (std::size_t at = 0; at < nodes.size();) {
+    std::size_t run = 1;
+    while (at + run < nodes.size() && run < run_limit && nodes[at + run].second.block == nodes[at].second.block + run) ++run;
+    PHANTOM_TRY(device_.read(nodes[at].second.block, std::span<std::byte>(buffer.data(), run * block_bytes)));
+    for (std::size_t i = 0; i < run; ++i, ++at) {
+      const auto& [index, ref] = nodes[at];
+      auto node = decode_node(std::span<const std::byte, block_bytes>(buffer.data() + i * block_bytes, block_bytes), level, index, ref);
+      if (!node.ok()) return make_error(node.error().code, "{}: {}", name(), node.error().message);
+      PHANTOM_TRY(take(index, *node));
+    }
+  }
+  return ok_status();
 }
 
 Status Image::read_page(std::uint64_t page, const Ref& ref, std::byte* out) {

@@ -35,6 +35,10 @@ void Store::LazySource::fill_page(std::uint64_t page, std::byte* out) {
 }
 
 void Store::prefetch() {
+  {
+    std::unique_lock lock(prefetch_mutex_);
+    prefetch_go_signal_.wait(lock, [&] { return prefetch_go_; });
+  }
   Status done = read_pages_in_block_order(
       image_, *restored_table_,
       [&](std::uint64_t page, const std::byte* data) { return tracker_->install(page, data); }, &prefetch_cancel_);
@@ -47,7 +51,17 @@ void Store::prefetch() {
   prefetch_finished_.notify_all();
 }
 
+void Store::start_background_restore() {
+  {
+    std::lock_guard lock(prefetch_mutex_);
+    if (prefetch_go_) return;
+    prefetch_go_ = true;
+  }
+  prefetch_go_signal_.notify_all();
+}
+
 std::uint64_t Store::wait_until_restored() {
+  start_background_restore();
   std::unique_lock lock(prefetch_mutex_);
   prefetch_finished_.wait(lock, [&] { return prefetch_done_.load(); });
   return restored_after_ns_ ? restored_after_ns_ : restore_.restore_ns;

@@ -21,14 +21,11 @@ PageTable::PageTable(std::uint64_t pages) : pages_(pages), depth_(tree_depth_for
 PageTable::PageTable(const PageTable& other)
     : pages_(other.pages_),
       depth_(other.depth_),
-      leaves_(other.leaves_.size()),
+      leaves_(other.leaves_),
       levels_(other.levels_),
       dirty_(other.dirty_),
       dirty_count_(other.dirty_count_),
-      pages_in_use_(other.pages_in_use_) {
-  for (std::size_t i = 0; i < leaves_.size(); ++i)
-    if (other.leaves_[i]) leaves_[i] = std::make_unique<Leaf>(*other.leaves_[i]);
-}
+      pages_in_use_(other.pages_in_use_) {}
 
 void PageTable::mark_dirty(unsigned level, std::uint64_t index) {
   for (; level < depth_; ++level, index /= node_fanout) {
@@ -39,8 +36,9 @@ void PageTable::mark_dirty(unsigned level, std::uint64_t index) {
 }
 
 Ref PageTable::set_page(std::uint64_t index, const Ref& ref) {
-  std::unique_ptr<Leaf>& leaf = leaves_[index / node_fanout];
-  if (!leaf) leaf = std::make_unique<Leaf>();
+  std::shared_ptr<Leaf>& leaf = leaves_[index / node_fanout];
+  if (!leaf) leaf = std::make_shared<Leaf>();
+  else if (leaf.use_count() > 1) leaf = std::make_shared<Leaf>(*leaf);  // shared with a copy: ours now
   Ref& slot = (*leaf)[index % node_fanout];
   Ref old = slot;
   slot = ref;
@@ -94,27 +92,21 @@ Result<PageTable> PageTable::load(Image& image, std::uint64_t pages, const Ref& 
   table.levels_[table.depth_][0] = root;
   // Top-down: each node's entries fill the slice of the level below it.
   for (unsigned level = table.depth_; level-- > 0;) {
-    std::vector<Ref>& refs = table.levels_[level + 1];
-    {  // a cold cache serves the whole level at once (the leaves are about a thousand reads at 1 GiB)
-      std::vector<std::uint64_t> blocks;
-      for (const Ref& r : refs)
-        if (r.block >= first_data_block && r.block < image.size_blocks()) blocks.push_back(r.block);
-      std::sort(blocks.begin(), blocks.end());
-      image.device().prefetch(blocks);
+    const std::vector<Ref>& refs = table.levels_[level + 1];
+    std::vector<std::pair<std::uint64_t, Ref>> present;
+    for (std::uint64_t index = 0; index < refs.size(); ++index) {
+      if (refs[index].block != 0) present.push_back({index, refs[index]});
+      else if (refs[index].checksum != 0)
+        return make_error(Errc::corrupt, "tree node (level {}, index {}): absent node with a checksum", level, index);
     }
     // Entries that exist below this level: pages for leaves, else the nodes of the level below.
-    const std::uint64_t below_count = level == 0 ? pages : refs.size() > 0 ? table.levels_[level].size() : 0;
-    for (std::uint64_t index = 0; index < refs.size(); ++index) {
-      if (refs[index].block == 0) {
-        if (refs[index].checksum != 0)
-          return make_error(Errc::corrupt, "tree node (level {}, index {}): absent node with a checksum", level, index);
-        continue;
-      }
-      PHANTOM_ASSIGN(Node node, image.read_node(level, index, refs[index]));
+    const std::uint64_t below_count = level == 0 ? pages : table.levels_[level].size();
+    PHANTOM_TRY(image.read_nodes(level, std::move(present), [&](std::uint64_t index, const Node& node) -> Status {
+      const Ref& at = table.levels_[level + 1][index];
       std::uint64_t first = index * node_fanout;
       Ref* out;
       if (level == 0) {
-        table.leaves_[index] = std::make_unique<Leaf>();
+        table.leaves_[index] = std::make_shared<Leaf>();
         out = table.leaves_[index]->data();
       } else {
         out = table.levels_[level].data() + first;
@@ -124,19 +116,20 @@ Result<PageTable> PageTable::load(Image& image, std::uint64_t pages, const Ref& 
         if (first + i >= below_count) {
           if (r.block != 0)
             return make_error(Errc::corrupt, "block {}: tree node (level {}, index {}): entry {} lies beyond the arena",
-                              refs[index].block, level, index, i);
+                              at.block, level, index, i);
           continue;
         }
         if (r.block == 0 && r.checksum != 0)
           return make_error(Errc::corrupt, "block {}: tree node (level {}, index {}): entry {} is absent but has a checksum",
-                            refs[index].block, level, index, i);
+                            at.block, level, index, i);
         if (r.block != 0 && (r.block < first_data_block || r.block >= image.size_blocks()))
           return make_error(Errc::corrupt, "block {}: tree node (level {}, index {}): entry {} points outside the image (block {})",
-                            refs[index].block, level, index, i, r.block);
+                            at.block, level, index, i, r.block);
         out[i] = r;
         if (level == 0 && r.block != 0) ++table.pages_in_use_;
       }
-    }
+      return ok_status();
+    }));
   }
   return table;
 }
@@ -182,10 +175,7 @@ void PageTable::collect_blocks(std::vector<std::uint64_t>& out) const {
   std::size_t nodes = 0;
   for (unsigned level = 1; level <= depth_; ++level) nodes += levels_[level].size();
   out.reserve(out.size() + pages_in_use_ + nodes);
-  for_each_page([&](std::uint64_t, const Ref& r) { out.push_back(r.block); });
-  for (unsigned level = 1; level <= depth_; ++level)
-    for (const Ref& r : levels_[level])
-      if (r.block != 0) out.push_back(r.block);
+  for_each_block([&](std::uint64_t block) { out.push_back(block); });
 }
 
 }  // namespace phantom::store

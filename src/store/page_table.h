@@ -2,7 +2,9 @@
 // Level arrays instead of pointer nodes: levels_[L] holds a Ref per node of level L-1 and levels_[depth]
 // the single root Ref. Page Refs live in leaves_, one 254-entry chunk per leaf, allocated only where a
 // leaf exists, so a large sparse arena (or a hostile image that claims one) costs little memory. A node
-// is encoded straight from its slice of the level below.
+// is encoded straight from its slice of the level below. A copy shares the leaf chunks, and whichever
+// table changes a shared chunk first takes its own copy of it: lazy restore keeps the restored table
+// beside the live one, and a deep copy cost 2.5-3 ms of a 1 GiB reopen (4 MiB of fresh memory).
 // Invariants: a Ref with block 0 has checksum 0 and means "all zero"; a node is marked dirty whenever
 // any Ref in its slice changed since it was last written, and so is every node above it.
 #pragma once
@@ -23,7 +25,7 @@ class Image;
 class PageTable {
  public:
   explicit PageTable(std::uint64_t pages);
-  PageTable(const PageTable& other);  // a deep copy (lazy restore keeps the restored table frozen)
+  PageTable(const PageTable& other);  // shares the leaf chunks until either side changes one
   PageTable& operator=(const PageTable&) = delete;
   PageTable(PageTable&&) = default;
   PageTable& operator=(PageTable&&) = default;
@@ -71,6 +73,14 @@ class PageTable {
   static Status collect_blocks_beyond(Image& image, std::uint64_t pages, const Ref& root, const PageTable& reference,
                                       std::vector<std::uint64_t>& out);
 
+  // Calls visit(block) for every block this tree references: data pages, then nodes.
+  template <typename Visit>
+  void for_each_block(Visit&& visit) const {
+    for_each_page([&](std::uint64_t, const Ref& r) { visit(r.block); });
+    for (unsigned level = 1; level <= depth_; ++level)
+      for (const Ref& r : levels_[level])
+        if (r.block != 0) visit(r.block);
+  }
   // Appends every block this tree references (data pages and nodes) to `out`.
   void collect_blocks(std::vector<std::uint64_t>& out) const;
   std::uint64_t pages_in_use() const { return pages_in_use_; }
@@ -85,7 +95,10 @@ class PageTable {
 
   std::uint64_t pages_;
   std::uint32_t depth_;
-  std::vector<std::unique_ptr<Leaf>> leaves_;  // page Refs; null: every page of that leaf is zero
+  // Page Refs; null: every page of that leaf is zero. A chunk with more than one owner is never
+  // written (set_page copies it first). Copies are made only of a table nobody writes meanwhile (the
+  // store's own, under its locks), so a chunk with one owner cannot gain another while it is written.
+  std::vector<std::shared_ptr<Leaf>> leaves_;
   std::vector<std::vector<Ref>> levels_;       // levels_[0] is unused; see above
   std::vector<std::vector<bool>> dirty_;  // dirty_[L][i]: node i of level L needs writing
   std::uint64_t dirty_count_ = 0;

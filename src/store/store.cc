@@ -29,6 +29,7 @@ Store::Store(host::Env& env, std::unique_ptr<host::BlockDevice> device, const St
 
 Store::~Store() {
   prefetch_cancel_ = true;
+  start_background_restore();  // a deferred prefetcher that never began ends at once
   if (prefetcher_.joinable()) prefetcher_.join();
   tracker_.reset();  // stop tracking (and the fault handler) before the arena goes away
   arena_.reset();
@@ -117,6 +118,7 @@ Result<std::unique_ptr<Store>> Store::open(host::Env& env, std::unique_ptr<host:
     store->restore_.lazy = true;
     store->restored_table_ = std::make_unique<PageTable>(store->table_);
     store->prefetcher_ = std::thread([s = store.get()] { s->prefetch(); });
+    if (!options.defer_background_restore) store->start_background_restore();
   }
   // Staging: address space for the limit now (so it never moves), memory only as it is used.
   store->staging_.reserve(options.staging_limit_pages * page_bytes);
@@ -199,7 +201,7 @@ Status Store::restore(const SlotState& slots, bool lazy) {
       keep_sequence_numbers_unique(record_, slots);
       keep_newest_event_log(record_, slots);  // the log survives a fall back to an older snapshot
       table_ = std::move(table.value());
-      table_.collect_blocks(live_blocks_[entry->seq]);
+      live_blocks_[entry->seq].tree.emplace(table_);
       restore_.restored_seq = entry->seq;
       restore_.restored_time_ns = entry->time_ns;
       restore_.pages_restored = table_.pages_in_use();
@@ -253,7 +255,7 @@ Status Store::recover_if_needed(const SlotState& slots) {
 
 Status Store::remember_blocks(std::uint64_t seq, const Ref& root, const PageTable* reference) {
   if (live_blocks_.count(seq)) return ok_status();
-  std::vector<std::uint64_t>& blocks = live_blocks_[seq];
+  std::vector<std::uint64_t>& blocks = live_blocks_[seq].blocks;
   if (reference) {
     if (PageTable::collect_blocks_beyond(image_, record_.geometry.pages(), root, *reference, blocks).ok()) {
       diffed_.insert(seq);
@@ -264,7 +266,7 @@ Status Store::remember_blocks(std::uint64_t seq, const Ref& root, const PageTabl
   }
   auto table = PageTable::load(image_, record_.geometry.pages(), root);
   // A damaged snapshot's unreadable blocks cannot be protected, and need not be: it is not restorable.
-  if (table.ok()) table->collect_blocks(blocks);
+  if (table.ok()) live_blocks_[seq].tree.emplace(std::move(table).value());
   else restore_.warnings.push_back(fmt::format("snapshot {}: {}", seq, table.error().message));
   return ok_status();
 }
@@ -290,9 +292,13 @@ Status Store::rebuild_free_map(bool at_open) {
   std::lock_guard lock(allocator_mutex_);
   allocator_.grow(device_->size_blocks());
   allocator_.clear();  // keeps the commit slots reserved
-  for (auto& [seq, blocks] : live_blocks_)
-    for (std::uint64_t b : blocks)
-      if (b < allocator_.capacity()) allocator_.mark_used(b);
+  auto mark = [&](std::uint64_t b) {
+    if (b < allocator_.capacity()) allocator_.mark_used(b);
+  };
+  for (auto& [seq, reached] : live_blocks_) {
+    if (reached.tree) reached.tree->for_each_block(mark);
+    for (std::uint64_t b : reached.blocks) mark(b);
+  }
   mark_log_blocks_used();
   return ok_status();
 }
@@ -337,7 +343,7 @@ Status Store::update_free_map(std::uint64_t seq) {
     free_superseded(lowest);
     return ok_status();
   }
-  table_.collect_blocks(live_blocks_[seq]);
+  live_blocks_[seq].tree.emplace(table_);
   PHANTOM_TRY(rebuild_free_map());
   for (auto it = superseded_.begin(); it != superseded_.end();) {
     std::erase_if(it->second, [&](std::uint64_t b) { return b >= allocator_.capacity() || !allocator_.is_used(b); });

@@ -98,6 +98,11 @@ struct StoreOptions {
   // a background prefetcher that verifies every page. The first snapshot waits for the prefetcher, so
   // nothing is committed on top of unverified data. Falls back to eager where the host cannot.
   bool lazy_restore = true;
+  // The prefetcher waits for start_background_restore() (or for anyone who waits for the restore)
+  // instead of starting at open: a world runner starts it when the world is about to run. Started at
+  // open, it took a core of two while the runner resumed the VM, whose page faults then queued behind
+  // it: 0.1-4.2 ms of a 1 GiB world's 10-15 ms from process start to the first bytecode.
+  bool defer_background_restore = false;
   // Maps the arena wherever the host has room even when its recorded address is free: tests of worlds
   // whose arena moves (`phantom run --arena-anywhere`, not in --help). Otherwise it moves only when
   // the recorded address cannot be had (Store::open).
@@ -198,6 +203,9 @@ class Store {
 
   // Waits until a lazy restore has filled and verified every page; returns the ns it took from open.
   std::uint64_t wait_until_restored();
+  // Lets a deferred lazy restore's prefetcher begin (StoreOptions::defer_background_restore). Any
+  // number of calls; nothing to do after an eager restore.
+  void start_background_restore();
 
   // The world's event log as read at open (oldest first), plus everything recorded since by this
   // process: exactly what the log holds on disk (queued events appear once a commit has written
@@ -292,7 +300,14 @@ class Store {
   std::optional<CommitRecord> on_disk_[commit_slots];  // what each slot holds now
   PageTable table_;
   BlockAllocator allocator_;
-  std::map<std::uint64_t, std::vector<std::uint64_t>> live_blocks_;  // seq -> blocks it reaches
+  // What one retained snapshot reaches: its tree, a copy that shares the leaf chunks with the table it
+  // came from (so it costs a few kilobytes, where a list of a 1 GiB world's blocks was 2 MB and
+  // 1.3 ms of every open), or a list of blocks (an older snapshot learnt by difference, below).
+  struct ReachedBlocks {
+    std::optional<PageTable> tree;
+    std::vector<std::uint64_t> blocks;
+  };
+  std::map<std::uint64_t, ReachedBlocks> live_blocks_;  // seq -> blocks it reaches
   // Entries of live_blocks_ that hold only what their snapshot reaches beyond the restored one (learnt at
   // open, PageTable::collect_blocks_beyond): complete only beside that snapshot's own entry. Retention
   // drops the oldest first and the restored snapshot is the newest at open, so its entry outlives them;
@@ -344,6 +359,8 @@ class Store {
   std::atomic<bool> prefetch_done_{true};
   std::mutex prefetch_mutex_;
   std::condition_variable prefetch_finished_;
+  bool prefetch_go_ = false;  // under prefetch_mutex_
+  std::condition_variable prefetch_go_signal_;
   std::uint64_t open_began_ns_ = 0;
   std::uint64_t restored_after_ns_ = 0;
 };

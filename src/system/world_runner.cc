@@ -402,6 +402,7 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   store::StoreOptions store_options;
   store_options.tracking = config.tracking;
   store_options.arena_anywhere = config.arena_anywhere;
+  store_options.defer_background_restore = true;  // started when the world runs, below
   bool created = false;
   auto opened = store::Store::open_or_create(env, config.world, create, store_options, &created);
   if (!opened.ok()) {
@@ -585,6 +586,8 @@ int run_world(host::Env& env, const RunConfig& config, RunSignals& signals) {
   std::atomic<bool> done{false};
   std::thread policy([&] { session.policy_loop(done); });
   Watchdog watchdog(machine, config.watchdog_ms, config.world);
+  // The pages the VM's first steps need come by fault, ahead of the background reading of the rest.
+  store->start_background_restore();
   vm::RunReport run = machine.run();
   device->on_input(nullptr);  // the reader thread outlives the VM
   done = true;
