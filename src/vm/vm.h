@@ -67,7 +67,7 @@ struct VmOptions {
   // built: the root object, the internal classes, the bootstrap object). An error fails the boot.
   std::function<Result<BootTarget>(Vm&)> boot_target;
   std::uint32_t slice_budget = 20000;    // calls and backward jumps per slice
-  std::uint64_t gc_min_bytes = 4u << 20;   // allocation between collections, at least
+  std::uint64_t gc_min_bytes = 1u << 20;   // allocation between collections, at least
   // The longest step of the incremental collector (gc.cc); between two steps of a cycle the mutator
   // runs about as long as the step took (gc_step's pacing).
   std::uint32_t gc_step_us = 500;
