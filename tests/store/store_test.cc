@@ -457,6 +457,47 @@ TEST_F(StoreTest, LazyRestoreIsUsableAtOnceAndVerifiesInTheBackground) {
   EXPECT_EQ(snapshot(*store).data_blocks, 1u);
 }
 
+// phantom run opens with the prefetcher held back until the world runs. Nothing may then wait for it
+// forever: a snapshot (which waits for the restore) starts it, and a store closed before it began
+// closes at once. Until it begins, pages still come on first touch. The snapshot writes the one page
+// written, not the 1,536 zero pages of the arena nothing touched (the write scan once counted them).
+TEST_F(StoreTest, ADeferredBackgroundRestoreStartsWhenAnythingWaitsForIt) {
+  auto store = create();
+  for (std::uint64_t p = 0; p < 512; ++p) std::memcpy(store->arena().page(p), &p, 8);
+  snapshot(*store);
+  store.reset();
+  store::StoreOptions deferred;
+  deferred.defer_background_restore = true;
+
+  store = reopen(deferred);  // closed before the prefetcher began
+  ASSERT_TRUE(store);
+  if (!store->restore_report().lazy) GTEST_SKIP() << "lazy restore unavailable: " << store->restore_report().eager_reason;
+  store.reset();
+
+  store = reopen(deferred);
+  ASSERT_TRUE(store);
+  for (std::uint64_t p = 0; p < 512; p += 61) {
+    std::uint64_t v;
+    std::memcpy(&v, store->arena().page(p), 8);
+    ASSERT_EQ(v, p);
+  }
+  store->arena().page(3)[100] = std::byte{1};
+  EXPECT_EQ(snapshot(*store).data_blocks, 1u);  // waited for the restore, which it started
+  for (std::uint64_t p = 0; p < 512; ++p) {
+    std::uint64_t v;
+    std::memcpy(&v, store->arena().page(p), 8);
+    ASSERT_EQ(v, p);
+  }
+
+  store.reset();
+  store = reopen(deferred);
+  ASSERT_TRUE(store);
+  store->start_background_restore();
+  store->start_background_restore();  // any number of times
+  store->wait_until_restored();
+  EXPECT_EQ(store->arena().page(3)[100], std::byte{1});
+}
+
 TEST_F(StoreTest, LazyRestoreOfADamagedPageDropsTheSnapshotAndStops) { damaged_lazy_restore(3); }
 
 // The current record names only the damaged snapshot: the fallback comes from the other slot's record,

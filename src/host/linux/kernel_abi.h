@@ -38,6 +38,8 @@ struct PmScanArg {  // struct pm_scan_arg
 
 constexpr unsigned long pagemap_scan = _IOWR('f', 16, PmScanArg);
 constexpr std::uint64_t page_is_written = 1ull << 1;
+constexpr std::uint64_t page_is_present = 1ull << 3;
+constexpr std::uint64_t page_is_swapped = 1ull << 4;
 constexpr std::uint64_t pm_scan_wp_matching = 1ull << 0;
 constexpr std::uint64_t pm_scan_check_wpasync = 1ull << 1;
 

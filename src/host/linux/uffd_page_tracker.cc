@@ -152,6 +152,11 @@ Status UffdPageTracker::collect_below(std::vector<PageRun>& out, std::uint64_t l
     arg.vec = reinterpret_cast<std::uint64_t>(regions);
     arg.vec_len = scan_vector_len;
     arg.category_mask = abi::page_is_written;
+    // A written page is in memory or in swap. A page of a lazily restored arena that nothing has
+    // touched yet has no entry at all (no write-protect marker either: lazy restore installs pages
+    // write-protected as they come), and the kernel counts such a hole as written: the first
+    // snapshot after a restore rewrote every untouched zero page of the written extent.
+    arg.category_anyof_mask = abi::page_is_present | abi::page_is_swapped;
     arg.return_mask = abi::page_is_written;
     long n = ::ioctl(pagemap_, abi::pagemap_scan, &arg);
     if (n < 0) {
