@@ -170,8 +170,9 @@ Status PageTable::collect_blocks_beyond(Image& image, std::uint64_t pages, const
 }
 
 void PageTable::collect_blocks(std::vector<std::uint64_t>& out) const {
-  // Sized once: grown by doubling, the 2 MB of a 1 GiB world touched 4 MB of fresh memory and copied
-  // it, 17-30 ms of a reopen on a VM where a page fault costs about 10 us.
+  // Sized once: grown by doubling, the 2 MB list of a 1 GiB world touched 4 MB of fresh memory and
+  // copied it (17-30 ms of a reopen, when open still built such a list, on a VM whose page faults
+  // cost up to 10 us).
   std::size_t nodes = 0;
   for (unsigned level = 1; level <= depth_; ++level) nodes += levels_[level].size();
   out.reserve(out.size() + pages_in_use_ + nodes);

@@ -301,8 +301,8 @@ class Store {
   PageTable table_;
   BlockAllocator allocator_;
   // What one retained snapshot reaches: its tree, a copy that shares the leaf chunks with the table it
-  // came from (so it costs a few kilobytes, where a list of a 1 GiB world's blocks was 2 MB and
-  // 1.3 ms of every open), or a list of blocks (an older snapshot learnt by difference, below).
+  // came from (about 33 KB for a 1 GiB world, where a list of its blocks was 2 MB and 1.3 ms of every
+  // open), or a list of blocks (an older snapshot learnt by difference, below).
   struct ReachedBlocks {
     std::optional<PageTable> tree;
     std::vector<std::uint64_t> blocks;
