@@ -85,12 +85,12 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
   Frame* fp = frames + td->frame_count - 1;
   Ref* os = heap_.as<Ref>(td->os);
   Ref* os_end = os + heap_.hdr(td->os)->size / sizeof(Ref);
-  Ref* sp = os + td->os_top;
+  register Ref* sp asm("r14") = os + td->os_top;
   std::int32_t* is = heap_.as<std::int32_t>(td->is);
   std::int32_t* is_end = is + heap_.hdr(td->is)->size / 4;
-  std::int32_t* isp = is + td->is_top;
+  register std::int32_t* isp asm("r13") = is + td->is_top;
   const std::uint8_t* code = quick_.code(fp->code, heap_.as<CodeData>(fp->code));
-  const std::uint8_t* pc = code + fp->ip;
+  register const std::uint8_t* pc asm("r15") = code + fp->ip;
   const std::uint8_t* insn = pc;
   Ref self = fp->self;
   Ref* os_lo = os + fp->os_base;
@@ -273,6 +273,8 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
       table[q_call] = &&q_call;
       table[q_local_ret] = &&q_local_ret;
       table[q_arith_box_ret + 0] = &&q_abr_0; table[q_arith_box_ret + 1] = &&q_abr_1; table[q_arith_box_ret + 2] = &&q_abr_2;
+      table[q_this_object_const_call + 0] = &&q_tocc_0; table[q_this_object_const_call + 1] = &&q_tocc_1;
+      table[q_this_object_const_call + 2] = &&q_tocc_2;
       table[q_local_local_jz + 0] = &&q_llj_6; table[q_local_local_jz + 1] = &&q_llj_7;
       table[q_local_local_jz + 2] = &&q_llj_8; table[q_local_local_jz + 3] = &&q_llj_9;
       void* const constant_set[arith_count] = {&&q_cs_0, &&q_cs_1, &&q_cs_2, &&q_cs_3, &&q_cs_4, &&q_cs_5, &&q_cs_6, &&q_cs_7, &&q_cs_8, &&q_cs_9, &&q_cs_10, &&q_cs_11};
@@ -636,14 +638,15 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
     std::int32_t len = be32(pc + 1);
     OS_ROOM(1);
     Ref cls;
-    if (auto it = summon_cache_.find(pc); it != summon_cache_.end()) {
+    const std::uint8_t* site = pc;
+    if (auto it = summon_cache_.find(site); it != summon_cache_.end()) {
       cls = it->second;
     } else {
       save(insn);
       auto found = lookup_class(std::string_view(reinterpret_cast<const char*>(pc + 5), static_cast<std::size_t>(len)));
       if (!found.ok()) THROW("summon by name: no class found: {}", found.error().message);
       cls = *found;
-      if (nested_depth_ == 0) summon_cache_[pc] = cls;
+      if (nested_depth_ == 0) summon_cache_[site] = cls;
     }
     *sp++ = cls;
     pc += 5 + len;

@@ -104,7 +104,14 @@ std::string number_text(Vm& vm, Ref o) {
     default: { double v; std::memcpy(&v, vm.heap().data(o), 8); return v != v ? "nan" : fmt::format("{}", v); }
   }
 }
-NO number_to_string(Vm& vm, NC& c) { return c.ret(vm.new_string(number_text(vm, c.self))); }
+NO number_to_string(Vm& vm, NC& c) {
+  if (vm.class_id_of(c.self) == cid_int) {  // the common case, without a std::string between
+    char text[16];
+    auto end = std::to_chars(text, text + sizeof text, vm.int_of(c.self)).ptr;
+    return c.ret(vm.new_string({text, static_cast<std::size_t>(end - text)}));
+  }
+  return c.ret(vm.new_string(number_text(vm, c.self)));
+}
 NO number_to_xml(Vm& vm, NC& c) {
   const char* tag = vm.class_id_of(c.self) == cid_int ? "int" : vm.class_id_of(c.self) == cid_long ? "long"
                   : vm.class_id_of(c.self) == cid_float ? "float" : "double";
@@ -205,10 +212,9 @@ NO array_subarray(Vm& vm, NC& c) { return vm.throw_string(c, "get subarray is no
 NO native_dir_put(Vm& vm, NC& c) {
   NEED(2);
   STRING_ARG(0);
-  if (vm.dir_get(c.self, vm.string_of(c.args[0])) != raw_null) return c.ret(vm.new_int(EEXIST));
-  Ref key = vm.new_string(vm.string_of(c.args[0]));  // the directory keeps its own copy of the key
-  vm.dir_put(c.self, key, c.args[1], false);
-  return c.ret(vm.new_int(0));
+  // The directory keeps its own copy of the key, made only when the key is new.
+  bool added = vm.dir_put(c.self, c.args[0], c.args[1], false, /*copy_key=*/true);
+  return c.ret(vm.new_int(added ? 0 : EEXIST));
 }
 NO native_dir_get(Vm& vm, NC& c) {
   NEED(1);

@@ -58,6 +58,14 @@ void quicken(std::uint8_t* bytes, const std::vector<Instruction>& ins) {
       *at = static_cast<std::uint8_t>(q_local_local + a2);
       continue;
     }
+    if (op(i) == op_summon_this && op(i + 1) == op_os_get32 && op(i + 2) == op_o2i && op(i + 3) == op_iconst_32bit &&
+        op(i + 5) == op_i2o && op(i + 6) >= op_call_00 && op(i + 6) <= op_call_1f) {
+      int a4 = arith_index(static_cast<std::uint8_t>(op(i + 4)));
+      if (a4 >= 0 && a4 <= 2) {
+        *at = static_cast<std::uint8_t>(q_this_object_const_call + a4);
+        continue;
+      }
+    }
     if (op(i) == op_os_get32 && op(i + 1) == op_o2i && op(i + 2) == op_iconst_32bit) {
       int a3 = op(i + 3) >= 0 ? arith_index(static_cast<std::uint8_t>(op(i + 3))) : -1;
       if (a3 >= arith_compare_first && a3 < arith_total && op(i + 4) == op_jz) {

@@ -21,6 +21,11 @@
 
 namespace phantom::vm {
 
+class Vm;
+struct NativeCall;
+enum class NativeOutcome;
+using Native = NativeOutcome (*)(Vm& vm, NativeCall& call);  // as in vm.h
+
 // The arithmetic a superinstruction performs, by index: isum isublu imul iand ior ixor ilt igt ile ige
 // iremlu idivlu. The first ten never fail; the last two are fused only with a constant other than 0
 // and -1.
@@ -52,7 +57,10 @@ enum QuickOp : std::uint8_t {
   q_jump_local_local_jz = 0x8C,  // + compare 0..3: jmp L, where L starts a q_local_local_jz     5 bytes
   q_local_ret = 0x90,        // os_get32 A; ret (return a local)                               6 bytes
   q_arith_box_ret = 0x91,    // + arith 0..2: OP; i2o; ret (return a sum, difference, product)  3 bytes
-  q_spare_end = 0x94,
+  // + arith 0..2: summon_this; os_get32 A; o2i; iconst_32bit C; OP; i2o; call_xx N: a call of one of
+  // this object's methods with a local plus, minus or times a constant (recursion)      16 bytes
+  q_this_object_const_call = 0x94,
+  q_spare_end = 0x97,
 };
 
 // What a q_call site saw last: the receiver's class and the code it ran. A hit skips the method
@@ -62,7 +70,8 @@ enum QuickOp : std::uint8_t {
 struct CallSite {
   Ref klass = raw_null;
   Ref callee = raw_null;
-  const std::uint8_t* code = nullptr;  // the callee's quickened bytes
+  const std::uint8_t* code = nullptr;  // the callee's quickened bytes, or null for a native callee
+  Native native = nullptr;             // the native callee ([sys i; ret]), called without a frame
   std::uint8_t ordinal = 0;
   std::uint8_t nargs = 0;
 };

@@ -165,6 +165,14 @@ std::uint32_t key_hash(std::string_view key) {  // FNV-1a: stable across builds,
   for (unsigned char c : key) h = (h ^ c) * 16777619u;
   return h;
 }
+// Key equality, inline: keys are mostly short, and most probes that reach a key compare unequal.
+bool same_key(const StringData* k, std::string_view key) {
+  if (k->length != key.size()) return false;
+  if (key.size() > 16) return std::memcmp(k->bytes, key.data(), key.size()) == 0;
+  for (std::size_t i = 0; i < key.size(); ++i)
+    if (k->bytes[i] != key[i]) return false;
+  return true;
+}
 }  // namespace
 
 Ref Vm::new_directory() {
@@ -182,12 +190,12 @@ Ref Vm::dir_get(Ref dir, std::string_view key) const {
   for (std::uint32_t i = key_hash(key) & (capacity - 1), n = 0; n < capacity; i = (i + 1) & (capacity - 1), ++n) {
     Ref k = t[2 * i];
     if (k == raw_null) return raw_null;
-    if (k != null_object_ && string_of(k) == key) return t[2 * i + 1];
+    if (k != null_object_ && same_key(heap_.as<StringData>(k), key)) return t[2 * i + 1];
   }
   return raw_null;
 }
 
-bool Vm::dir_put(Ref dir, Ref key_string, Ref value, bool replace) {
+bool Vm::dir_put(Ref dir, Ref key_string, Ref value, bool replace, bool copy_key) {
   auto* d = heap_.as<DirectoryData>(dir);
   std::uint32_t capacity = page_slots(d->table) / 2;
   if ((d->used + 1) * 4 > capacity * 3) {  // keep the load under 3/4, dropping tombstones
@@ -220,12 +228,15 @@ bool Vm::dir_put(Ref dir, Ref key_string, Ref value, bool replace) {
       if (free_slot < 0) free_slot = i;
       continue;
     }
-    if (string_of(k) == key) {
+    if (same_key(heap_.as<StringData>(k), key)) {
       if (!replace) return false;
       set_ref(t[2 * i + 1], value);
       return true;
     }
   }
+  // A copy allocates but moves nothing: `key`, `d` and `t` stay valid. Made before any count
+  // changes, so that running out of memory leaves the directory as it was.
+  if (copy_key) key_string = new_string(key);
   if (free_slot < 0) {
     free_slot = i;
     ++d->used;
@@ -243,7 +254,7 @@ bool Vm::dir_remove(Ref dir, std::string_view key) {
   for (std::uint32_t i = key_hash(key) & (capacity - 1), n = 0; n < capacity; i = (i + 1) & (capacity - 1), ++n) {
     Ref k = t[2 * i];
     if (k == raw_null) return false;
-    if (k != null_object_ && string_of(k) == key) {
+    if (k != null_object_ && same_key(heap_.as<StringData>(k), key)) {
       set_ref(t[2 * i], null_object_);
       set_ref(t[2 * i + 1], raw_null);
       --d->count;

@@ -294,7 +294,8 @@ class Vm final : public store::WorldControl {
   void array_remove(Ref array, Ref value);  // first occurrence, order kept
   // Directories (string keys).
   Ref dir_get(Ref dir, std::string_view key) const;  // raw_null when absent
-  bool dir_put(Ref dir, Ref key_string, Ref value, bool replace);  // false: existed and !replace
+  // False: the key existed and !replace. `copy_key`: a new key is stored as a fresh copy of key_string.
+  bool dir_put(Ref dir, Ref key_string, Ref value, bool replace, bool copy_key = false);
   bool dir_remove(Ref dir, std::string_view key);
   Ref new_directory();
 

@@ -65,6 +65,8 @@ TEST(Quicken, EverySuperinstructionEqualsItsSequence) {
         snippets.push_back(A + "\n" + A + "\n" + B + "\n" + op + "\nis_set32 0");
         // os_get32 A; o2i; iconst C; OP (A is object slot 3, above run's argument and the print's two)
         snippets.push_back(A + "\ni2o\nos_get32 3\no2i\n" + B + "\n" + op + "\nos_drop");
+        // summon_this; os_get32 A; o2i; iconst C; OP; i2o; call (inc, method 16)
+        if (k <= 2) snippets.push_back(A + "\ni2o\nsummon_this\nos_get32 3\no2i\n" + B + "\n" + op + "\ni2o\ncall 16 1\no2i\nos_drop");
         if (divides) continue;
         // is_get32 A; is_get32 B; OP
         snippets.push_back(A + "\n" + B + "\nis_get32 0\nis_get32 1\n" + op + "\nis_set32 0\nis_drop");
@@ -194,6 +196,24 @@ handler:
   auto r = world.boot_and_run(".t.boot");
   EXPECT_EQ(r.exit_code, 0) << r.diag;
   EXPECT_EQ(r.out, "invalid arg count: 1 given, 2 expected") << r.diag;
+}
+
+TEST(Quicken, ACallSiteFollowsItsReceiverBetweenNativeAndBytecodeMethods) {
+  // `go` has one call site, toString (ordinal 5). Its receivers change class: an int and a string
+  // (native methods, which the site remembers) and .t.c (a bytecode method); each class twice in a
+  // row, so that the site both hits and is refilled, then an int again.
+  VmWorld world;
+  ASSERT_EQ(world.add_class(".class .t.c\n.method toString 5\n  arg_count 0\n  sconst_bin \"c\"\n  ret\n.end\n"), "");
+  std::string run = ".class .t.boot\n.method run 8\n  arg_count 1\n";
+  const char* values[] = {"iconst_1\n  i2o", "iconst_1\n  i2o", "sconst_bin \"ab\"", "sconst_bin \"ab\"",
+                          "summon_by_name .t.c\n  new", "summon_by_name .t.c\n  new", "iconst_32bit 7\n  i2o"};
+  for (const char* value : values)
+    run += std::string("  os_get32 0\n  summon_this\n  ") + value + "\n  call 16 1\n  call 16 1\n  os_drop\n";
+  run += "  summon_null\n  ret\n.end\n.method go 16\n  arg_count 1\n  os_get32 0\n  call 5 0\n  ret\n.end\n";
+  ASSERT_EQ(world.add_class(run), "");
+  auto r = world.boot_and_run(".t.boot");
+  EXPECT_EQ(r.exit_code, 0) << r.diag;
+  EXPECT_EQ(r.out, "11ababcc7") << r.diag;
 }
 
 TEST(Quicken, ABackwardJumpInsideAFusedSequenceReachesASafepoint) {
