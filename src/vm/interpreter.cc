@@ -80,17 +80,25 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
   current_ = thread;
 
   // ---- registers ----
+  // GCC spills even the stack and instruction pointers in a function this large; on x86-64 the three
+  // hottest are pinned to callee-saved registers (a GNU extension; fib ran 3-5% faster with them).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define PINNED(type, name, reg) register type name asm(reg)
+#else
+#define PINNED(type, name, reg) type name
+#endif
   Frame* frames = heap_.as<Frame>(td->frames);
   Frame* frames_end = frames + heap_.hdr(td->frames)->size / sizeof(Frame);
   Frame* fp = frames + td->frame_count - 1;
   Ref* os = heap_.as<Ref>(td->os);
   Ref* os_end = os + heap_.hdr(td->os)->size / sizeof(Ref);
-  register Ref* sp asm("r14") = os + td->os_top;
+  PINNED(Ref*, sp, "r14") = os + td->os_top;
   std::int32_t* is = heap_.as<std::int32_t>(td->is);
   std::int32_t* is_end = is + heap_.hdr(td->is)->size / 4;
-  register std::int32_t* isp asm("r13") = is + td->is_top;
+  PINNED(std::int32_t*, isp, "r13") = is + td->is_top;
   const std::uint8_t* code = quick_.code(fp->code, heap_.as<CodeData>(fp->code));
-  register const std::uint8_t* pc asm("r15") = code + fp->ip;
+  PINNED(const std::uint8_t*, pc, "r15") = code + fp->ip;
+#undef PINNED
   const std::uint8_t* insn = pc;
   Ref self = fp->self;
   Ref* os_lo = os + fp->os_base;
