@@ -86,6 +86,11 @@ void quicken(std::uint8_t* bytes, const std::vector<Instruction>& ins) {
       *at = static_cast<std::uint8_t>(q_arith_box_ret + a);
       continue;
     }
+    if (op(i) == op_i2o && op(i + 1) == op_call_00 + 5 && bytes[ins[i + 1].offset + 1] == 0 &&
+        op(i + 2) == op_call_00 + 10 && bytes[ins[i + 2].offset + 1] == 1) {
+      *at = q_box_tostring_concat;
+      continue;
+    }
     if (op(i) == op_i2o && op(i + 1) >= op_call_00 && op(i + 1) <= op_call_1f) {
       *at = q_box_call;
       continue;

@@ -60,7 +60,10 @@ enum QuickOp : std::uint8_t {
   // + arith 0..2: summon_this; os_get32 A; o2i; iconst_32bit C; OP; i2o; call_xx N: a call of one of
   // this object's methods with a local plus, minus or times a constant (recursion)      16 bytes
   q_this_object_const_call = 0x94,
-  q_spare_end = 0x97,
+  // i2o; call_05 0; call_0a 1: string + int (the int's toString, then the string's concat), as one
+  // string built at once when the receiver is a string                                   5 bytes
+  q_box_tostring_concat = 0x97,
+  q_spare_end = 0x98,
 };
 
 // What a q_call site saw last: the receiver's class and the code it ran. A hit skips the method

@@ -124,6 +124,28 @@ TEST(Quicken, EverySuperinstructionEqualsItsSequence) {
   EXPECT_GT(fused.out.size(), 2000u);
 }
 
+TEST(Quicken, StringPlusIntEqualsItsSequence) {
+  // i2o; call_05 0; call_0a 1 (string + int) is one string built at once: the same strings as the
+  // calls make, for edge values and boxed ints, and the calls themselves for a receiver that is no
+  // string (an int's concat throws, as before).
+  std::string run = ".class .t.boot\n.method run 8\n  arg_count 1\n";
+  for (long v : {0L, 7L, -1L, -1073741824L, 1073741823L, 1073741824L, -2147483648L, 2147483647L})
+    for (const char* head : {"k", "", "a longer prefix of thirty bytes"})
+      run += std::string("  os_get32 0\n  sconst_bin \"") + head + "\"\n  iconst_32bit " + std::to_string(v) +
+             "\n  i2o\n  call 5 0\n  call 10 1\n  call 16 1\n  os_drop\n  os_get32 0\n  sconst_bin \"|\"\n  call 16 1\n  os_drop\n";
+  run += "  os_get32 0\n  iconst_1\n  i2o\n  iconst_32bit 2\n  i2o\n  call 5 0\n  call 10 1\n  call 16 1\n  os_drop\n";
+  run += "  summon_null\n  ret\n.end\n";
+  std::string spaced = run;
+  for (std::size_t at = 0; (at = spaced.find("  call 5 0\n", at)) != std::string::npos; at += 16) spaced.insert(at, "  nop\n");
+  auto fused = run_boot(run);
+  auto reference = run_boot(spaced);
+  EXPECT_EQ(fused.out, reference.out);
+  EXPECT_EQ(fused.diag.substr(0, fused.diag.find(" at ")), reference.diag.substr(0, reference.diag.find(" at ")));
+  EXPECT_NE(fused.out.find("k-2147483648|-2147483648|a longer prefix of thirty bytes-2147483648|k2147483647|"),
+            std::string::npos) << fused.out;
+  EXPECT_FALSE(fused.diag.empty());  // the int receiver's concat
+}
+
 TEST(Quicken, AnErrorInsideAFusedSequenceReadsAsBefore) {
   for (const char* body : {"is_get32 5\n  is_get32 6\n  isum", "iconst_32bit 1\n  isum", "is_get32 0\n  iconst_32bit 3\n  ilt\n  jz x\nx:",
                            "is_get32 2\n  iconst_32bit 1\n  isum\n  is_set32 2"}) {
