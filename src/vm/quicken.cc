@@ -78,6 +78,12 @@ void quicken(std::uint8_t* bytes, const std::vector<Instruction>& ins) {
         continue;
       }
     }
+    if (op(i) == op_os_dup && op(i + 1) == op_os_isnull && op(i + 2) == op_log_not && op(i + 3) == op_jz &&
+        op(i + 4) == op_summon_int_class && op(i + 5) == op_cast && op(i + 6) == op_o2i &&
+        ins[i + 3].targets.size() == 1 && ins[i + 3].targets[0] == ins[i + 6].offset) {
+      *at = q_cast_int;
+      continue;
+    }
     if (op(i) == op_os_get32 && op(i + 1) == op_ret) {
       *at = q_local_ret;
       continue;

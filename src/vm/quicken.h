@@ -63,7 +63,10 @@ enum QuickOp : std::uint8_t {
   // i2o; call_05 0; call_0a 1: string + int (the int's toString, then the string's concat), as one
   // string built at once when the receiver is a string                                   5 bytes
   q_box_tostring_concat = 0x97,
-  q_spare_end = 0x98,
+  // os_dup; os_isnull; log_not; jz L; summon_int_class; cast; L: o2i: the compiler's `(int) x`,
+  // for a tagged int only                                                                 11 bytes
+  q_cast_int = 0x98,
+  q_spare_end = 0x99,
 };
 
 // What a q_call site saw last: the receiver's class and the code it ran. A hit skips the method

@@ -146,6 +146,42 @@ TEST(Quicken, StringPlusIntEqualsItsSequence) {
   EXPECT_FALSE(fused.diag.empty());  // the int receiver's concat
 }
 
+TEST(Quicken, TheIntCastEqualsItsSequence) {
+  // (int) x: os_dup; os_isnull; log_not; jz L; summon_int_class; cast; L: o2i. Tagged ints take the
+  // fused path; a boxed int, a string and null take the sequence, with its results and errors.
+  auto program = [](const std::vector<std::string>& values) {
+    std::string run = ".class .t.boot\n.method run 8\n  arg_count 1\n";
+    int label = 0;
+    for (const std::string& value : values) {
+      std::string l = "l" + std::to_string(label++);
+      run += "  os_get32 0\n  " + value + "\n  os_dup\n  os_isnull\n  log_not\n  jz " + l +
+             "\n  summon_int_class\n  cast\n" + l + ":\n  o2i\n  i2o\n  call 16 1\n  os_drop\n" +
+             "  os_get32 0\n  sconst_bin \"|\"\n  call 16 1\n  os_drop\n";
+    }
+    return run + "  summon_null\n  ret\n.end\n";
+  };
+  auto spaced = [](std::string run) {
+    for (std::size_t at = 0; (at = run.find("  os_isnull\n", at)) != std::string::npos; at += 20) run.insert(at, "  nop\n");
+    return run;
+  };
+  std::vector<std::string> ints = {"iconst_32bit 0\n  i2o", "iconst_32bit -1073741824\n  i2o", "iconst_32bit 1073741823\n  i2o",
+                                   "iconst_32bit 2147483647\n  i2o", "iconst_32bit -2147483648\n  i2o"};
+  auto fused = run_boot(program(ints));
+  auto reference = run_boot(spaced(program(ints)));
+  ASSERT_EQ(fused.exit_code, 0) << fused.diag;
+  EXPECT_EQ(fused.out, reference.out);
+  EXPECT_EQ(fused.out, "0|-1073741824|1073741823|2147483647|-2147483648|");
+  // A string: "cast to not parent", thrown. Null: the cast lets it through and o2i reads it as 0.
+  for (auto [value, out] : {std::pair{"sconst_bin \"s\"", "1|"}, std::pair{"summon_null", "1|0|"}}) {
+    SCOPED_TRACE(value);
+    auto f = run_boot(program({"iconst_1\n  i2o", value}));
+    auto r = run_boot(spaced(program({"iconst_1\n  i2o", value})));
+    EXPECT_EQ(f.out, out);
+    EXPECT_EQ(f.out, r.out);
+    EXPECT_EQ(f.diag.substr(0, f.diag.find(" at ")), r.diag.substr(0, r.diag.find(" at ")));
+  }
+}
+
 TEST(Quicken, AnErrorInsideAFusedSequenceReadsAsBefore) {
   for (const char* body : {"is_get32 5\n  is_get32 6\n  isum", "iconst_32bit 1\n  isum", "is_get32 0\n  iconst_32bit 3\n  ilt\n  jz x\nx:",
                            "is_get32 2\n  iconst_32bit 1\n  isum\n  is_set32 2"}) {
