@@ -1,6 +1,8 @@
 // Block device conformance: the same scenarios against every host::BlockDevice (Genode's
 // block_tester idea): the Linux file device, the in-memory device and the crash simulator, plus the
 // Linux device's error paths through its syscall table.
+#include <fcntl.h>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -127,23 +129,23 @@ TEST(FileBlockDevice, ReportsInjectedWriteAndFlushErrors) {
   std::filesystem::remove(path);
 }
 
-std::atomic<int> fdatasync_calls{0};
-int fdatasync_failing_once(int fd) {
-  if (fdatasync_calls.fetch_add(1) == 0) {
+std::atomic<int> writeback_calls{0};
+int writeback_failing_once(int fd, off_t offset, off_t nbytes, unsigned int flags) {
+  if (writeback_calls.fetch_add(1) == 0) {
     errno = EIO;
     return -1;
   }
-  return ::fdatasync(fd);
+  return ::sync_file_range(fd, offset, nbytes, flags);
 }
 
-// Linux reports a failed write-back to one fdatasync only: when the background flush of
-// start_writeout() meets it, every later flush() must still fail, or a lost write would look durable.
+// A write-back that start_writeout() started in the background and that failed: every later flush()
+// must fail, or a lost write would look durable.
 TEST(FileBlockDevice, AFailedBackgroundFlushFailsEveryLaterFlush) {
   std::string path = temp_path("phantom-bd-background");
   std::filesystem::remove(path);
   host::linux_impl::SyscallTable table = host::linux_impl::real_syscalls();
-  table.fdatasync = fdatasync_failing_once;
-  fdatasync_calls = 0;
+  table.sync_file_range = writeback_failing_once;
+  writeback_calls = 0;
   auto device = host::linux_impl::FileBlockDevice::open(path, host::OpenMode::create_new, table);
   ASSERT_TRUE(device.ok());
   ASSERT_TRUE((*device)->grow(4).ok());
@@ -151,8 +153,8 @@ TEST(FileBlockDevice, AFailedBackgroundFlushFailsEveryLaterFlush) {
   host::WritePiece piece{data.data(), data.size()};
   ASSERT_TRUE((*device)->write(0, std::span(&piece, 1)).ok());
   (*device)->start_writeout();
-  for (int i = 0; i < 10000 && fdatasync_calls.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  ASSERT_EQ(fdatasync_calls.load(), 1) << "the background flush did not run";
+  for (int i = 0; i < 10000 && writeback_calls.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_EQ(writeback_calls.load(), 1) << "the background write-back did not run";
   for (int i = 0; i < 2; ++i) {
     auto flush = (*device)->flush();
     ASSERT_FALSE(flush.ok());

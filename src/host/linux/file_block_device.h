@@ -48,7 +48,8 @@ class FileBlockDevice final : public BlockDevice {
   bool partial_block_ = false;  // bytes past the last whole block (never written by us)
   const SyscallTable& syscalls_;
 
-  // start_writeout(): a thread that flushes in the background, so the caller never waits for the disk.
+  // start_writeout(): a thread that starts the write-back in the background, so the caller never waits
+  // for the disk.
   // An error it meets is kept and returned by every later flush(): Linux reports a failed write-back
   // to one fdatasync only, and a lost write must never look durable.
   std::thread flusher_;

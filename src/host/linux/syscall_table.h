@@ -14,6 +14,7 @@ struct SyscallTable {
   int (*fdatasync)(int fd);
   int (*ftruncate)(int fd, off_t length);
   int (*fallocate)(int fd, int mode, off_t offset, off_t length);
+  int (*sync_file_range)(int fd, off_t offset, off_t nbytes, unsigned int flags);
 };
 
 // The table of the real system calls.
