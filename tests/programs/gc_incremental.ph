@@ -104,6 +104,7 @@ class program
             seed = (seed * 1103515245 + 12345) & 2147483647;
             move(seed % lists, (seed / lists) % lists);
             garbage = "garbage " + i + " from seed " + seed;
+            garbage = garbage.concat(", and more of it to collect");  // string + int is one allocation now
             // A node that lives only in the directory for a while, and one only behind a weak reference.
             if (i % 7 == 0)
             {
