@@ -107,7 +107,7 @@ Ref Heap::allocate_slow(Ref klass, std::uint32_t flags, Kind kind, std::uint32_t
   // A small request takes a chunk of the top as its bump region, so that the next few hundred
   // allocations stay on the inline path; the chunk's rest is a free block (the heap stays
   // walkable up to heap_top) that the next sweep reclaims if it is never used.
-  std::uint32_t chunk = static_cast<std::uint32_t>(std::min<std::uint64_t>(room, std::max(units, top_chunk_units)));
+  std::uint32_t chunk = static_cast<std::uint32_t>(std::min<std::uint64_t>(room, top_chunk_units));  // >= units
   h->heap_top += std::uint64_t(chunk) << 3;
   region_ = r;
   region_units_ = chunk;

@@ -1,13 +1,12 @@
 // Block device conformance: the same scenarios against every host::BlockDevice (Genode's
 // block_tester idea): the Linux file device, the in-memory device and the crash simulator, plus the
 // Linux device's error paths through its syscall table.
-#include <fcntl.h>
-
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <fcntl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
