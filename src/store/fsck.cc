@@ -204,6 +204,14 @@ Result<FsckReport> fsck(host::BlockDevice& device, const FsckOptions& options) {
   for (auto& [seq, entry] : entries)
     if (checker.check_snapshot(entry, current.geometry, total_pages) && !newest_intact) newest_intact = seq;
   if (options.progress) options.progress(report.pages_verified, total_pages);
+  // A one-flush commit (store.h, commit rule 2) that a crash cut short names pages that never landed:
+  // not damage to the world, since it was never acknowledged, but worth saying what it is.
+  if (current.verify_newest && !current.snapshots.empty())
+    for (const FsckSnapshot& f : report.snapshots)
+      if (f.seq == current.snapshots.back().seq && !f.intact)
+        report.errors.push_back(fmt::format("snapshot {} was written by a one-flush commit that did not finish (it was never "
+                                            "acknowledged): open skips it and resumes from the snapshot before; "
+                                            "`fsck --repair` drops it", f.seq));
 
   // Both records' logs (once each when they share their head), then the one a rewrite would carry.
   std::set<std::uint64_t> conflicts;

@@ -44,7 +44,7 @@ void encode_commit_record(const CommitRecord& r, std::span<std::byte, block_byte
   std::memcpy(p, commit_magic, 8);
   put_u16(p + 8, format_major);
   put_u16(p + 10, r.minor);
-  put_u32(p + 12, known_incompat_features);
+  put_u32(p + 12, r.verify_newest ? incompat_verify_newest : 0);
   put_u32(p + 16, r.compat_features | compat_event_log);
   put_u32(p + 20, block_bytes);
   put_u64(p + 24, r.generation);
@@ -95,6 +95,7 @@ Result<CommitRecord> decode_commit_record(std::span<const std::byte, block_bytes
   std::uint32_t incompat = get_u32(p + 12);
   if (incompat & ~known_incompat_features)
     return make_error(Errc::unsupported, "commit record {}: unknown incompatible features {:#x}", slot, incompat);
+  r.verify_newest = (incompat & incompat_verify_newest) != 0;
   r.compat_features = get_u32(p + 16);
   if (get_u32(p + 20) != block_bytes) return bad("record size is not 4096");
   r.generation = get_u64(p + 24);

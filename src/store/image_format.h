@@ -78,7 +78,13 @@ constexpr std::size_t block_bytes = 4096;
 constexpr std::size_t page_bytes = 4096;
 constexpr std::uint16_t format_major = 1;
 constexpr std::uint16_t format_minor = 0;
-constexpr std::uint32_t known_incompat_features = 0;
+// Incompatible feature: the record was written without the flush of commit rule 2 (a one-flush
+// commit, store.h), so the blocks its newest snapshot wrote since the other slot's newest snapshot
+// may not all have landed. Open verifies them before it uses that snapshot and skips it when any
+// does not match (Store::verify_newest_changes). A build that does not know the bit would trust the
+// snapshot unverified, so it must refuse the record.
+constexpr std::uint32_t incompat_verify_newest = 1u << 0;
+constexpr std::uint32_t known_incompat_features = incompat_verify_newest;
 // Compatible feature: the record carries an event log (event_log.h). A build that does not know it
 // still opens the world; it writes records without the log (its head field zero), which drops the log
 // harmlessly: its blocks are then reached by no record and become free.
@@ -141,6 +147,7 @@ std::uint64_t nodes_at_level(std::uint64_t pages, unsigned level);
 struct CommitRecord {
   std::uint16_t minor = format_minor;
   std::uint32_t compat_features = 0;
+  bool verify_newest = false;  // incompat_verify_newest: set only by a one-flush commit
   std::uint64_t generation = 0;
   std::uint64_t time_ns = 0;
   std::array<std::uint8_t, 16> world_id{};

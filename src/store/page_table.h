@@ -73,6 +73,12 @@ class PageTable {
   static Status collect_blocks_beyond(Image& image, std::uint64_t pages, const Ref& root, const PageTable& reference,
                                       std::vector<std::uint64_t>& out);
 
+  // Appends to `out` the pages that hold a block in this tree and another Ref (or none) in the tree
+  // under `older_root`, reading only the older tree's nodes that differ from this one's (root.block 0:
+  // an empty older tree, every stored page differs). With copy-on-write these are the pages written
+  // since the older snapshot: what open verifies after a one-flush commit (Store::verify_newest_changes).
+  Status changed_pages_since(Image& image, const Ref& older_root, std::vector<std::uint64_t>& out) const;
+
   // Calls visit(block) for every block this tree references: data pages, then nodes.
   template <typename Visit>
   void for_each_block(Visit&& visit) const {

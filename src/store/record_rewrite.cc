@@ -10,6 +10,10 @@ Result<std::uint64_t> rewrite_both_slots(Image& image, CommitRecord record, std:
                                          std::uint64_t now_ns) {
   record.time_ns = now_ns;
   record.image_blocks = image.size_blocks();
+  // Rewritten records name blocks that are all durable, a one-flush commit's too once this flush has
+  // returned (commit rule 2): they never ask open to verify.
+  record.verify_newest = false;
+  PHANTOM_TRY(image.device().flush());
   for (std::uint64_t step = 1; step <= commit_slots; ++step) {
     record.generation = newest_generation + step;
     PHANTOM_TRY(image.write_commit_record(record));

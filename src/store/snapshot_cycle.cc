@@ -13,8 +13,8 @@
 //      the whole pause. A cut first that finds many pages resumes at once and goes back to step 1.
 //   3. Write-out (world running): every staged page once, to fresh blocks, then the dirty tree nodes.
 //   4. Commit: the queued events' log block(s) go out with the nodes; flush, write the commit record
-//      to the older slot, flush again (rules 2-4), then bring the free map up to date with what the
-//      two slots reach (rule 5, update_free_map()).
+//      to the older slot, flush again (rules 2-4; a small commit flushes only once, store.h), then
+//      bring the free map up to date with what the two slots reach (rule 5, update_free_map()).
 //
 // record_events() is a commit without a snapshot: log blocks, flush, a record naming the same
 // snapshots, flush. It takes commit_mutex_ as commit() does, so it never interleaves with a snapshot's
@@ -30,6 +30,9 @@ namespace phantom::store {
 namespace {
 
 constexpr std::uint64_t precopy_chunk_pages = 1024;  // 4 MiB per gather-write
+// The largest commit that flushes once (commit rule 2): open reads back at most this many pages
+// (1 MiB) before it uses such a snapshot. Larger commits spend milliseconds writing anyway.
+constexpr std::uint64_t one_flush_commit_blocks = 256;
 constexpr std::uint64_t staging_trim_window_ns = 2'000'000'000;  // see trim_staging
 
 std::uint64_t count_pages(const std::vector<host::PageRun>& runs) {
@@ -327,9 +330,15 @@ Status Store::commit(SnapshotReport& report) {
 
   set_state(StoreState::flushing);
   const std::uint64_t flush_begin = clock.monotonic_ns();
-  PHANTOM_TRY(device_->flush());  // rule 2: everything the record names is durable first
+  // Rule 2: everything the record names is durable first, unless open can check it instead (a
+  // one-flush commit: few blocks, none of the event log's, and an image of the size the last
+  // record named, so that every block it names can be read back at open).
+  report.one_flush = written_back_ + report.data_blocks + report.node_blocks <= one_flush_commit_blocks &&
+                     log.blocks.empty() && image_blocks() == record_.image_blocks;
+  if (!report.one_flush) PHANTOM_TRY(device_->flush());
 
   CommitRecord next = record_;
+  next.verify_newest = report.one_flush;
   next.generation = newest_generation() + 1;
   next.time_ns = env_.clock().wall_ns();
   next.image_blocks = image_blocks();
@@ -348,7 +357,7 @@ Status Store::commit(SnapshotReport& report) {
   while (next.snapshots.size() > next.retention) next.snapshots.erase(next.snapshots.begin());
 
   PHANTOM_TRY(image_.write_commit_record(next));  // rule 3: the older slot
-  PHANTOM_TRY(device_->flush());                   // rule 4
+  PHANTOM_TRY(device_->flush());                   // rule 4 (and rule 2 in a one-flush commit)
   report.flush_ns = clock.monotonic_ns() - flush_begin;
   report.generation = next.generation;
 
@@ -524,6 +533,7 @@ Result<std::vector<Event>> Store::record_events(std::vector<Event> events) {
     return written.take_error();
   }
   CommitRecord next = record_;  // the same snapshots; the snapshot thread reads only next_seq meanwhile
+  next.verify_newest = false;   // its snapshots' blocks were flushed by their own commits
   next.generation = newest_generation() + 1;
   next.time_ns = env_.clock().wall_ns();
   next.image_blocks = image_blocks();

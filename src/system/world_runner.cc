@@ -89,13 +89,14 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
     if (config_.log_snapshots || !quiet)
       std::fprintf(stderr, "phantom: snapshot %llu committed (%s, %llu pages, pause %.3f ms, written in %.1f ms, flush %.1f ms, "
                    "%llu pages written back before; pre-copy %u rounds %llu pages, residual %llu, cleaned %llu+%llu, "
-                   "%llu nodes, write %.1f ms)\n",
+                   "%llu nodes, write %.1f ms, %s)\n",
                    static_cast<unsigned long long>(report->seq), why, static_cast<unsigned long long>(report->data_blocks),
                    report->pause_ns / 1e6, report->total_ns / 1e6, report->flush_ns / 1e6,
                    static_cast<unsigned long long>(report->written_back_pages), report->precopy_rounds,
                    static_cast<unsigned long long>(report->precopy_pages), static_cast<unsigned long long>(report->residual_pages),
                    static_cast<unsigned long long>(report->cleaned_pages), static_cast<unsigned long long>(report->cleaned_nodes),
-                   static_cast<unsigned long long>(report->node_blocks), report->write_ns / 1e6);
+                   static_cast<unsigned long long>(report->node_blocks), report->write_ns / 1e6,
+                   report->one_flush ? "one flush" : "two flushes");
     std::lock_guard lock(mutex_);
     last_seq_ = report->seq;
     last_wall_ns_ = static_cast<std::uint64_t>(vm_.wall_now());

@@ -60,6 +60,22 @@ TEST(ImageFormat, CommitRecordRoundTrip) {
   EXPECT_EQ(decoded->find(10), nullptr);
 }
 
+// A one-flush commit's record says so in an incompatible bit: a build that would not verify the
+// snapshot must refuse the record rather than trust it.
+TEST(ImageFormat, CommitRecordCarriesTheVerifyNewestBit) {
+  std::array<std::byte, block_bytes> block;
+  CommitRecord r = sample_record();
+  encode_commit_record(r, block);
+  EXPECT_EQ(get_u32(block.data() + 12), 0u);
+  EXPECT_FALSE(decode_commit_record(block, 1)->verify_newest);
+  r.verify_newest = true;
+  encode_commit_record(r, block);
+  EXPECT_EQ(get_u32(block.data() + 12), incompat_verify_newest);
+  auto decoded = decode_commit_record(block, 1);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_TRUE(decoded->verify_newest);
+}
+
 TEST(ImageFormat, CommitRecordRejectsEachBadField) {
   std::array<std::byte, block_bytes> good;
   encode_commit_record(sample_record(), good);
@@ -74,7 +90,7 @@ TEST(ImageFormat, CommitRecordRejectsEachBadField) {
       {"checksum", [](auto& b) { b[200] ^= std::byte{1}; }, false, "checksum mismatch"},
       {"major", [](auto& b) { put_u16(b.data() + 8, 2); }, true, "not supported"},
       {"newer minor", [](auto& b) { put_u16(b.data() + 10, format_minor + 1); }, true, "not supported"},
-      {"incompat", [](auto& b) { put_u32(b.data() + 12, 1); }, true, "incompatible features"},
+      {"incompat", [](auto& b) { put_u32(b.data() + 12, 1u << 5); }, true, "incompatible features"},
       {"slot", [](auto& b) { put_u64(b.data() + 24, 8); }, true, "does not belong in this slot"},
       {"page size", [](auto& b) { put_u32(b.data() + 68, 8192); }, true, "4096"},
       {"arena size", [](auto& b) { put_u64(b.data() + 80, 12345); }, true, "arena"},

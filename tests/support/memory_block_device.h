@@ -67,8 +67,11 @@ class MemoryBlockDevice : public host::BlockDevice {
 
 class CrashSimDevice : public host::BlockDevice {
  public:
-  // Crashes at the `crash_at`th write-or-flush call (1-based; 0 = never), tearing with `seed`.
-  CrashSimDevice(std::uint64_t crash_at, std::uint64_t seed) : crash_at_(crash_at), random_(seed) {}
+  // Crashes at the `crash_at`th write-or-flush call (1-based; 0 = never), tearing with `seed`. With
+  // whole_writes, each pending write lands whole or not at all (instead of each 512-byte sector), so
+  // that a commit record lands as often as not while a block before it is lost.
+  CrashSimDevice(std::uint64_t crash_at, std::uint64_t seed, bool whole_writes = false)
+      : crash_at_(crash_at), random_(seed), whole_writes_(whole_writes) {}
 
   const std::string& name() const override { return name_; }
   std::uint64_t size_blocks() const override { return size_blocks_; }
@@ -127,14 +130,16 @@ class CrashSimDevice : public host::BlockDevice {
     if (durable_.size() < offset + size) durable_.resize(offset + size);
     std::memcpy(durable_.data() + offset, data, size);
   }
-  // Counts an operation; at the crash point each pending sector survives with probability 1/2.
+  // Counts an operation; at the crash point each pending sector (or write) survives with probability 1/2.
   bool tick() {
     ++operations_;
     if (crash_at_ == 0 || operations_ != crash_at_) return false;
     std::bernoulli_distribution keep(0.5);
-    for (const auto& w : pending_)
-      for (std::size_t s = 0; s < w.data.size(); s += sector)
-        if (keep(random_)) apply(w.offset + s, w.data.data() + s, sector);
+    for (const auto& w : pending_) {
+      const std::size_t unit = whole_writes_ ? w.data.size() : sector;
+      for (std::size_t s = 0; s < w.data.size(); s += unit)
+        if (keep(random_)) apply(w.offset + s, w.data.data() + s, unit);
+    }
     pending_.clear();
     crashed_ = true;
     return true;
@@ -143,6 +148,7 @@ class CrashSimDevice : public host::BlockDevice {
   std::string name_ = "crashsim.img";
   std::uint64_t crash_at_;
   std::mt19937_64 random_;
+  bool whole_writes_;
   std::uint64_t operations_ = 0;
   std::uint64_t size_blocks_ = 0;
   bool crashed_ = false;
