@@ -332,9 +332,14 @@ Status Store::commit(SnapshotReport& report) {
   const std::uint64_t flush_begin = clock.monotonic_ns();
   // Rule 2: everything the record names is durable first, unless open can check it instead (a
   // one-flush commit: few blocks, none of the event log's, and an image of the size the last
-  // record named, so that every block it names can be read back at open).
+  // record named, so that every block it names can be read back at open). The new record must also
+  // name a snapshot to fall back to besides its own, which recovery cannot take away: so never the
+  // first snapshot of a world, nor with retention 1, where after a skipped snapshot only the other
+  // slot would name one and recovery overwrites that slot first (both found by the spin model,
+  // docs/verification.md).
   report.one_flush = written_back_ + report.data_blocks + report.node_blocks <= one_flush_commit_blocks &&
-                     log.blocks.empty() && image_blocks() == record_.image_blocks;
+                     log.blocks.empty() && image_blocks() == record_.image_blocks && !record_.snapshots.empty() &&
+                     record_.retention >= 2;
   if (!report.one_flush) PHANTOM_TRY(device_->flush());
 
   CommitRecord next = record_;

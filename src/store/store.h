@@ -16,8 +16,9 @@
 //      nodes go to blocks that no commit record reaches).
 //   2. Every data block and node of a snapshot is written and flushed before the commit record that
 //      names it is written. Except in a one-flush commit: a small snapshot (at most
-//      one_flush_commit_blocks blocks written, no event-log block, the image not grown) writes its
-//      record with incompat_verify_newest right after its blocks and flushes once. Open then reads
+//      one_flush_commit_blocks blocks written, no event-log block, the image not grown, not the
+//      world's first snapshot, retention at least 2) writes its record with incompat_verify_newest
+//      right after its blocks and flushes once. Open then reads
 //      and verifies every page that snapshot has and the other slot's newest has not, and skips the
 //      snapshot if one did not land (Store::verify_newest_changes): it was never acknowledged
 //      (rule 4), and rule 1 kept the snapshot before it intact. One flush instead of two is about

@@ -186,6 +186,27 @@ TEST_F(StoreTest, ASmallCommitFlushesOnceAndOpenVerifiesWhatItWrote) {
   EXPECT_TRUE(fsck_clean());
 }
 
+// A one-flush commit's own record must name a snapshot to fall back to: never the world's first
+// snapshot, and never with retention 1 (docs/verification.md, what the model found).
+TEST_F(StoreTest, OnlyARecordWithAFallbackOfItsOwnFlushesOnce) {
+  auto store = create();
+  REQUIRE_PAGE_EXACT_TRACKING(*store);
+  store->arena().page(1)[0] = std::byte{1};
+  EXPECT_FALSE(snapshot(*store).one_flush);  // the first snapshot
+  store->arena().page(1)[0] = std::byte{2};
+  EXPECT_TRUE(snapshot(*store).one_flush);  // the same small change, with snapshot 1 to fall back to
+  store.reset();
+  store::CreateOptions single = testing::small_world();
+  single.retention = 1;
+  testing::MemoryBlockDevice device;
+  auto lone = Store::create(*env_, testing::BorrowedDevice::of(device), single, {});
+  ASSERT_TRUE(lone.ok()) << lone.error().message;
+  for (int c = 1; c <= 3; ++c) {
+    (*lone)->arena().page(1)[0] = std::byte(c);
+    EXPECT_FALSE(snapshot(**lone).one_flush) << "snapshot " << c << " with retention 1";
+  }
+}
+
 // The crash a one-flush commit allows: its record landed and one of its pages did not. Open finds the
 // page wrong, skips that snapshot (never acknowledged) and resumes from the one before, intact.
 TEST_F(StoreTest, AOneFlushCommitWhosePageDidNotLandIsSkippedAtOpen) {
