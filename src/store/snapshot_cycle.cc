@@ -33,6 +33,7 @@ constexpr std::uint64_t precopy_chunk_pages = 1024;  // 4 MiB per gather-write
 // The largest commit that flushes once (commit rule 2): open reads back at most this many pages
 // (1 MiB) before it uses such a snapshot. Larger commits spend milliseconds writing anyway.
 constexpr std::uint64_t one_flush_commit_blocks = 256;
+constexpr std::uint64_t writeout_min_pages = 64;  // fewer: the commit's flush writes them (run_snapshot)
 constexpr std::uint64_t staging_trim_window_ns = 2'000'000'000;  // see trim_staging
 
 std::uint64_t count_pages(const std::vector<host::PageRun>& runs) {
@@ -287,6 +288,7 @@ Result<SnapshotReport> Store::run_snapshot(WorldControl& control) {
   set_state(StoreState::writing);
   const std::uint64_t write_begin = clock.monotonic_ns();
   PHANTOM_TRY(write_pages(staged_pages_, staging_.data(), report));
+  const bool few_pages = staged_pages_.size() < writeout_min_pages;
   trim_staging(staged_pages_.size());
   staged_pages_.clear();
   staging_slot_.clear();
@@ -294,8 +296,9 @@ Result<SnapshotReport> Store::run_snapshot(WorldControl& control) {
   // The data pages go to the disk in the background while the tree nodes are encoded (a few ms for a
   // thousand leaves); the commit's flush then waits for that and flushes the nodes. Measured with
   // `phantom_bench --only snapshot.writeout`, 1 GiB: 1% dirty 0.41 -> 0.49 of the sequential write,
-  // 10% dirty 0.63 -> 0.70 (docs/store.md, "Write-out").
-  device_->start_writeout();
+  // 10% dirty 0.63 -> 0.70 (docs/store.md, "Write-out"). A few pages are not worth waking the
+  // device's flusher thread for: the commit's flush would wait for its hand-over.
+  if (!few_pages) device_->start_writeout();
 
   PHANTOM_TRY(commit(report));
   report.total_ns = clock.monotonic_ns() - start;
