@@ -117,9 +117,13 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
       // next write-back while output commit is busy.
       auto wait = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::milliseconds(5));
       if (write_back_active()) wait = write_back_period_;
-      cv_.wait_for(lock, wait, [&] {
-        return done || pending_ || requests_issued_.load() > requests_done_ || signals_.stop_requests > 0 ||
-               signals_.snapshot_requested;
+      // Output that is not due yet (--commit-delay) is slept on until it is, not polled; output that
+      // starts pending meanwhile ends the wait, so that its due time is waited for instead.
+      const bool was_pending = pending_;
+      if (pending_) wait = std::min(wait, std::chrono::duration_cast<std::chrono::microseconds>(output_due_at() - Clock::now()));
+      cv_.wait_for(lock, std::max(wait, std::chrono::microseconds(0)), [&] {
+        return done || pending_ != was_pending || (pending_ && Clock::now() >= output_due_at()) ||
+               requests_issued_.load() > requests_done_ || signals_.stop_requests > 0 || signals_.snapshot_requested;
       });
       if (done) break;
       if (signals_.stop_requests > 0) {
@@ -127,7 +131,7 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
         return;
       }
       bool requested = signals_.snapshot_requested.exchange(false) || requests_issued_.load() > requests_done_;
-      bool output_due = pending_ && Clock::now() >= pending_since_ + std::chrono::microseconds(config_.commit_delay_us);
+      bool output_due = pending_ && Clock::now() >= output_due_at();
       bool interval_due = Clock::now() >= next;
       if (!requested && !output_due && !interval_due) {
         if (!write_back_due()) continue;
@@ -158,6 +162,9 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
     std::lock_guard lock(mutex_);
     return failed_;
   }
+
+  // When pending output's snapshot is due (--commit-delay after the first of it).
+  Clock::time_point output_due_at() const { return pending_since_ + std::chrono::microseconds(config_.commit_delay_us); }
 
   // Write-back between snapshots while output commit is busy (an output snapshot in the last
   // second): the pages written since the last snapshot go to disk every few milliseconds, so that

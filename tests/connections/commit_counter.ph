@@ -50,3 +50,23 @@ class commit_counter_immediate
         }
     }
 };
+
+// The commit-delay test's program: one line "1" to the file once.txt (committed), then "written" on
+// the console (immediate), then sleep forever. With --commit-delay D the line reaches the file no
+// sooner than D after it was written, and the world is idle meanwhile.
+class commit_once
+{
+    var f : .internal.connection;
+    var s : .internal.connection;
+
+    void startup(var boot : .internal.bootstrap) [8]
+    {
+        f = new .internal.connection();
+        s = new .internal.connection();
+        if (f.connect("fio:once.txt") != 0) { boot.consolePrint("connect failed: " + f.lastError() + "\n"); return; }
+        if (s.connect("tmr:") != 0) { boot.consolePrint("connect failed: " + s.lastError() + "\n"); return; }
+        f.block("1\n", 1);
+        boot.consolePrint("written\n");
+        while (1) s.block(null, 1000);
+    }
+};

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -139,6 +140,41 @@ TEST_F(OutputCommit, ImmediateModeRepeatsLinesAfterAKill) {
     if (sequence_end(numbers_in(test::read_whole_file(dir_ / "w.img.files" / "counter.txt")), where) < 0) ++broken;
   }
   EXPECT_GT(broken, 0) << "immediate writes survived every kill without a repeat: the check above could not fail";
+}
+
+// --commit-delay D: committed output waits D after it was written before its snapshot starts (no
+// interval snapshot comes sooner here: --interval is 10 minutes), and the world sleeps meanwhile. The policy thread once polled the whole delay away (a core's worth of CPU);
+// the process's CPU time over the delay says it no longer does.
+TEST_F(OutputCommit, CommitDelayHoldsOutputWhileTheWorldSleeps) {
+  constexpr long delay_us = 3'000'000;
+  std::vector<std::string> args = {"phantom", "run", "--world", (dir_ / "w.img").string(), "--boot", ".test.commit_once",
+                                   "--classpath", (dir_ / "classes").string(), "--arena-size", "64M",
+                                   "--commit-delay", std::to_string(delay_us), "--interval", "600000"};
+  test::Child child = test::spawn_child(PHANTOM_BINARY, args, true);
+  std::string out;
+  ASSERT_TRUE(test::read_until(child.out, out, "written\n", 60000)) << out;
+  const auto seen = std::chrono::steady_clock::now();
+  const fs::path file = dir_ / "w.img.files" / "once.txt";
+  EXPECT_EQ(test::read_whole_file(file), "") << "released before its delay";
+  auto cpu_seconds = [&] {  // utime + stime of the whole process, from /proc
+    std::string stat = test::read_whole_file("/proc/" + std::to_string(child.pid) + "/stat");
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string f;
+    long ticks = 0;
+    for (int i = 3; i <= 15 && fields >> f; ++i)
+      if (i == 14 || i == 15) ticks += std::stol(f);
+    return static_cast<double>(ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  };
+  const double cpu_before = cpu_seconds();
+  for (int tries = 0; tries < 600 && test::read_whole_file(file).empty(); ++tries) test::read_until(child.out, out, "", 100);
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - seen).count();
+  const double cpu = cpu_seconds() - cpu_before;
+  ::kill(child.pid, SIGKILL);
+  int status = 0;
+  ::waitpid(child.pid, &status, 0);
+  ASSERT_EQ(test::read_whole_file(file), "1\n") << "never released:\n" << out + test::drain(child.out);
+  EXPECT_GT(waited, 2.0) << "released long before the 3 s delay";
+  EXPECT_LT(cpu, 1.0) << "the world used " << cpu << " s of CPU while its output waited " << waited << " s";
 }
 
 }  // namespace
