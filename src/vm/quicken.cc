@@ -68,6 +68,10 @@ void quicken(std::uint8_t* bytes, const std::vector<Instruction>& ins) {
     }
     if (op(i) == op_os_get32 && op(i + 1) == op_o2i && op(i + 2) == op_iconst_32bit) {
       int a3 = op(i + 3) >= 0 ? arith_index(static_cast<std::uint8_t>(op(i + 3))) : -1;
+      if (a3 >= 0 && a3 <= 2 && op(i + 4) == op_i2o && op(i + 5) == op_ret) {
+        *at = static_cast<std::uint8_t>(q_object_const_box_ret + a3);
+        continue;
+      }
       if (a3 >= arith_compare_first && a3 < arith_total && op(i + 4) == op_jz) {
         *at = static_cast<std::uint8_t>(q_object_const_jz + (a3 - arith_compare_first));
         continue;

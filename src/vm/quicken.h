@@ -66,7 +66,10 @@ enum QuickOp : std::uint8_t {
   // os_dup; os_isnull; log_not; jz L; summon_int_class; cast; L: o2i: the compiler's `(int) x`,
   // for a tagged int only                                                                 11 bytes
   q_cast_int = 0x98,
-  q_spare_end = 0x99,
+  // + arith 0..2: os_get32 A; o2i; iconst_32bit C; OP; i2o; ret: a method that returns an argument
+  // plus, minus or times a constant, in one dispatch                                      14 bytes
+  q_object_const_box_ret = 0x99,
+  q_spare_end = 0x9C,
 };
 
 // What a q_call site saw last: the receiver's class and the code it ran. A hit skips the method

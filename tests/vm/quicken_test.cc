@@ -34,7 +34,8 @@ std::string lines(const std::string& snippet, bool spaced) {
 }
 
 // Also defines methods of .t.boot: 16 `inc` (its boxed int argument plus one), 17-19 the sum,
-// difference and product of its two, and 20 its second argument (`os_get32 1; ret`).
+// difference and product of its two, 20 its second argument (`os_get32 1; ret`), and 21-26 its
+// argument plus, minus or times a constant (-3, then INT_MAX).
 std::string program(const std::vector<std::string>& snippets, bool spaced) {
   std::string s = ".class .t.boot\n.method run 8\n  arg_count 1\n";
   for (const auto& snippet : snippets)
@@ -45,7 +46,14 @@ std::string program(const std::vector<std::string>& snippets, bool spaced) {
   for (int k = 0; k < 3; ++k)
     s += ".method op" + std::to_string(k) + " " + std::to_string(17 + k) + "\n  arg_count 2\n" +
          lines(std::string("os_get32 0\no2i\nos_get32 1\no2i\n") + ops[k] + "\ni2o\nret", spaced) + ".end\n";
-  return s + ".method second 20\n  arg_count 2\n" + lines("os_get32 1\nret", spaced) + ".end\n";
+  s += ".method second 20\n  arg_count 2\n" + lines("os_get32 1\nret", spaced) + ".end\n";
+  // 21-26: its argument plus, minus or times -3 or INT_MAX, in the whole-body form of `inc`.
+  for (int k = 0; k < 3; ++k)
+    for (int c = 0; c < 2; ++c)
+      s += ".method opc" + std::to_string(2 * k + c) + " " + std::to_string(21 + 2 * k + c) + "\n  arg_count 1\n" +
+           lines(std::string("os_get32 0\no2i\niconst_32bit ") + (c ? "2147483647" : "-3") + "\n" + ops[k] + "\ni2o\nret", spaced) +
+           ".end\n";
+  return s;
 }
 
 TEST(Quicken, EverySuperinstructionEqualsItsSequence) {
@@ -115,6 +123,8 @@ TEST(Quicken, EverySuperinstructionEqualsItsSequence) {
       for (int k = 17; k <= 20; ++k)
         snippets.push_back("summon_this\n" + A + "\ni2o\n" + B + "\ni2o\ncall " + std::to_string(k) + " 2\no2i");
     }
+    // os_get32 A; o2i; iconst C; OP; i2o; ret (methods 21-26)
+    for (int k = 21; k <= 26; ++k) snippets.push_back("summon_this\n" + A + "\ni2o\ncall " + std::to_string(k) + " 1\no2i");
   }
   auto fused = run_boot(program(snippets, false));
   auto reference = run_boot(program(snippets, true));
