@@ -66,6 +66,11 @@ void quicken(std::uint8_t* bytes, const std::vector<Instruction>& ins) {
         continue;
       }
     }
+    if (op(i) == op_os_get32 && op(i + 1) == op_is_get32 && op(i + 2) == op_i2o && op(i + 3) >= op_call_00 &&
+        op(i + 3) <= op_call_1f) {
+      *at = q_object_int_call;
+      continue;
+    }
     if (op(i) == op_os_get32 && op(i + 1) == op_o2i && op(i + 2) == op_iconst_32bit) {
       int a3 = op(i + 3) >= 0 ? arith_index(static_cast<std::uint8_t>(op(i + 3))) : -1;
       if (a3 >= 0 && a3 <= 2 && op(i + 4) == op_i2o && op(i + 5) == op_ret) {

@@ -69,7 +69,10 @@ enum QuickOp : std::uint8_t {
   // + arith 0..2: os_get32 A; o2i; iconst_32bit C; OP; i2o; ret: a method that returns an argument
   // plus, minus or times a constant, in one dispatch                                      14 bytes
   q_object_const_box_ret = 0x99,
-  q_spare_end = 0x9C,
+  // os_get32 A; is_get32 B; i2o; call_xx N: a call on an object local with an int local as its
+  // (last) argument, as `o.m(i)` compiles                                                   13 bytes
+  q_object_int_call = 0x9C,
+  q_spare_end = 0x9D,
 };
 
 // What a q_call site saw last: the receiver's class and the code it ran. A hit skips the method

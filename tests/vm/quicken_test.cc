@@ -123,6 +123,8 @@ TEST(Quicken, EverySuperinstructionEqualsItsSequence) {
       for (int k = 17; k <= 20; ++k)
         snippets.push_back("summon_this\n" + A + "\ni2o\n" + B + "\ni2o\ncall " + std::to_string(k) + " 2\no2i");
     }
+    // os_get32 A; is_get32 B; i2o; call (an object local's method with an int local)
+    snippets.push_back("summon_this\n" + A + "\nos_get32 3\nis_get32 0\ni2o\ncall 16 1\no2i\nis_set32 0\nos_drop");
     // os_get32 A; o2i; iconst C; OP; i2o; ret (methods 21-26)
     for (int k = 21; k <= 26; ++k) snippets.push_back("summon_this\n" + A + "\ni2o\ncall " + std::to_string(k) + " 1\no2i");
   }
