@@ -143,8 +143,9 @@ TEST_F(OutputCommit, ImmediateModeRepeatsLinesAfterAKill) {
 }
 
 // --commit-delay D: committed output waits D after it was written before its snapshot starts (no
-// interval snapshot comes sooner here: --interval is 10 minutes), and the world sleeps meanwhile. The policy thread once polled the whole delay away (a core's worth of CPU);
-// the process's CPU time over the delay says it no longer does.
+// interval snapshot comes sooner here: --interval is 10 minutes), and the world sleeps meanwhile.
+// The policy thread once polled the whole delay away (a core's worth of CPU); the process's CPU time
+// over the delay says it no longer does.
 TEST_F(OutputCommit, CommitDelayHoldsOutputWhileTheWorldSleeps) {
   constexpr long delay_us = 3'000'000;
   std::vector<std::string> args = {"phantom", "run", "--world", (dir_ / "w.img").string(), "--boot", ".test.commit_once",
