@@ -289,6 +289,8 @@ SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
       table[q_object_const_box_ret + 0] = &&q_ocbr_0; table[q_object_const_box_ret + 1] = &&q_ocbr_1;
       table[q_object_const_box_ret + 2] = &&q_ocbr_2;
       table[q_object_int_call] = &&q_object_int_call;
+      table[q_local_box_call] = &&q_local_box_call;
+      table[q_local_tostring_concat] = &&q_local_tostring_concat;
       table[q_local_local_jz + 0] = &&q_llj_6; table[q_local_local_jz + 1] = &&q_llj_7;
       table[q_local_local_jz + 2] = &&q_llj_8; table[q_local_local_jz + 3] = &&q_llj_9;
       void* const constant_set[arith_count] = {&&q_cs_0, &&q_cs_1, &&q_cs_2, &&q_cs_3, &&q_cs_4, &&q_cs_5, &&q_cs_6, &&q_cs_7, &&q_cs_8, &&q_cs_9, &&q_cs_10, &&q_cs_11};

@@ -66,6 +66,15 @@ void quicken(std::uint8_t* bytes, const std::vector<Instruction>& ins) {
         continue;
       }
     }
+    if (op(i) == op_is_get32 && op(i + 1) == op_i2o && op(i + 2) == op_call_00 + 5 && bytes[ins[i + 2].offset + 1] == 0 &&
+        op(i + 3) == op_call_00 + 10 && bytes[ins[i + 3].offset + 1] == 1) {
+      *at = q_local_tostring_concat;
+      continue;
+    }
+    if (op(i) == op_is_get32 && op(i + 1) == op_i2o && op(i + 2) >= op_call_00 && op(i + 2) <= op_call_1f) {
+      *at = q_local_box_call;
+      continue;
+    }
     if (op(i) == op_os_get32 && op(i + 1) == op_is_get32 && op(i + 2) == op_i2o && op(i + 3) >= op_call_00 &&
         op(i + 3) <= op_call_1f) {
       *at = q_object_int_call;

@@ -72,7 +72,11 @@ enum QuickOp : std::uint8_t {
   // os_get32 A; is_get32 B; i2o; call_xx N: a call on an object local with an int local as its
   // (last) argument, as `o.m(i)` compiles                                                   13 bytes
   q_object_int_call = 0x9C,
-  q_spare_end = 0x9D,
+  // is_get32 B; i2o; call_xx N: a call with an int local as its (last) argument            8 bytes
+  q_local_box_call = 0x9D,
+  // is_get32 B; i2o; call_05 0; call_0a 1: string + an int local, as q_box_tostring_concat  10 bytes
+  q_local_tostring_concat = 0x9E,
+  q_spare_end = 0x9F,
 };
 
 // What a q_call site saw last: the receiver's class and the code it ran. A hit skips the method

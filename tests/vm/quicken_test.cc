@@ -123,6 +123,8 @@ TEST(Quicken, EverySuperinstructionEqualsItsSequence) {
       for (int k = 17; k <= 20; ++k)
         snippets.push_back("summon_this\n" + A + "\ni2o\n" + B + "\ni2o\ncall " + std::to_string(k) + " 2\no2i");
     }
+    // is_get32 B; i2o; call (an int local as the argument)
+    snippets.push_back("summon_this\n" + A + "\nis_get32 0\ni2o\ncall 16 1\no2i\nis_set32 0");
     // os_get32 A; is_get32 B; i2o; call (an object local's method with an int local)
     snippets.push_back("summon_this\n" + A + "\nos_get32 3\nis_get32 0\ni2o\ncall 16 1\no2i\nis_set32 0\nos_drop");
     // os_get32 A; o2i; iconst C; OP; i2o; ret (methods 21-26)
@@ -137,14 +139,19 @@ TEST(Quicken, EverySuperinstructionEqualsItsSequence) {
 }
 
 TEST(Quicken, StringPlusIntEqualsItsSequence) {
-  // i2o; call_05 0; call_0a 1 (string + int) is one string built at once: the same strings as the
-  // calls make, for edge values and boxed ints, and the calls themselves for a receiver that is no
+  // i2o; call_05 0; call_0a 1 (string + int), also after is_get32 (string + an int local), is one
+  // string built at once: the same strings as the calls make, for edge values and boxed ints, and the calls themselves for a receiver that is no
   // string (an int's concat throws, as before).
   std::string run = ".class .t.boot\n.method run 8\n  arg_count 1\n";
   for (long v : {0L, 7L, -1L, -1073741824L, 1073741823L, 1073741824L, -2147483648L, 2147483647L})
-    for (const char* head : {"k", "", "a longer prefix of thirty bytes"})
+    for (const char* head : {"k", "", "a longer prefix of thirty bytes"}) {
       run += std::string("  os_get32 0\n  sconst_bin \"") + head + "\"\n  iconst_32bit " + std::to_string(v) +
              "\n  i2o\n  call 5 0\n  call 10 1\n  call 16 1\n  os_drop\n  os_get32 0\n  sconst_bin \"|\"\n  call 16 1\n  os_drop\n";
+      // The same with the int in a local (is_get32 B; i2o; call_05 0; call_0a 1).
+      run += std::string("  iconst_32bit ") + std::to_string(v) + "\n  os_get32 0\n  sconst_bin \"" + head +
+             "\"\n  is_get32 0\n  i2o\n  call 5 0\n  call 10 1\n  call 16 1\n  os_drop\n  is_drop\n  os_get32 0\n  sconst_bin \"|\"\n"
+             "  call 16 1\n  os_drop\n";
+    }
   run += "  os_get32 0\n  iconst_1\n  i2o\n  iconst_32bit 2\n  i2o\n  call 5 0\n  call 10 1\n  call 16 1\n  os_drop\n";
   run += "  summon_null\n  ret\n.end\n";
   std::string spaced = run;
@@ -153,7 +160,8 @@ TEST(Quicken, StringPlusIntEqualsItsSequence) {
   auto reference = run_boot(spaced);
   EXPECT_EQ(fused.out, reference.out);
   EXPECT_EQ(fused.diag.substr(0, fused.diag.find(" at ")), reference.diag.substr(0, reference.diag.find(" at ")));
-  EXPECT_NE(fused.out.find("k-2147483648|-2147483648|a longer prefix of thirty bytes-2147483648|k2147483647|"),
+  EXPECT_NE(fused.out.find("k-2147483648|k-2147483648|-2147483648|-2147483648|a longer prefix of thirty bytes-2147483648|"
+                           "a longer prefix of thirty bytes-2147483648|k2147483647|"),
             std::string::npos) << fused.out;
   EXPECT_FALSE(fused.diag.empty());  // the int receiver's concat
 }
