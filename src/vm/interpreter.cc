@@ -76,6 +76,19 @@ Native Vm::native_for(Ref target, std::uint32_t index, std::string& error) const
   return nullptr;
 }
 
+Ref Vm::string_plus_int(Ref head, std::int32_t v) {
+  char digits[12];
+  auto end = std::to_chars(digits, digits + sizeof digits, v).ptr;
+  std::string_view text = string_of(head);
+  auto n = static_cast<std::uint32_t>(end - digits);
+  if (text.size() > UINT32_MAX - 64 - n) [[unlikely]] return raw_null;
+  Ref joined = new_string_uninitialized(static_cast<std::uint32_t>(text.size()) + n);  // may throw: nothing changed
+  char* out = heap_.as<StringData>(joined)->bytes;
+  std::memcpy(out, text.data(), text.size());  // allocation moves nothing: text is still valid
+  std::memcpy(out + text.size(), digits, n);
+  return joined;
+}
+
 SliceOutcome Vm::run_slice(Ref thread, std::int64_t budget) {
   ThreadData* td = thread_data(thread);
   current_ = thread;

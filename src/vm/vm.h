@@ -262,6 +262,9 @@ class Vm final : public store::WorldControl {
   Ref new_instance(Ref cls);  // pvm.md §3.6 (`new`)
   Ref new_string(std::string_view text);
   Ref new_string_uninitialized(std::uint32_t length);  // the caller fills all `length` bytes
+  // The string `head` followed by the decimal digits of `v`, in one allocation (the `string + int`
+  // superinstructions); raw_null when it would be too long, which concat then reports.
+  Ref string_plus_int(Ref head, std::int32_t v);
   Ref new_binary(std::uint32_t size);
   // An int as an object: tagged when it fits in 31 bits, else boxed (rarely). Identity of ints was
   // never meaningful (language.md §3.7.6): equal ints may be the same Ref or not.

@@ -42,6 +42,18 @@ class StoreTest : public testing::StoreFixture {
     return report->clean();
   }
 
+  // The block that holds `page` in the current record's newest snapshot on `device` (0: none, or the
+  // image could not be read, which the test reports).
+  std::uint64_t newest_block_of(host::BlockDevice& device, std::uint64_t page) {
+    Image image(device);
+    auto slots = image.read_slots();
+    EXPECT_TRUE(slots.ok());
+    if (!slots.ok()) return 0;
+    auto table = PageTable::load(image, 2048, slots->record[*slots->current]->snapshots.back().root);
+    EXPECT_TRUE(table.ok());
+    return table.ok() ? table->page(page).block : 0;
+  }
+
   // Snapshots 1 and 2 write page 1; a byte of snapshot 2's copy is then damaged. A lazy restore finds it
   // in the background, drops snapshot 2 from both slots and stops the process; the next start resumes
   // from snapshot 1. With retention 1 snapshot 1 is named only by the other slot's record. With
@@ -76,12 +88,8 @@ class StoreTest : public testing::StoreFixture {
     {
       auto device = env_->open_block_device(path, host::OpenMode::read_only);
       ASSERT_TRUE(device.ok());
-      Image image(**device);
-      auto slots = image.read_slots();
-      ASSERT_TRUE(slots.ok());
-      auto table = PageTable::load(image, 2048, slots->record[*slots->current]->snapshots.back().root);
-      ASSERT_TRUE(table.ok());
-      damaged_block = table->page(1).block;
+      damaged_block = newest_block_of(**device, 1);
+      ASSERT_NE(damaged_block, 0u);
     }
     {
       std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
@@ -218,16 +226,13 @@ TEST_F(StoreTest, AOneFlushCommitWhosePageDidNotLandIsSkippedAtOpen) {
   store->arena().page(8)[0] = std::byte{2};
   SnapshotReport second = snapshot(*store);
   ASSERT_TRUE(second.one_flush);
-  std::uint64_t block = 0;
   {
-    Image image(device_);
-    auto slots = image.read_slots();
+    auto slots = Image(device_).read_slots();
     ASSERT_TRUE(slots.ok());
     ASSERT_TRUE(slots->record[*slots->current]->verify_newest);
-    auto table = PageTable::load(image, 2048, slots->record[*slots->current]->snapshots.back().root);
-    ASSERT_TRUE(table.ok());
-    block = table->page(8).block;
   }
+  const std::uint64_t block = newest_block_of(device_, 8);
+  ASSERT_NE(block, 0u);
   store.reset();
   // What the block held before: a crash lost the page's write.
   std::array<std::byte, 4096> zero{};

@@ -208,7 +208,8 @@ void FileBlockDevice::prefetch(std::span<const std::uint64_t> blocks) {
 // The write-back starts on a thread of its own: a snapshot that starts meanwhile does not wait for it,
 // and its own flush finds less on the way to the disk. sync_file_range(SYNC_FILE_RANGE_WRITE) starts
 // the writes without waiting for them and without the disk's cache flush that an fdatasync here cost
-// every commit a third time (a commit flushes twice: the pages and nodes, then the record). Measured
+// every commit once more (a commit flushes its pages and nodes, then its record, or both at once when
+// it is small, docs/store.md). Measured
 // with `phantom_bench --only snapshot.writeout`, 256 MiB 1% dirty: 0.50-0.58 of the gather anchor
 // with fdatasync here, 0.57-0.79 with this (docs/store.md, "Write-out"). A failed write-back is still
 // reported by the next flush(): the kernel keeps a write error for the fdatasync after it.
