@@ -183,7 +183,9 @@ TEST(VmKillTest, ThreadsContinueAndNothingOlderThanTheLastCommitComesBack) {
       if (std::sscanf(line.c_str(), "tick %d %ld", &id, &count) == 2) {
         if (!first_after_start.count(id)) {
           // The first progress of each thread in this run: never behind the last durable state.
-          if (durable.count(id)) EXPECT_GT(count, durable[id]) << "thread " << id << " went back\n" << out;
+          if (durable.count(id)) {
+            EXPECT_GT(count, durable[id]) << "thread " << id << " went back\n" << out;
+          }
           first_after_start[id] = count;
         }
         EXPECT_GT(count, printed.count(id) ? printed[id] : 0) << out;

@@ -188,7 +188,9 @@ TEST_F(CrashLoopTest, StopRefusesToStartAndSaysWhatToDo) {
   RunOutcome refused;
   for (int start = 0; start < 12 && refused.exit_code != 3; ++start) {
     refused = run_once(".test.crash_loop", {"--interval", "100", "--on-crash-loop", "stop"});
-    if (refused.exit_code != 3) ASSERT_EQ(refused.signal, SIGSEGV) << refused.out;
+    if (refused.exit_code != 3) {
+      ASSERT_EQ(refused.signal, SIGSEGV) << refused.out;
+    }
   }
   ASSERT_EQ(refused.exit_code, 3) << "never refused";
   EXPECT_NE(refused.out.find("SIGSEGV"), std::string::npos) << refused.out;
