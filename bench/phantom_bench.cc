@@ -8,7 +8,8 @@
 //                      4 KiB record and a second flush, the least an ordered commit (data, then record) does;
 //                      gather_write_mb_per_s, ratio_to_gather: the same bytes gathered from random arena pages
 //                      in one pwritev run and flushed; gather_then_record_mb_per_s, ratio_to_gather_then_record:
-//                      that, then the record and the second flush
+//                      that, then the record and the second flush; gather_cold_mb_per_s, ratio_to_gather_cold:
+//                      the gather written where the anchor has not written for many runs, as the store does
 //   world.reopen       world_mib -> ms (open until the arena is usable), process_ms
 //   snapshot.rate      arena_mib, dirty_pages -> per_s, fsync_per_s, ratio_to_fsync (small snapshots
 //                      back to back, each durable before the next; the anchor: 4 KiB write + fdatasync)
@@ -329,11 +330,13 @@ void bench_vm_pause(host::Env& env, const std::string& dir, std::uint64_t mib, i
 // too); the median of three runs smooths this VM's noisy disk.
 class SequentialAnchor {
  public:
+  static constexpr std::uint64_t cold_region_bytes = 1ull << 30;
   SequentialAnchor(const std::string& path, std::uint64_t max_bytes) : path_(path), chunk_(1 << 20) {
     std::mt19937_64 random(3);
     for (auto& c : chunk_) c = static_cast<char>(random());
     fd_ = ::open(path.c_str(), O_CREAT | O_TRUNC | O_RDWR, 0644);
-    write(max_bytes, false);
+    size_ = std::max<std::uint64_t>(max_bytes, cold_region_bytes);
+    write(size_, false);
   }
   ~SequentialAnchor() {
     ::close(fd_);
@@ -349,20 +352,31 @@ class SequentialAnchor {
   // what the kernel and the disk need for those pages, none of the store's own work included.
   // with_record: then a 4 KiB record, flushed again, as in mb_per_s: the floor of any commit whose record
   // must never name data that is not on the disk.
-  double gather_mb_per_s(std::uint64_t bytes, const host::Arena& arena, std::mt19937_64& random, bool with_record = false) {
+  // cold: at the next place of a 1 GiB region instead of its start. The store never writes where the
+  // last snapshots wrote (rule 1: a snapshot's blocks stay until retention frees them), so the page
+  // cache pages it copies into were last touched many snapshots ago; the anchor at offset 0 rewrites
+  // the same hot pages every time. `perf record` of the write-out: 88% of the store's pwritev is the
+  // kernel's copy into the page cache (copy_folio_from_iter_atomic), and that copy is what the
+  // destination's warmth changes (docs/store.md, "Write-out").
+  double gather_mb_per_s(std::uint64_t bytes, const host::Arena& arena, std::mt19937_64& random, bool with_record = false, bool cold = false) {
     std::vector<double> runs;
     for (int i = 0; i < 3; ++i) {
       std::vector<iovec> pieces(bytes / store::page_bytes);
       for (iovec& v : pieces) v = {arena.page(random() % arena.pages()), store::page_bytes};
+      if (cold && cold_next_ + bytes + (2 << 20) > size_) cold_next_ = 0;
+      off_t at = cold ? static_cast<off_t>(cold_next_) : 0;
+      if (cold) cold_next_ += (bytes + (2 << 20)) & ~((1ull << 20) - 1);
       auto begin = Clock::now();
-      off_t at = 0;
       for (std::size_t k = 0; k < pieces.size(); k += IOV_MAX) {
         int n = static_cast<int>(std::min<std::size_t>(IOV_MAX, pieces.size() - k));
         ssize_t done = ::pwritev(fd_, pieces.data() + k, n, at);
         if (done < 0) break;
         at += done;
       }
+      double wrote_ms = ms_since(begin);
       ::fdatasync(fd_);
+      if (std::getenv("PHANTOM_BENCH_VERBOSE") && !with_record)
+        std::fprintf(stderr, "  gather anchor%s: %lu bytes, write %.1f ms, flush %.1f ms\n", cold ? " cold" : "", bytes, wrote_ms, ms_since(begin) - wrote_ms);
       if (with_record) {
         if (::pwrite(fd_, chunk_.data(), 4096, at + (1 << 20)) < 0) break;
         ::fdatasync(fd_);
@@ -390,6 +404,7 @@ class SequentialAnchor {
   std::string path_;
   std::vector<char> chunk_;
   int fd_;
+  std::uint64_t size_ = 0, cold_next_ = 0;
 };
 
 void bench_writeout(host::Env& env, const std::string& dir, std::uint64_t mib, int dirty_pct, int samples) {
@@ -401,7 +416,7 @@ void bench_writeout(host::Env& env, const std::string& dir, std::uint64_t mib, i
   Idle idle;
   std::vector<double> store_rates, seq_rates;
   SequentialAnchor anchor(dir + "/seq.bin", (mib << 20) * dirty_pct / 100 * 2 + (2 << 20));
-  std::vector<double> ordered_rates, gather_rates, gather_record_rates;
+  std::vector<double> ordered_rates, gather_rates, gather_record_rates, cold_rates;
   // Warm-up until the image has stopped growing for 6 snapshots: the steady state of a long-running
   // world, whose writes reuse blocks that retention freed. (On this VM a write into newly allocated
   // file space runs at a fraction of the speed of an overwrite; the anchor overwrites too.)
@@ -433,6 +448,7 @@ void bench_writeout(host::Env& env, const std::string& dir, std::uint64_t mib, i
     ordered_rates.push_back(anchor.mb_per_s(r->bytes_written, true));
     gather_rates.push_back(anchor.gather_mb_per_s(r->bytes_written, store->arena(), random));
     gather_record_rates.push_back(anchor.gather_mb_per_s(r->bytes_written, store->arena(), random, true));
+    cold_rates.push_back(anchor.gather_mb_per_s(r->bytes_written, store->arena(), random, false, true));
   }
   double rate = percentile(store_rates, 0.5), seq = percentile(seq_rates, 0.5), ordered = percentile(ordered_rates, 0.5);
   double gather = percentile(gather_rates, 0.5), gather_record = percentile(gather_record_rates, 0.5);
@@ -440,6 +456,7 @@ void bench_writeout(host::Env& env, const std::string& dir, std::uint64_t mib, i
         {"seq_write_mb_per_s", seq}, {"ratio_to_seq", rate / seq}, {"seq_write_then_record_mb_per_s", ordered},
         {"ratio_to_seq_then_record", rate / ordered}, {"gather_write_mb_per_s", gather}, {"ratio_to_gather", rate / gather},
         {"gather_then_record_mb_per_s", gather_record}, {"ratio_to_gather_then_record", rate / gather_record},
+        {"gather_cold_mb_per_s", percentile(cold_rates, 0.5)}, {"ratio_to_gather_cold", rate / percentile(cold_rates, 0.5)},
         {"samples", samples}, {"warm_up_snapshots", warm_up},
         {"image_mib", store->statistics().image_blocks * 4096 >> 20}});
 }
