@@ -9,11 +9,14 @@
 #include <mutex>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "connections/committed_console.h"
 #include "connections/hub.h"
 #include "host/fault_note.h"
 #include "host/output_relay.h"
 #include "host/service.h"
+#include "host/status_line.h"
 #include "system/control_client.h"
 #include "system/control_server.h"
 #include "system/lean.h"
@@ -64,9 +67,24 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
   }
   std::uint64_t written_extent() override { return vm_.written_extent(); }
   void resume() override {
-    if (config_.log_snapshots) std::fputs("phantom: snapshot captured\n", stderr);
+    if (config_.log_snapshots) log_line("phantom: snapshot captured\n");
     vm_.resume();
     world_control_.unlock();
+  }
+
+  // A line of the snapshot log. It never waits for stderr: a pipe that nobody reads or a terminal
+  // stopped with Ctrl-S would otherwise hold the policy thread, and with it every commit (the
+  // world's held output never goes out) and, for the "captured" line, the world in its pause. A line
+  // that cannot go now is counted, and the count is said once stderr takes text again.
+  void log_line(const std::string& line) {
+    if (std::uint64_t dropped = dropped_log_lines_.load(); dropped > 0) {
+      if (!host::write_status_line_now(fmt::format("phantom: {} snapshot log lines dropped: stderr was full\n", dropped))) {
+        ++dropped_log_lines_;
+        return;
+      }
+      dropped_log_lines_ -= dropped;
+    }
+    if (!host::write_status_line_now(line)) ++dropped_log_lines_;
   }
 
   // Takes one snapshot and releases the output it makes true; false when it failed.
@@ -86,17 +104,18 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
     }
     hub_.committed(captured_);
     bool quiet = std::string_view(why) == "interval" || std::string_view(why) == "output";
-    if (config_.log_snapshots || !quiet)
-      std::fprintf(stderr, "phantom: snapshot %llu committed (%s, %llu pages, pause %.3f ms, written in %.1f ms, flush %.1f ms, "
-                   "%llu pages written back before; pre-copy %u rounds %llu pages, residual %llu, cleaned %llu+%llu, "
-                   "%llu nodes, write %.1f ms, %s)\n",
-                   static_cast<unsigned long long>(report->seq), why, static_cast<unsigned long long>(report->data_blocks),
-                   report->pause_ns / 1e6, report->total_ns / 1e6, report->flush_ns / 1e6,
-                   static_cast<unsigned long long>(report->written_back_pages), report->precopy_rounds,
-                   static_cast<unsigned long long>(report->precopy_pages), static_cast<unsigned long long>(report->residual_pages),
-                   static_cast<unsigned long long>(report->cleaned_pages), static_cast<unsigned long long>(report->cleaned_nodes),
-                   static_cast<unsigned long long>(report->node_blocks), report->write_ns / 1e6,
-                   report->one_flush ? "one flush" : "two flushes");
+    if (config_.log_snapshots || !quiet) {
+      std::string line = fmt::format(
+          "phantom: snapshot {} committed ({}, {} pages, pause {:.3f} ms, written in {:.1f} ms, flush {:.1f} ms, "
+          "{} pages written back before; pre-copy {} rounds {} pages, residual {}, cleaned {}+{}, {} nodes, "
+          "write {:.1f} ms, {})\n",
+          report->seq, why, report->data_blocks, report->pause_ns / 1e6, report->total_ns / 1e6,
+          report->flush_ns / 1e6, report->written_back_pages, report->precopy_rounds, report->precopy_pages,
+          report->residual_pages, report->cleaned_pages, report->cleaned_nodes, report->node_blocks,
+          report->write_ns / 1e6, report->one_flush ? "one flush" : "two flushes");
+      if (quiet) log_line(line);
+      else std::fputs(line.c_str(), stderr);  // a stop's or a request's last word: worth the wait
+    }
     std::lock_guard lock(mutex_);
     last_seq_ = report->seq;
     last_wall_ns_ = static_cast<std::uint64_t>(vm_.wall_now());
@@ -371,6 +390,7 @@ class WorldSession final : public RunningWorld, public store::WorldControl {
   std::uint64_t requests_done_ = 0;
   std::uint64_t last_seq_ = 0, last_wall_ns_ = 0, snapshots_ = 0;
   std::vector<double> pauses_ms_;
+  std::atomic<std::uint64_t> dropped_log_lines_{0};
 };
 
 std::string beside_world(const std::string& world, const char* suffix) {

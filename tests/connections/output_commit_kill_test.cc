@@ -7,7 +7,9 @@
 // lines printed over all runs must be exactly 1, 2, ..., K too. The same program with the file in
 // immediate mode must show repeats, so these checks can fail.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -176,6 +178,62 @@ TEST_F(OutputCommit, CommitDelayHoldsOutputWhileTheWorldSleeps) {
   ASSERT_EQ(test::read_whole_file(file), "1\n") << "never released:\n" << out + test::drain(child.out);
   EXPECT_GT(waited, 2.0) << "released long before the 3 s delay";
   EXPECT_LT(cpu, 1.0) << "the world used " << cpu << " s of CPU while its output waited " << waited << " s";
+}
+
+// The snapshot log goes to a stderr that nobody reads (a pipe the test leaves alone until it is full): the world must go on committing, since a log write that waited would hold every commit, and
+// the held output with it. Once the pipe is read again, the log says how many lines it dropped.
+TEST_F(OutputCommit, AStderrThatNobodyReadsDoesNotStopCommits) {
+  int err[2];
+  ASSERT_EQ(::pipe(err), 0);
+  ::fcntl(err[0], F_SETPIPE_SZ, 16384);  // four pages: full after some 50 snapshots
+  std::vector<std::string> args = {"phantom", "run", "--world", (dir_ / "w.img").string(), "--boot", ".test.commit_counter",
+                                   "--classpath", (dir_ / "classes").string(), "--arena-size", "128M",
+                                   "--log-snapshots", "--interval", "20"};
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(err[1], 2);
+    ::close(err[0]);
+    ::close(err[1]);
+    std::vector<char*> argv;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(PHANTOM_BINARY, argv.data());
+    ::_exit(127);
+  }
+  ::close(err[1]);
+  const fs::path counter = dir_ / "w.img.files" / "counter.txt";
+  auto file_end = [&] {  // its size: it grows by what each commit releases
+    std::error_code ec;
+    auto size = fs::file_size(counter, ec);
+    return ec ? 0L : static_cast<long>(size);
+  };
+  // Full: the log stopped adding to it for a second. (It never holds quite all: a page whose free space
+  // a line does not fit counts as taken, so at most a short line still slips in now and then.)
+  int pipe_bytes = ::fcntl(err[0], F_GETPIPE_SZ), queued = 0, unchanged = 0;
+  for (int tries = 0; tries < 1200 && (queued < pipe_bytes / 2 || unchanged < 10); ++tries) {
+    ::usleep(100'000);
+    int before = queued;
+    ::ioctl(err[0], FIONREAD, &queued);
+    unchanged = queued == before ? unchanged + 1 : 0;
+  }
+  EXPECT_GE(queued, pipe_bytes / 2) << "the snapshot log did not fill the pipe";
+  // What a commit released before the pipe filled has landed by now; after it, only new commits add.
+  ::usleep(300'000);
+  const long at_full = file_end();
+  long now = at_full;
+  for (int tries = 0; tries < 300 && now <= at_full; ++tries) {
+    ::usleep(100'000);
+    now = file_end();
+  }
+  EXPECT_GT(now, at_full) << "no commit released anything after stderr filled up";
+  std::string log;
+  EXPECT_TRUE(test::read_until(err[0], log, " snapshot log lines dropped: stderr was full\n", 20000)) << log.substr(0, 600) << "\n...\n" << log.substr(log.size() > 1500 ? log.size() - 1500 : 0);
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::close(err[0]);
 }
 
 }  // namespace
