@@ -608,6 +608,9 @@ int main(int argc, char** argv) {
                  "snapshots per snapshot.pause case with pre-copy (default 50; 1000 or more for a meaningful p99.9: "
                  "about 9 min at 256 MiB and 17 min at 1 GiB per case)");
   app.add_option("--arena-mib", only_sizes, "arena sizes to run, in MiB (default 256 and 1024)");
+  std::vector<int> only_dirty;
+  app.add_option("--dirty-pct", only_dirty, "shares of the arena dirtied per interval to run, in % (default 1 and 10)")
+      ->check(CLI::Range(1, 100));
   app.add_option("--mutate-world", mutate_path)->group("");
   app.add_option("--open-world", open_path)->group("");
   CLI11_PARSE(app, argc, argv);
@@ -624,8 +627,9 @@ int main(int argc, char** argv) {
   const int precopy_samples = pause_samples > 0 ? pause_samples : samples;
   std::vector<std::uint64_t> sizes = quick ? std::vector<std::uint64_t>{64} : std::vector<std::uint64_t>{256, 1024};
   if (!only_sizes.empty()) sizes = only_sizes;
+  if (only_dirty.empty()) only_dirty = {1, 10};
   for (std::uint64_t mib : sizes) {
-    for (int pct : {1, 10}) {
+    for (int pct : only_dirty) {
       if (wanted("snapshot.pause")) {
         std::fprintf(stderr, "bench: snapshot.pause %lu MiB %d%%\n", mib, pct);
         int interval = mib >= 1024 ? 1000 : 500;
