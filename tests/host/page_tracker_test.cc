@@ -27,7 +27,7 @@ class PageTrackerTest : public ::testing::TestWithParam<host::TrackingMode> {
  protected:
   void SetUp() override {
     env_ = host::make_host_env();
-    auto arena = env_->reserve_arena(arena_base(), arena_bytes());
+    auto arena = env_->reserve_arena(base, size);
     ASSERT_TRUE(arena.ok()) << arena.error().message;
     arena_ = std::move(arena).value();
     auto tracker = env_->track_writes(*arena_, GetParam());
@@ -37,8 +37,6 @@ class PageTrackerTest : public ::testing::TestWithParam<host::TrackingMode> {
     tracker_ = std::move(tracker).value();
   }
   void TearDown() override { tracker_.reset(); }
-  virtual std::uint64_t arena_base() const { return base; }
-  virtual std::uint64_t arena_bytes() const { return size; }
   // Pages the tracker reports for a write to `page`: the page, or its whole 64 KiB unit.
   std::uint64_t granule() const { return GetParam() == host::TrackingMode::mprotect ? 16 : 1; }
 
@@ -107,80 +105,6 @@ TEST_P(PageTrackerTest, RacingWriterLosesNothing) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, PageTrackerTest,
-                         ::testing::Values(host::TrackingMode::uffd_async, host::TrackingMode::mprotect),
-                         [](const auto& info) { return std::string(info.param == host::TrackingMode::mprotect ? "mprotect" : "uffd"); });
-
-// An arena large enough that the uffd tracker walks it in two halves at once (from 128 MiB on):
-// runs on either side and across the middle come back exact, in order, joined across the seam, and a
-// writer racing around the seam loses nothing.
-class LargePageTrackerTest : public PageTrackerTest {
- protected:
-  std::uint64_t arena_base() const override { return 0x3200'0000'0000ull; }
-  std::uint64_t arena_bytes() const override { return 256ull << 20; }
-  static constexpr std::uint64_t middle = (128ull << 20) / 4096;  // the first page of the second half
-};
-
-TEST_P(LargePageTrackerTest, HalvesComeBackExactAndJoinedAcrossTheMiddle) {
-  std::vector<host::PageRun> runs;
-  ASSERT_TRUE(tracker_->collect(runs).ok());
-  ASSERT_TRUE(runs.empty());
-  std::set<std::uint64_t> written = {0, 1000, arena_->pages() - 1, middle + 5000};
-  for (std::uint64_t p = middle - 5; p < middle + 5; ++p) written.insert(p);
-  for (std::uint64_t p : written) arena_->page(p)[p % 4096] = std::byte{7};
-  ASSERT_TRUE(tracker_->collect(runs).ok());
-  if (granule() == 1) {
-    ASSERT_EQ(runs.size(), 5u);
-    EXPECT_EQ(runs[0].first, 0u);
-    EXPECT_EQ(runs[1].first, 1000u);
-    EXPECT_EQ(runs[2].first, middle - 5);
-    EXPECT_EQ(runs[2].count, 10u) << "the run across the middle must come back as one";
-    EXPECT_EQ(runs[3].first, middle + 5000);
-    EXPECT_EQ(runs[4].first, arena_->pages() - 1);
-  }
-  std::set<std::uint64_t> reported = pages_of(runs);
-  for (std::uint64_t p : written) EXPECT_TRUE(reported.count(p)) << "page " << p;
-  EXPECT_EQ(reported.size(), granule() == 1 ? written.size() : reported.size());
-  for (std::size_t i = 1; i < runs.size(); ++i) EXPECT_LT(runs[i - 1].first + runs[i - 1].count, runs[i].first);
-  runs.clear();
-  ASSERT_TRUE(tracker_->collect(runs).ok());
-  EXPECT_TRUE(runs.empty()) << "both halves must re-arm";
-}
-
-TEST_P(LargePageTrackerTest, RacingWriterAroundTheMiddleLosesNothing) {
-  constexpr std::uint64_t window = 4096;  // pages on each side of the middle
-  const std::uint64_t first = middle - window;
-  std::vector<std::byte> shadow(2 * window * 4096);
-  std::atomic<bool> stop{false};
-  std::thread writer([&] {
-    std::mt19937_64 random(11);
-    std::uint64_t value = 0;
-    while (!stop) {
-      std::uint64_t page = first + random() % (2 * window);
-      std::memcpy(arena_->page(page) + (random() % 512) * 8, &++value, 8);
-    }
-  });
-  auto copy_reported = [&](const std::vector<host::PageRun>& runs) {
-    for (std::uint64_t p : pages_of(runs)) {
-      ASSERT_GE(p, first);
-      ASSERT_LT(p, first + 2 * window);
-      std::memcpy(shadow.data() + (p - first) * 4096, arena_->page(p), 4096);
-    }
-  };
-  std::vector<host::PageRun> runs;
-  for (int round = 0; round < 100; ++round) {
-    runs.clear();
-    ASSERT_TRUE(tracker_->collect(runs).ok());
-    copy_reported(runs);
-  }
-  stop = true;
-  writer.join();
-  runs.clear();
-  ASSERT_TRUE(tracker_->collect(runs).ok());
-  copy_reported(runs);
-  EXPECT_EQ(std::memcmp(shadow.data(), arena_->page(first), shadow.size()), 0);
-}
-
-INSTANTIATE_TEST_SUITE_P(Modes, LargePageTrackerTest,
                          ::testing::Values(host::TrackingMode::uffd_async, host::TrackingMode::mprotect),
                          [](const auto& info) { return std::string(info.param == host::TrackingMode::mprotect ? "mprotect" : "uffd"); });
 

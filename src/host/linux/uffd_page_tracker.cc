@@ -20,25 +20,6 @@ namespace abi = linux_abi;
 namespace {
 // Regions returned per PAGEMAP_SCAN call; a full vector means "call again from walk_end".
 constexpr std::size_t scan_vector_len = 4096;
-// From this range on, a scan walks two halves at once, one on a thread of its own. The walk's cost
-// follows the range (every page-table entry), and in the snapshot's pause the world's threads are
-// stopped, so the second core is free. Measured with `phantom_bench --only snapshot.pause --arena-mib
-// 1024 --dirty-pct 10` and a temporary timer around the pause's scan (2-vCPU VM, 53 samples each):
-// one walk p50 0.64 ms, p90 1.16 ms; two halves p50 0.48 ms, p90 0.71 ms (the hand-over to the
-// other core costs some of the half saved).
-constexpr std::uint64_t split_scan_min_bytes = 128ull << 20;
-// The halves meet at a 2 MiB boundary (one page-table page each side).
-constexpr std::uint64_t split_align = 2ull << 20;
-
-// Appends `runs` to `out` in order, joining a run that continues out's last one.
-void append_runs(std::vector<PageRun>& out, const std::vector<PageRun>& runs) {
-  for (const PageRun& r : runs) {
-    if (!out.empty() && out.back().first + out.back().count == r.first)
-      out.back().count += r.count;
-    else
-      out.push_back(r);
-  }
-}
 }  // namespace
 
 Result<std::unique_ptr<UffdPageTracker>> UffdPageTracker::start(Arena& arena, PageSource* lazy_source) {
@@ -96,14 +77,6 @@ Result<std::unique_ptr<UffdPageTracker>> UffdPageTracker::start(Arena& arena, Pa
 }
 
 UffdPageTracker::~UffdPageTracker() {
-  if (scanner_.joinable()) {
-    {
-      std::lock_guard lock(scan_mutex_);
-      scan_quit_ = true;
-    }
-    scan_changed_.notify_all();
-    scanner_.join();
-  }
   if (handler_.joinable()) {
     std::uint64_t one = 1;
     (void)!::write(wakeup_, &one, sizeof one);
@@ -163,58 +136,13 @@ void UffdPageTracker::serve_faults() {
 Status UffdPageTracker::collect(std::vector<PageRun>& out) { return collect_below(out, arena_.size()); }
 
 Status UffdPageTracker::collect_below(std::vector<PageRun>& out, std::uint64_t limit_bytes) {
+  abi::PageRegion regions[scan_vector_len];
   auto base = reinterpret_cast<std::uint64_t>(arena_.base());
+  std::uint64_t start = base;
   // PAGEMAP_SCAN walks every page-table entry of the range (unpopulated ones carry write-protect
   // markers), so its cost follows the range, not the pages written: scan only what may be written.
   const std::uint64_t limit = (std::min(limit_bytes, arena_.size()) + page_size - 1) / page_size * page_size;
   const std::uint64_t end = base + limit;
-  if (limit < split_scan_min_bytes) return scan(base, end, out);
-  // Two halves at once. Each page is still reported and protected again atomically by exactly one
-  // of the walks, so a write that races with them is in this report or in the next one, as before.
-  const std::uint64_t middle = base + (limit / 2) / split_align * split_align;
-  {
-    std::lock_guard lock(scan_mutex_);
-    if (!scanner_.joinable()) scanner_ = std::thread([this] { serve_scans(); });
-    scan_job_.start = middle;
-    scan_job_.end = end;
-    scan_job_.runs.clear();
-    scan_job_.pending = true;
-    scan_job_.done = false;
-  }
-  scan_changed_.notify_all();
-  Status first = scan(base, middle, out);
-  std::unique_lock lock(scan_mutex_);
-  scan_changed_.wait(lock, [&] { return scan_job_.done; });
-  append_runs(out, scan_job_.runs);
-  PHANTOM_TRY(std::move(first));
-  if (scan_job_.error) return *scan_job_.error;
-  return ok_status();
-}
-
-void UffdPageTracker::serve_scans() {
-  std::unique_lock lock(scan_mutex_);
-  for (;;) {
-    scan_changed_.wait(lock, [&] { return scan_job_.pending || scan_quit_; });
-    if (scan_quit_) return;
-    scan_job_.pending = false;
-    std::uint64_t start = scan_job_.start, end = scan_job_.end;
-    std::vector<PageRun> runs;
-    lock.unlock();
-    Status status = scan(start, end, runs);
-    lock.lock();
-    scan_job_.runs = std::move(runs);
-    scan_job_.error.reset();
-    if (!status.ok()) scan_job_.error = status.error();
-    scan_job_.done = true;
-    scan_changed_.notify_all();
-  }
-}
-
-// One walk over [start, end) (addresses in the arena): appends the written pages to `out` as runs in
-// ascending order, joining a run that continues out's last one.
-Status UffdPageTracker::scan(std::uint64_t start, std::uint64_t end, std::vector<PageRun>& out) {
-  abi::PageRegion regions[scan_vector_len];  // 96 KiB of stack: the pause allocates nothing here
-  auto base = reinterpret_cast<std::uint64_t>(arena_.base());
   while (start < end) {
     abi::PmScanArg arg{};
     arg.size = sizeof arg;

@@ -5,12 +5,8 @@
 // into an object) are tracked too. Measurements: spec/persistence.md §4.3.
 #pragma once
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <thread>
-#include <vector>
 
 #include "host/arena.h"
 #include "host/page_tracker.h"
@@ -35,22 +31,6 @@ class UffdPageTracker final : public PageTracker {
   UffdPageTracker(Arena& arena, int uffd, int pagemap, PageSource* source, int wakeup)
       : arena_(arena), uffd_(uffd), pagemap_(pagemap), source_(source), wakeup_(wakeup) {}
   void serve_faults();
-  Status scan(std::uint64_t start, std::uint64_t end, std::vector<PageRun>& out);
-  void serve_scans();
-
-  // The second half of a large scan runs on a thread of its own (collect_below): the fields below
-  // hand it over. Started at the first large scan.
-  struct ScanJob {
-    std::uint64_t start = 0, end = 0;
-    std::vector<PageRun> runs;
-    std::optional<Error> error;
-    bool pending = false, done = false;
-  };
-  std::mutex scan_mutex_;
-  std::condition_variable scan_changed_;
-  ScanJob scan_job_;
-  bool scan_quit_ = false;
-  std::thread scanner_;
 
   Arena& arena_;
   int uffd_;
