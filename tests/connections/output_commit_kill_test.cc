@@ -180,8 +180,9 @@ TEST_F(OutputCommit, CommitDelayHoldsOutputWhileTheWorldSleeps) {
   EXPECT_LT(cpu, 1.0) << "the world used " << cpu << " s of CPU while its output waited " << waited << " s";
 }
 
-// The snapshot log goes to a stderr that nobody reads (a pipe the test leaves alone until it is full): the world must go on committing, since a log write that waited would hold every commit, and
-// the held output with it. Once the pipe is read again, the log says how many lines it dropped.
+// The snapshot log goes to a stderr that nobody reads (a pipe the test leaves alone until it is full):
+// the world must go on committing, since a log write that waited would hold every commit, and the
+// held output with it. Once the pipe is read again, the log says how many lines it dropped.
 TEST_F(OutputCommit, AStderrThatNobodyReadsDoesNotStopCommits) {
   int err[2];
   ASSERT_EQ(::pipe(err), 0);
@@ -229,7 +230,8 @@ TEST_F(OutputCommit, AStderrThatNobodyReadsDoesNotStopCommits) {
   }
   EXPECT_GT(now, at_full) << "no commit released anything after stderr filled up";
   std::string log;
-  EXPECT_TRUE(test::read_until(err[0], log, " snapshot log lines dropped: stderr was full\n", 20000)) << log.substr(0, 600) << "\n...\n" << log.substr(log.size() > 1500 ? log.size() - 1500 : 0);
+  EXPECT_TRUE(test::read_until(err[0], log, " snapshot log lines dropped: stderr was full\n", 20000))
+      << log.substr(0, 600) << "\n...\n" << log.substr(log.size() > 1500 ? log.size() - 1500 : 0);
   ::kill(pid, SIGKILL);
   int status = 0;
   ::waitpid(pid, &status, 0);

@@ -29,8 +29,9 @@ inline Child spawn_child(const char* program, const std::vector<std::string>& ar
                          bool pipe_stdin = false) {
   int fds[2], in_fds[2] = {-1, -1};
   if (::pipe(fds) != 0) return {};
-  // A world logging every snapshot writes about 250 bytes per commit; with the default 64 KiB pipe a
-  // test busy elsewhere for a few seconds would stall the world's snapshot thread on a full pipe. The
+  // A world logging every snapshot writes about 250 bytes per commit, and the default 64 KiB pipe
+  // fills while a test is busy elsewhere for a few seconds: the world then drops log lines (it never
+  // waits for them, docs/persistence.md), and a world printing a lot waits in its own prints. The
   // larger pipe (the default limit of an unprivileged pipe) leaves room; tests still read as they go.
   ::fcntl(fds[0], F_SETPIPE_SZ, 1 << 20);
   if (pipe_stdin && ::pipe(in_fds) != 0) return {};
