@@ -22,6 +22,15 @@ struct Child {
   int in = -1;   // write end of the child's stdin, when asked for
 };
 
+// In a forked child: becomes `program` with `args` (args[0] included), or exits 127.
+[[noreturn]] inline void exec_in_child(const char* program, const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  ::execv(program, argv.data());
+  ::_exit(127);
+}
+
 // Runs `program` with `args` (args[0] included). With merge_stderr both streams share one pipe, so
 // lines arrive in the order they were written.
 // With pipe_stdin the child's stdin is a pipe whose write end is Child::in.
@@ -46,15 +55,30 @@ inline Child spawn_child(const char* program, const std::vector<std::string>& ar
     if (merge_stderr) ::dup2(fds[1], 2);
     ::close(fds[0]);
     ::close(fds[1]);
-    std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(program, argv.data());
-    ::_exit(127);
+    exec_in_child(program, args);
   }
   ::close(fds[1]);
   if (pipe_stdin) ::close(in_fds[0]);
   return {pid, fds[0], in_fds[1]};
+}
+
+// Runs `program` with its stdout on /dev/null and its stderr on a pipe of `pipe_bytes` (Child::out),
+// for a test that leaves stderr unread on purpose.
+inline Child spawn_child_stderr_only(const char* program, const std::vector<std::string>& args, int pipe_bytes) {
+  int fds[2];
+  if (::pipe(fds) != 0) return {};
+  ::fcntl(fds[0], F_SETPIPE_SZ, pipe_bytes);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(fds[1], 2);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    exec_in_child(program, args);
+  }
+  ::close(fds[1]);
+  return {pid, fds[0]};
 }
 
 // Reads everything the child wrote until it closed its end (it is dead, so this ends).

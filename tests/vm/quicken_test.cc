@@ -140,8 +140,8 @@ TEST(Quicken, EverySuperinstructionEqualsItsSequence) {
 
 TEST(Quicken, StringPlusIntEqualsItsSequence) {
   // i2o; call_05 0; call_0a 1 (string + int), also after is_get32 (string + an int local), is one
-  // string built at once: the same strings as the calls make, for edge values and boxed ints, and the calls themselves for a receiver that is no
-  // string (an int's concat throws, as before).
+  // string built at once: the same strings as the calls make, for edge values and boxed ints, and the
+  // calls themselves for a receiver that is no string (an int's concat throws, as before).
   std::string run = ".class .t.boot\n.method run 8\n  arg_count 1\n";
   for (long v : {0L, 7L, -1L, -1073741824L, 1073741823L, 1073741824L, -2147483648L, 2147483647L})
     for (const char* head : {"k", "", "a longer prefix of thirty bytes"}) {
